@@ -1,0 +1,184 @@
+"""What every mechanic shares: the play state, the simulator interface and grid searches.
+
+A mechanic is the one place where a game's rules of motion live. The playtester searches with
+them, the environment's reward reads the playtester, and the viewer lets a person play with them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import numpy as np
+from scipy import ndimage
+
+from relaygen.level import DIRECTIONS, Level
+
+if TYPE_CHECKING:
+    from relaygen.rules import Rules
+
+Verdict = Literal["yes", "no", "unknown"]
+Cell = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class PlayState:
+    """A position in a game being played.
+
+    ``grid`` holds the static tiles (the player and any pushable tiles lifted out of it),
+    ``player`` and ``boxes`` the things that move, ``leg`` the current Relay leg.
+    """
+
+    grid: np.ndarray = field(compare=False)
+    player: Cell
+    boxes: frozenset[Cell] = frozenset()
+    has_key: bool = False
+    leg: int = 0
+    moves: int = 0
+    pushes: int = 0
+    won: bool = False
+    lost: bool = False
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a mechanic's playtester found: the verdict, a solution in LURD, and the metrics."""
+
+    verdict: Verdict
+    solution: str | None
+    metrics: dict[str, float]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How hard a playtester may search before answering ``unknown``."""
+
+    max_nodes: int | None = None
+    time_limit: float | None = None
+
+
+FULL_BUDGET = Budget(max_nodes=None, time_limit=10.0)
+"""The final check's budget: what the generator and ``relaygen playtest`` use."""
+
+
+class Mechanic:
+    """Base of the four mechanics. Subclasses set the class attributes and fill the hooks."""
+
+    name: ClassVar[str]
+    required_properties: ClassVar[tuple[str, ...]]
+    metrics: ClassVar[tuple[str, ...]]
+
+    def metric_names(self, rules: Rules) -> tuple[str, ...]:
+        """Metrics that objectives of ``rules`` may name."""
+        return self.metrics
+
+    # ----- the simulator ---------------------------------------------------------------------------
+
+    def start(self, level: Level) -> PlayState:
+        """The state at the start of play: the player lifted out of the grid."""
+        rules = level.rules
+        players = np.argwhere(rules.with_property("player")[level.grid])
+        if len(players) != 1:
+            raise ValueError(f"level needs exactly one player tile to be played, found {len(players)}")
+        y, x = (int(v) for v in players[0])
+        grid = level.grid.copy()
+        grid[y, x] = without(rules, int(grid[y, x]), "player")
+        return PlayState(grid=grid, player=(y, x))
+
+    def step(self, level: Level, state: PlayState, move: str) -> PlayState | None:
+        """The state after ``move`` (u/d/l/r), or None when the move is not allowed."""
+        if state.won or state.lost:
+            return None
+        dy, dx = DIRECTIONS[move]
+        y, x = state.player[0] + dy, state.player[1] + dx
+        if not (0 <= y < state.grid.shape[0] and 0 <= x < state.grid.shape[1]):
+            return None
+        return self._enter(level, state, (y, x), (dy, dx))
+
+    def _enter(self, level: Level, state: PlayState, cell: Cell, delta: Cell) -> PlayState | None:
+        """Move the player into ``cell`` (on the grid), or None if blocked. Walk semantics."""
+        tile = level.rules.tiles[int(state.grid[cell])]
+        if tile.solid:
+            return None
+        return replace(state, player=cell, moves=state.moves + 1, won=tile.exit, lost=tile.hazard)
+
+    def compose(self, level: Level, state: PlayState) -> np.ndarray:
+        """The state drawn back as a grid of tiles (player and boxes put back in)."""
+        rules = level.rules
+        grid = state.grid.copy()
+        for cell in state.boxes:
+            grid[cell] = with_(rules, int(grid[cell]), "pushable")
+        grid[state.player] = with_(rules, int(grid[state.player]), "player")
+        return grid
+
+    # ----- the playtester --------------------------------------------------------------------------
+
+    def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
+        """Decide whether ``level`` is playable, find a solution and measure the metrics."""
+        raise NotImplementedError
+
+
+# ----- tile property algebra ---------------------------------------------------------------------------
+
+
+def without(rules: Rules, tile: int, prop: str) -> int:
+    """The tile left behind when ``prop`` leaves ``tile`` (player on goal → goal; else plain floor)."""
+    table = rules.by_properties
+    return table.get(rules.properties_of(tile) - {prop}, table.get(frozenset(), tile))
+
+
+def with_(rules: Rules, tile: int, prop: str) -> int:
+    """The tile shown when ``prop`` enters ``tile`` (box onto goal → box on goal; else the plain one)."""
+    table = rules.by_properties
+    return table.get(rules.properties_of(tile) | {prop}, table.get(frozenset({prop}), tile))
+
+
+# ----- grid searches -----------------------------------------------------------------------------------------
+
+_FOUR = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
+
+
+def regions(open_cells: np.ndarray) -> int:
+    """Number of 4-connected regions of ``open_cells``."""
+    return int(ndimage.label(open_cells, structure=_FOUR)[1])
+
+
+def distances(open_cells: np.ndarray, source: Cell) -> np.ndarray:
+    """BFS step counts from ``source`` over 4-connected ``open_cells``; -1 where unreachable."""
+    h, w = open_cells.shape
+    flat_open = open_cells.ravel().tolist()
+    dist = [-1] * (h * w)
+    start = source[0] * w + source[1]
+    dist[start] = 0
+    queue = deque([start])
+    while queue:
+        i = queue.popleft()
+        d = dist[i] + 1
+        x = i % w
+        for j, ok in ((i - w, i >= w), (i + w, i < h * w - w), (i - 1, x > 0), (i + 1, x < w - 1)):
+            if ok and flat_open[j] and dist[j] < 0:
+                dist[j] = d
+                queue.append(j)
+    return np.array(dist, dtype=np.int32).reshape(h, w)
+
+
+def path_moves(dist: np.ndarray, target: Cell) -> str:
+    """The move string of a shortest path ending at ``target``, read back from a BFS ``dist`` map."""
+    moves = []
+    y, x = target
+    h, w = dist.shape
+    while dist[y, x] > 0:
+        for move, (dy, dx) in DIRECTIONS.items():
+            py, px = y - dy, x - dx
+            if 0 <= py < h and 0 <= px < w and dist[py, px] == dist[y, x] - 1:
+                moves.append(move)
+                y, x = py, px
+                break
+    return "".join(reversed(moves))
+
+
+def cells_with(level: Level, prop: str) -> list[Cell]:
+    """Cells of ``level`` whose tile has ``prop``, in reading order."""
+    return [(int(y), int(x)) for y, x in np.argwhere(level.rules.with_property(prop)[level.grid])]

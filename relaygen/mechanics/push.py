@@ -1,0 +1,77 @@
+"""Push: Sokoban. Walk, push one box at a time, put every box on a goal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from relaygen.level import Level
+from relaygen.mechanics.base import Analysis, Budget, Cell, Mechanic, PlayState, cells_with, regions, without
+from relaygen.solver.sokoban import Puzzle, solve
+
+
+class Push(Mechanic):
+    """Sokoban; the playtester is a search with deadlock detection. Metrics: solution moves and pushes."""
+
+    name = "push"
+    required_properties = ("player", "pushable", "goal")
+    metrics = ("regions", "boxes", "solution_length", "pushes")
+
+    def start(self, level: Level) -> PlayState:
+        state = super().start(level)
+        boxes = frozenset(cells_with(level, "pushable"))
+        grid = state.grid.copy()
+        for cell in boxes:
+            grid[cell] = without(level.rules, int(grid[cell]), "pushable")
+        return replace(state, grid=grid, boxes=boxes)
+
+    def _enter(self, level: Level, state: PlayState, cell: Cell, delta: Cell) -> PlayState | None:
+        solid = level.rules.with_property("solid")
+        if solid[state.grid[cell]]:
+            return None
+        if cell not in state.boxes:
+            return replace(state, player=cell, moves=state.moves + 1)
+        beyond = (cell[0] + delta[0], cell[1] + delta[1])
+        h, w = state.grid.shape
+        if not (0 <= beyond[0] < h and 0 <= beyond[1] < w) or solid[state.grid[beyond]] or beyond in state.boxes:
+            return None
+        boxes = (state.boxes - {cell}) | {beyond}
+        goal = level.rules.with_property("goal")
+        won = all(goal[state.grid[b]] for b in boxes)
+        return replace(state, player=cell, boxes=boxes, moves=state.moves + 1, pushes=state.pushes + 1, won=won)
+
+    def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
+        rules = level.rules
+        solid = rules.with_property("solid")[level.grid]
+        boxes, goals, players = cells_with(level, "pushable"), cells_with(level, "goal"), cells_with(level, "player")
+        metrics = {
+            "regions": float(regions(~solid)),
+            "boxes": float(len(boxes)),
+            "solution_length": 0.0,
+            "pushes": 0.0,
+        }
+        if len(players) != 1 or not boxes or len(boxes) != len(goals):
+            return Analysis("no", None, metrics, "needs one player and as many boxes as goals (at least one)")
+        puzzle = to_puzzle(level.grid.shape, solid, boxes, goals, players[0])
+        result = solve(puzzle, max_nodes=budget.max_nodes, time_limit=budget.time_limit)
+        if result.status != "solved":
+            verdict = "no" if result.status == "unsolvable" else "unknown"
+            return Analysis(verdict, None, metrics, f"solver: {result.status} after {result.nodes} nodes")
+        metrics["solution_length"] = float(result.moves)
+        metrics["pushes"] = float(result.pushes)
+        return Analysis("yes", result.solution, metrics)
+
+
+def to_puzzle(shape: tuple[int, ...], solid: np.ndarray, boxes: list[Cell], goals: list[Cell], player: Cell) -> Puzzle:
+    """The solver's view of a level."""
+    w = shape[1]
+    index = lambda c: c[0] * w + c[1]  # noqa: E731
+    return Puzzle(
+        width=w,
+        height=shape[0],
+        walls=frozenset(int(i) for i in np.flatnonzero(solid)),
+        goals=frozenset(map(index, goals)),
+        boxes=frozenset(map(index, boxes)),
+        player=index(player),
+    )

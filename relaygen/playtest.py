@@ -1,0 +1,126 @@
+"""The automatic playtester: is a level playable, what is its solution, and how good is it.
+
+The quality score is the weighted mean of one term per objective and per constraint, each in
+[0, 1]: 1 inside its target range, falling as 1 / (1 + distance / scale) outside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from relaygen.level import Level
+from relaygen.mechanics import get_mechanic
+from relaygen.mechanics.base import FULL_BUDGET, Budget, Verdict
+from relaygen.rules import Constraint, Rules
+
+
+@dataclass(frozen=True)
+class Report:
+    """A playtest's findings about one level."""
+
+    verdict: Verdict
+    """``yes``, ``no``, or ``unknown`` when the search budget ran out."""
+    solution: str | None
+    metrics: dict[str, float]
+    terms: dict[str, float]
+    """Each objective's and constraint's score in [0, 1]."""
+    score: float
+    """Weighted mean of the terms, in [0, 1]."""
+    met: bool
+    """Every objective and constraint is inside its target."""
+    reason: str = ""
+    difficulty: float = 0.5
+    targets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def playable(self) -> bool:
+        return self.verdict == "yes"
+
+    @property
+    def length(self) -> int:
+        """Solution length in moves (0 without a solution)."""
+        return len(self.solution or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out = asdict(self)
+        out["playable"] = self.playable
+        out["length"] = self.length
+        out["targets"] = {k: list(v) for k, v in self.targets.items()}
+        return out
+
+
+def distance(value: float, target: tuple[float, float]) -> float:
+    """How far ``value`` lies outside ``target`` = [lo, hi] (0 inside)."""
+    lo, hi = target
+    return lo - value if value < lo else value - hi if value > hi else 0.0
+
+
+def term(value: float, target: tuple[float, float], scale: float) -> float:
+    """One quality term: 1 inside the target, 1 / (1 + distance/scale) outside."""
+    return 1.0 / (1.0 + distance(value, target) / scale)
+
+
+def constraint_count(level: Level, constraint: Constraint) -> tuple[int, tuple[float, float]]:
+    """The constrained count in ``level`` and the range it must lie in."""
+    count = level.count(*constraint.tiles)
+    if constraint.equal_to:
+        other = level.count(*constraint.equal_to)
+        return count, (other, other)
+    return count, (constraint.min, float("inf") if constraint.max is None else constraint.max)
+
+
+def playtest(level: Level, difficulty: float = 0.5, budget: Budget = FULL_BUDGET) -> Report:
+    """Play ``level`` under its rules at ``difficulty`` in [0, 1] and score it."""
+    rules = level.rules
+    targets = rules.targets(difficulty)
+    analysis = get_mechanic(rules.mechanic).analyse(level, targets, budget)
+    terms, weights, broken = {}, {}, []
+    for c in rules.constraints:
+        count, allowed = constraint_count(level, c)
+        name = f"count:{'+'.join(c.tiles)}"
+        terms[name] = term(count, allowed, max(1.0, allowed[0]))
+        weights[name] = c.weight
+        if distance(count, allowed):
+            broken.append(f"{c.describe()} (found {count})")
+    for o in rules.objectives:
+        target = targets[o.metric]
+        terms[o.metric] = term(analysis.metrics[o.metric], target, o.scale or max(1.0, target[0]))
+        weights[o.metric] = o.weight
+    total = sum(weights.values())
+    score = sum(terms[k] * weights[k] for k in terms) / total if total else 0.0
+    verdict, reason = analysis.verdict, analysis.reason
+    if broken:
+        verdict, reason = "no", "constraints broken: " + "; ".join(broken)
+    return Report(
+        verdict=verdict,
+        solution=analysis.solution if verdict == "yes" else None,
+        metrics=analysis.metrics,
+        terms=terms,
+        score=score,
+        met=all(v == 1.0 for v in terms.values()) and verdict == "yes",
+        reason=reason,
+        difficulty=difficulty,
+        targets=targets,
+    )
+
+
+def describe(rules: Rules) -> str:
+    """A short text summary of a ruleset, for ``relaygen rules show``."""
+    lines = [f"{rules.name}: {rules.description}".rstrip(": "), f"  mechanic: {rules.mechanic}"]
+    lines.append(f"  size: {rules.width}x{rules.height}, border: {rules.border or 'none'}")
+    lines.append(f"  representations: {', '.join(rules.representations)}")
+    lines.append("  tiles:")
+    for t in rules.tiles:
+        props = ", ".join(sorted(rules.properties_of(rules.tile_index[t.name]))) or "-"
+        lines.append(f"    {t.char!r} {t.name:<16} {t.color}  {props}")
+    if rules.constraints:
+        lines.append("  constraints:")
+        lines += [f"    {c.describe()}  (weight {c.weight:g})" for c in rules.constraints]
+    lines.append("  objectives (target at difficulty 0 .. 1):")
+    for o in rules.objectives:
+        lo, hi = rules.targets(0.0)[o.metric], rules.targets(1.0)[o.metric]
+        span = f"{list(lo)}" if lo == hi else f"{list(lo)} .. {list(hi)}  <- difficulty"
+        lines.append(f"    {o.metric:<16} {span}  (weight {o.weight:g})")
+    return "\n".join(lines)

@@ -1,0 +1,372 @@
+"""Rules files: one game described as data (TOML), validated, hashed and looked up by name.
+
+A rules file names the game's tiles and their properties, the mechanic (playtester) that plays it,
+count constraints per tile, and the objectives that make a level good, with the difficulty knob.
+Everything downstream (environment, training, generation, viewer) reads a :class:`Rules`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PROPERTIES = ("solid", "pushable", "player", "goal", "key", "door", "exit", "hazard")
+"""Tile properties that mechanics read."""
+
+REPRESENTATIONS = ("narrow", "turtle", "wide", "carve")
+
+
+class RulesError(ValueError):
+    """A rules file or name that cannot be used; the message names the file, the field and the reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tile(_Strict):
+    """One kind of tile: how it is written, drawn, and what the mechanics make of it."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    char: str = Field(pattern=r"^[^;?\s]$")
+    """One character for text maps (not ``;``, ``?`` or whitespace, which text maps reserve)."""
+    color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+    sprite: str | None = None
+    weight: float = Field(default=1.0, ge=0)
+    """Relative frequency of the tile in a random starting map."""
+    solid: bool = False
+    pushable: bool = False
+    player: bool = False
+    goal: bool = False
+    key: bool = False
+    door: bool = False
+    exit: bool = False
+    hazard: bool = False
+
+    @property
+    def rgb(self) -> tuple[int, int, int]:
+        """The colour as an (r, g, b) triple."""
+        return (int(self.color[1:3], 16), int(self.color[3:5], 16), int(self.color[5:7], 16))
+
+
+class Constraint(_Strict):
+    """How many of some tiles a level may hold: a range, or as many as some other tiles."""
+
+    tiles: list[str] = Field(min_length=1)
+    min: int = Field(default=0, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    equal_to: list[str] | None = None
+    """Other tiles whose count this count must equal (e.g. boxes and goals)."""
+    weight: float = Field(default=1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Constraint:
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+    def describe(self) -> str:
+        """A short human-readable form, e.g. ``player in [1, 1]``."""
+        left = "+".join(self.tiles)
+        if self.equal_to:
+            return f"{left} == {'+'.join(self.equal_to)}"
+        return f"{left} in [{self.min}, {'inf' if self.max is None else self.max}]"
+
+
+class Objective(_Strict):
+    """A quality term: a metric, its target range [lo, hi] and its weight in the score."""
+
+    metric: str
+    target: tuple[float, float] | None = None
+    weight: float = Field(default=1.0, gt=0)
+    scale: float | None = Field(default=None, gt=0)
+    """Distance from the target at which the term's score reaches 0 (default: max(1, lo))."""
+
+    @field_validator("target")
+    @classmethod
+    def _ordered(cls, target: tuple[float, float] | None) -> tuple[float, float] | None:
+        if target is not None and target[1] < target[0]:
+            raise ValueError(f"target {list(target)} has hi below lo")
+        return target
+
+
+class Difficulty(_Strict):
+    """Which objective the difficulty knob (0..1) moves, and its target at the two ends."""
+
+    metric: str
+    easy: tuple[float, float]
+    hard: tuple[float, float]
+    curve: Literal["linear", "saturating"] = "linear"
+    """``saturating`` maps d to 2·(1 − 1/(d+1)): fast growth for small d, as in Relay's turn target."""
+
+    def target(self, difficulty: float) -> tuple[float, float]:
+        """The target range at ``difficulty`` in [0, 1]."""
+        t = difficulty if self.curve == "linear" else 2.0 * (1.0 - 1.0 / (difficulty + 1.0))
+        return (
+            self.easy[0] + t * (self.hard[0] - self.easy[0]),
+            self.easy[1] + t * (self.hard[1] - self.easy[1]),
+        )
+
+
+class Rules(_Strict):
+    """A validated game description. Build with :func:`load_rules`."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    mechanic: Literal["walk", "keys", "push", "relay"]
+    width: int = Field(ge=3, le=64)
+    height: int = Field(ge=3, le=64)
+    border: str | None = None
+    """Tile that fills the fixed outer ring of the grid, or none for a fully editable grid."""
+    start_map: str = "random"
+    """``random`` (tiles drawn by weight) or the name of a tile that fills the starting map."""
+    representations: list[Literal["narrow", "turtle", "wide", "carve"]] = ["narrow", "turtle", "wide"]
+    tiles: list[Tile] = Field(min_length=2)
+    constraints: list[Constraint] = []
+    objectives: list[Objective] = Field(min_length=1)
+    difficulty: Difficulty | None = None
+    playable_bonus: float = Field(default=1.0, ge=0)
+    """Reward bonus when an edit makes the level playable (and penalty when it breaks it)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Rules) and self.digest == other.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rules:
+        names = [t.name for t in self.tiles]
+        chars = [t.char for t in self.tiles]
+        for label, values in (("tile name", names), ("tile char", chars)):
+            dup = {v for v in values if values.count(v) > 1}
+            if dup:
+                raise ValueError(f"duplicate {label} {sorted(dup)}")
+        known = set(names)
+        for tile in (self.border, None if self.start_map == "random" else self.start_map):
+            if tile is not None and tile not in known:
+                raise ValueError(f"unknown tile {tile!r} (tiles are {names})")
+        for i, c in enumerate(self.constraints):
+            for t in c.tiles + (c.equal_to or []):
+                if t not in known:
+                    raise ValueError(f"constraints[{i}]: unknown tile {t!r} (tiles are {names})")
+        metrics = [o.metric for o in self.objectives]
+        if len(set(metrics)) != len(metrics):
+            raise ValueError(f"objectives: a metric appears twice in {metrics}")
+        if self.difficulty is not None and self.difficulty.metric not in metrics:
+            raise ValueError(f"difficulty: metric {self.difficulty.metric!r} is not an objective {metrics}")
+        for i, o in enumerate(self.objectives):
+            if o.target is None and (self.difficulty is None or self.difficulty.metric != o.metric):
+                raise ValueError(f"objectives[{i}]: {o.metric!r} needs a target (or to be the difficulty metric)")
+        self._check_capacity()
+        return self
+
+    def _check_capacity(self) -> None:
+        """Reject constraints that no grid of this size can meet."""
+        cells = self.editable_cells
+        total_min = 0
+        for i, c in enumerate(self.constraints):
+            if c.min > cells:
+                raise ValueError(
+                    f"constraints[{i}]: {c.describe()} needs {c.min} tiles but the "
+                    f"{self.width}x{self.height} grid has only {cells} editable cells"
+                )
+            total_min += c.min
+        if total_min > cells:
+            raise ValueError(
+                f"constraints: together they need at least {total_min} tiles but the "
+                f"{self.width}x{self.height} grid has only {cells} editable cells"
+            )
+
+    # ----- derived views -------------------------------------------------------------------------
+
+    @property
+    def editable_cells(self) -> int:
+        """Number of cells an editor may change (the grid minus a fixed border)."""
+        if self.border is None:
+            return self.width * self.height
+        return (self.width - 2) * (self.height - 2)
+
+    @cached_property
+    def tile_index(self) -> dict[str, int]:
+        """Tile name to its index in :attr:`tiles` (the value stored in a level's grid)."""
+        return {t.name: i for i, t in enumerate(self.tiles)}
+
+    @cached_property
+    def char_index(self) -> dict[str, int]:
+        """Text-map character to tile index."""
+        return {t.char: i for i, t in enumerate(self.tiles)}
+
+    def properties_of(self, tile: int) -> frozenset[str]:
+        """The set properties of tile index ``tile``."""
+        return self.tile_properties[tile]
+
+    @cached_property
+    def tile_properties(self) -> tuple[frozenset[str], ...]:
+        """Each tile's set properties, by tile index."""
+        return tuple(frozenset(p for p in PROPERTIES if getattr(t, p)) for t in self.tiles)
+
+    @cached_property
+    def by_properties(self) -> dict[frozenset[str], int]:
+        """First tile index for each distinct set of properties."""
+        table: dict[frozenset[str], int] = {}
+        for i, props in enumerate(self.tile_properties):
+            table.setdefault(props, i)
+        return table
+
+    def with_property(self, prop: str) -> np.ndarray:
+        """Boolean table over tile indices: which tiles have ``prop`` (index it with a grid)."""
+        if prop not in PROPERTIES:
+            raise KeyError(f"unknown tile property {prop!r}; known: {PROPERTIES}")
+        return self._property_tables[prop]
+
+    @cached_property
+    def _property_tables(self) -> dict[str, np.ndarray]:
+        tables = {p: np.array([getattr(t, p) for t in self.tiles], dtype=bool) for p in PROPERTIES}
+        for table in tables.values():
+            table.flags.writeable = False
+        return tables
+
+    def tile_of(self, **props: bool) -> int:
+        """Index of the first tile whose properties equal ``props`` and no other property set."""
+        for i, tile in enumerate(self.tiles):
+            if all(getattr(tile, p) == props.get(p, False) for p in PROPERTIES):
+                return i
+        raise KeyError(f"rules {self.name!r} have no tile with exactly {props}")
+
+    def targets(self, difficulty: float) -> dict[str, tuple[float, float]]:
+        """Each objective's target range at ``difficulty`` in [0, 1]."""
+        if not 0.0 <= difficulty <= 1.0:
+            raise ValueError(f"difficulty must be in [0, 1], got {difficulty}")
+        out: dict[str, tuple[float, float]] = {}
+        for o in self.objectives:
+            if self.difficulty is not None and o.metric == self.difficulty.metric:
+                out[o.metric] = self.difficulty.target(difficulty)
+            else:
+                assert o.target is not None
+                out[o.metric] = o.target
+        return out
+
+    @cached_property
+    def digest(self) -> str:
+        """A short hash of the rules' content; a level records it to say which rules made it."""
+        blob = json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def to_toml(self) -> str:
+        """The rules as TOML text that :func:`load_rules` reads back to equal rules."""
+        return _dump_toml(self.model_dump(exclude_defaults=True))
+
+
+# ----- loading ------------------------------------------------------------------------------------
+
+
+def builtin_names() -> list[str]:
+    """Names of the rulesets shipped inside the package."""
+    folder = resources.files("relaygen") / "rulesets"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_rules(source: str | Path | Rules) -> Rules:
+    """Rules from a built-in name, a TOML file path, or a :class:`Rules` (returned as is).
+
+    Raises :class:`RulesError` naming the file, the field and the reason.
+    """
+    if isinstance(source, Rules):
+        return source
+    text_source = str(source)
+    if text_source in builtin_names():
+        text = (resources.files("relaygen") / "rulesets" / f"{text_source}.toml").read_text()
+        return parse_rules(text, f"<builtin {text_source}>")
+    path = Path(source)
+    if not path.exists():
+        raise RulesError(
+            f"{path}: no such rules file, and not a built-in ruleset (built-ins: {', '.join(builtin_names())})"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(f"{path}: cannot read: {exc}") from exc
+    return parse_rules(text, str(path))
+
+
+def parse_rules(text: str, origin: str = "<string>") -> Rules:
+    """Rules from TOML text; ``origin`` names the source in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{origin}: TOML syntax error: {exc}") from exc
+    try:
+        rules = Rules.model_validate(data)
+    except ValidationError as exc:
+        raise RulesError(f"{origin}: " + "; ".join(_describe(e) for e in exc.errors())) from exc
+    _check_mechanic(rules, origin)
+    return rules
+
+
+def _describe(error: dict) -> str:
+    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
+    msg = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        msg = "unknown field"
+    return f"{loc or 'file'}: {msg}" if loc else msg
+
+
+def _check_mechanic(rules: Rules, origin: str) -> None:
+    """Check what the mechanic needs: tiles with its properties, and objectives over its metrics."""
+    from relaygen.mechanics import get_mechanic
+
+    mechanic = get_mechanic(rules.mechanic)
+    for prop in mechanic.required_properties:
+        if not rules.with_property(prop).any():
+            raise RulesError(f"{origin}: tiles: mechanic {rules.mechanic!r} needs a tile with {prop} = true")
+    known = set(mechanic.metric_names(rules))
+    for i, o in enumerate(rules.objectives):
+        if o.metric not in known:
+            raise RulesError(
+                f"{origin}: objectives[{i}].metric: {o.metric!r} is not a metric of mechanic "
+                f"{rules.mechanic!r} (known: {', '.join(sorted(known))})"
+            )
+    for rep in rules.representations:
+        if rep == "carve" and rules.border is not None:
+            raise RulesError(f"{origin}: representations: 'carve' needs a grid without a fixed border")
+
+
+def _dump_toml(data: dict) -> str:
+    """Minimal TOML writer for the rules' shape: scalars, lists, tables and arrays of tables."""
+    scalars = {k: v for k, v in data.items() if not isinstance(v, dict | list) or _is_plain_list(v)}
+    lines = [f"{k} = {_toml_value(v)}" for k, v in scalars.items()]
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines += ["", f"[{key}]"] + [f"{k} = {_toml_value(v)}" for k, v in value.items()]
+        elif isinstance(value, list) and not _is_plain_list(value):
+            for item in value:
+                lines += ["", f"[[{key}]]"] + [f"{k} = {_toml_value(v)}" for k, v in item.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _is_plain_list(value: object) -> bool:
+    return isinstance(value, list) and not any(isinstance(v, dict) for v in value)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")

@@ -1,0 +1,1 @@
+"""Puzzle solvers used as automatic playtesters for generated levels."""

@@ -1,0 +1,219 @@
+"""Sokoban puzzles, a solver, and a solution checker.
+
+Cells are indexed ``row * width + col``. Solutions are LURD strings: lowercase ``udlr`` are
+plain moves, uppercase ``UDLR`` are pushes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .board import Board
+from .search import Budget, Plan, best_first
+from .search import optimal as optimal_search
+
+_FLOOR = " -_"
+_KNOWN = set("#@+$*." + _FLOOR)
+_LETTERS = {"l": (0, -1), "r": (0, 1), "u": (-1, 0), "d": (1, 0)}
+
+
+@dataclass(frozen=True)
+class Puzzle:
+    """A Sokoban position: walls, goals, boxes and the player on a ``width x height`` grid."""
+
+    width: int
+    height: int
+    walls: frozenset[int]
+    goals: frozenset[int]
+    boxes: frozenset[int]
+    player: int
+
+    def __post_init__(self) -> None:
+        size = self.width * self.height
+        cells = (*self.walls, *self.goals, *self.boxes, self.player)
+        if any(not 0 <= c < size for c in cells):
+            raise ValueError("cell index outside the grid")
+        if len(self.boxes) != len(self.goals):
+            raise ValueError(f"{len(self.boxes)} boxes but {len(self.goals)} goals")
+        if self.walls & (self.goals | self.boxes) or self.player in self.walls:
+            raise ValueError("a wall cell also holds a goal, box or the player")
+        if self.player in self.boxes:
+            raise ValueError("the player stands on a box")
+
+    @classmethod
+    def from_rows(cls, rows: list[str]) -> Puzzle:
+        """Parse XSB rows. Ragged rows are padded; floor the player cannot reach becomes wall."""
+        rows = [r.rstrip("\r\n") for r in rows]
+        while rows and not rows[-1].strip():
+            rows.pop()
+        while rows and not rows[0].strip():
+            rows.pop(0)
+        if not rows:
+            raise ValueError("no rows given")
+        height, width = len(rows), max(len(r) for r in rows)
+        walls, goals, boxes, players, floor = set(), set(), set(), [], set()
+        for r, row in enumerate(rows):
+            for c, ch in enumerate(row.ljust(width)):
+                i = r * width + c
+                if ch not in _KNOWN:
+                    raise ValueError(f"unknown character {ch!r} at row {r}, column {c}")
+                if ch == "#":
+                    walls.add(i)
+                    continue
+                floor.add(i)
+                if ch in "@+":
+                    players.append(i)
+                if ch in "$*":
+                    boxes.add(i)
+                if ch in ".+*":
+                    goals.add(i)
+        if len(players) != 1:
+            raise ValueError(f"expected exactly one player, found {len(players)}")
+        if len(boxes) != len(goals):
+            raise ValueError(f"{len(boxes)} boxes but {len(goals)} goals")
+        reached = _walkable(players[0], floor, width)
+        walls |= {c for c in floor - reached if c not in boxes and c not in goals}
+        return cls(width, height, frozenset(walls), frozenset(goals), frozenset(boxes), players[0])
+
+
+@dataclass
+class SolveResult:
+    """Outcome of :func:`solve`."""
+
+    status: str  # "solved" | "unsolvable" | "unknown" (budget exhausted)
+    solution: str | None
+    moves: int
+    pushes: int
+    nodes: int
+    seconds: float
+
+
+def is_solved(p: Puzzle, boxes: Iterable[int]) -> bool:
+    """True if every box stands on a goal."""
+    return frozenset(boxes) == p.goals
+
+
+def solve(
+    p: Puzzle,
+    *,
+    max_nodes: int | None = None,
+    time_limit: float | None = None,
+    optimal: bool = False,
+) -> SolveResult:
+    """Solve ``p``; stop with status "unknown" after ``max_nodes`` expansions or ``time_limit`` s.
+
+    The default search is fast but not optimal. ``optimal=True`` minimises moves, then pushes.
+    """
+    t0 = time.perf_counter()
+    board = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player)
+    status, plan, nodes = "unsolvable", None, 0
+    if board.feasible:
+        budget = Budget(max_nodes, time_limit)
+        search = optimal_search if optimal else best_first
+        status, plan, nodes = search(board, budget)
+    solution = None
+    if plan is not None:
+        solution = _walk_letters(board, plan) if optimal else _push_letters(board, plan)
+    moves = len(solution) if solution else 0
+    pushes = sum(ch.isupper() for ch in solution) if solution else 0
+    return SolveResult(status, solution, moves, pushes, nodes, time.perf_counter() - t0)
+
+
+def replay(p: Puzzle, solution: str) -> tuple[frozenset[int], int]:
+    """Play ``solution`` from the start; return (boxes, player). Illegal moves raise ValueError."""
+    boxes = set(p.boxes)
+    r, c = divmod(p.player, p.width)
+    for k, ch in enumerate(solution):
+        if ch.lower() not in _LETTERS:
+            raise ValueError(f"move {k}: unknown letter {ch!r}")
+        dr, dc = _LETTERS[ch.lower()]
+        nxt = _cell(p, r + dr, c + dc)
+        if nxt is None or nxt in p.walls:
+            raise ValueError(f"move {k} ({ch}): walks into a wall")
+        if ch.islower():
+            if nxt in boxes:
+                raise ValueError(f"move {k} ({ch}): walks into a box without pushing")
+        else:
+            if nxt not in boxes:
+                raise ValueError(f"move {k} ({ch}): push with no box ahead")
+            beyond = _cell(p, r + 2 * dr, c + 2 * dc)
+            if beyond is None or beyond in p.walls or beyond in boxes:
+                raise ValueError(f"move {k} ({ch}): pushes a box into a wall or box")
+            boxes.remove(nxt)
+            boxes.add(beyond)
+        r, c = r + dr, c + dc
+    return frozenset(boxes), r * p.width + c
+
+
+def _cell(p: Puzzle, r: int, c: int) -> int | None:
+    """Index of (r, c), or None off the grid."""
+    return r * p.width + c if 0 <= r < p.height and 0 <= c < p.width else None
+
+
+def _walkable(start: int, floor: set[int], width: int) -> set[int]:
+    """Cells of ``floor`` connected to ``start``."""
+    seen, stack = {start}, [start]
+    while stack:
+        c = stack.pop()
+        col = c % width
+        for d, ok in ((c - 1, col > 0), (c + 1, col < width - 1), (c - width, True), (c + width, True)):
+            if ok and d in floor and d not in seen:
+                seen.add(d)
+                stack.append(d)
+    return seen
+
+
+def _letter(board: Board, step: int) -> str:
+    """Lowercase LURD letter for a padded step."""
+    return {1: "r", -1: "l", board.W: "d", -board.W: "u"}[step]
+
+
+def _walk_letters(board: Board, plan: Plan) -> str:
+    """Letters for a plan of single player steps, upper case where a box is pushed."""
+    boxes = set(board.boxes)
+    out = []
+    for cell, s in plan:
+        ch = _letter(board, s)
+        if cell + s in boxes:
+            boxes.remove(cell + s)
+            boxes.add(cell + 2 * s)
+            ch = ch.upper()
+        out.append(ch)
+    return "".join(out)
+
+
+def _push_letters(board: Board, plan: Plan) -> str:
+    """Letters for a plan of pushes, with the walks between them found by BFS."""
+    boxes = set(board.boxes)
+    player = board.player
+    W, wall = board.W, board.wall
+    steps = (1, -1, W, -W)
+    out = []
+    for b, s in plan:
+        goal = b - s
+        prev = {player: 0}
+        frontier = [player]
+        while goal not in prev:
+            nxt = []
+            for c in frontier:
+                for d in steps:
+                    q = c + d
+                    if q not in prev and not wall[q] and q not in boxes:
+                        prev[q] = d
+                        nxt.append(q)
+            if not nxt:
+                raise RuntimeError("internal error: push position unreachable")
+            frontier = nxt
+        walk = []
+        c = goal
+        while c != player:
+            walk.append(_letter(board, prev[c]))
+            c -= prev[c]
+        out.extend(reversed(walk))
+        out.append(_letter(board, s).upper())
+        boxes.remove(b)
+        boxes.add(b + s)
+        player = b
+    return "".join(out)

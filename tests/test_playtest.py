@@ -1,0 +1,129 @@
+"""Playtesters: verdicts, solutions that replay through the one simulator, metrics and scores."""
+
+from __future__ import annotations
+
+import pytest
+
+from relaygen.level import Level
+from relaygen.mechanics import get_mechanic
+from relaygen.mechanics.relay import interest, legs_of, run_target
+from relaygen.playtest import playtest, term
+from relaygen.rules import load_rules
+
+
+def level(rules: str, *rows: str, legs: str = "") -> Level:
+    return Level.from_rows(load_rules(rules), list(rows), legs=legs)
+
+
+def replay(lv: Level, solution: str):
+    """Play ``solution`` through the mechanic's simulator; fail on a refused move."""
+    mechanic = get_mechanic(lv.rules.mechanic)
+    state = mechanic.start(lv)
+    for i, move in enumerate(solution):
+        nxt = mechanic.step(lv, state, move.lower())
+        assert nxt is not None, f"move {i} ({move}) refused"
+        state = nxt
+    return state
+
+
+MAZE = ("########", "#S.....#", "####.#.#", "#E...#.#", "########")
+
+
+def test_maze_solution_is_shortest_and_replays() -> None:
+    lv = level("maze", *MAZE)
+    report = playtest(lv)
+    assert report.playable and report.metrics["path_length"] == 8 == report.length
+    assert replay(lv, report.solution).won
+
+
+def test_maze_wall_makes_it_unplayable_and_lowers_score() -> None:
+    open_maze = level("maze", *MAZE)
+    closed = level("maze", *MAZE[:2], "####.#.#".replace(".", "#", 1), *MAZE[3:])
+    good, bad = playtest(open_maze), playtest(closed)
+    assert not bad.playable and bad.reason == "no exit is reachable from the start"
+    assert bad.score < good.score
+
+
+def test_constraints_broken_means_unplayable() -> None:
+    report = playtest(level("maze", "######", "#SSE.#", "######"))
+    assert report.verdict == "no" and "start in [1, 1] (found 2)" in report.reason
+    assert report.terms["count:start"] == pytest.approx(0.5)
+
+
+def test_score_terms() -> None:
+    assert term(5, (1, 10), 1) == 1.0
+    assert term(0, (4, 8), 4) == pytest.approx(0.5)
+    assert term(12, (4, 8), 2) == pytest.approx(1 / 3)
+
+
+def test_longer_path_scores_higher_at_hard_difficulty() -> None:
+    short = level("maze", "#######", "#S...E#", "#######")
+    long = level("maze", *MAZE)
+    assert playtest(long, 1.0).score > playtest(short, 1.0).score
+
+
+DUNGEON = ("#########", "#@..#..D#", "#.#.#.#.#", "#...k.#e#", "#e#######")
+
+
+def test_dungeon_goes_through_the_key_and_replays() -> None:
+    lv = level("dungeon", *DUNGEON)
+    report = playtest(lv)
+    assert report.playable
+    state = replay(lv, report.solution)
+    assert state.won and state.has_key
+    assert report.metrics["enemies"] == 2
+    assert report.metrics["enemy_distance"] == 3  # (1,1) -> (2,1) -> (3,1), next to the e at (4,1)
+    assert report.metrics["path_length"] == report.length == 5 + 5
+
+
+def test_dungeon_door_blocks_without_key() -> None:
+    lv = level("dungeon", "#######", "#@D.k.#", "#e...e#", "#######")
+    report = playtest(lv)
+    assert not report.playable and report.reason == "no key is reachable from the start"
+    mechanic = get_mechanic("keys")
+    assert mechanic.step(lv, mechanic.start(lv), "r") is None
+
+
+def test_dungeon_enemy_touch_loses() -> None:
+    lv = level("dungeon", "#######", "#@e.kD#", "#....e#", "#######")
+    mechanic = get_mechanic("keys")
+    assert mechanic.step(lv, mechanic.start(lv), "r").lost
+    report = playtest(lv)
+    assert report.playable and "e" not in report.solution and report.length == 6
+
+
+RELAY = ("#########", "#S..#####", "###.#####", "###....E#", "#########")
+
+
+def test_relay_follows_the_legs() -> None:
+    lv = level("relay", *RELAY, legs="rdr")
+    report = playtest(lv, 0.0)
+    assert report.playable and report.solution == "rrddrrrr"
+    assert report.metrics["turns"] == 2 and report.metrics["clusters"] == 0
+    assert replay(lv, report.solution).won
+
+
+def test_relay_wrong_legs_are_unplayable() -> None:
+    lv = level("relay", *RELAY, legs="udr")
+    assert not playtest(lv).playable
+    mechanic = get_mechanic("relay")
+    assert mechanic.step(lv, mechanic.start(lv), "r") is None
+
+
+def test_relay_derives_legs_from_the_open_path() -> None:
+    assert get_mechanic("relay").legs(level("relay", *RELAY)) == "rdr"
+    assert legs_of("rrddrrrr") == "rdr"
+
+
+def test_relay_clusters_count_open_blobs() -> None:
+    blob = level("relay", "#######", "#S...##", "#...E##", "#######")
+    report = playtest(blob)
+    assert report.metrics["clusters"] > 0
+    assert playtest(level("relay", *RELAY)).score > report.score
+
+
+def test_relay_run_targets_follow_interest_curve() -> None:
+    assert interest(0.0) == pytest.approx(0.2)
+    assert run_target(0, 10, 9) == pytest.approx(9 * 0.8 + 1)
+    expected = 9 * (1 - interest(1.0)) + 1
+    assert run_target(30, 10, 9) == pytest.approx(expected)  # progress is capped at 1

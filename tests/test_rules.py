@@ -1,0 +1,155 @@
+"""Rules files: the built-ins load and round-trip; bad files get one clear message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from relaygen.rules import RulesError, builtin_names, load_rules, parse_rules
+
+BUILTINS = builtin_names()
+
+MINIMAL = """
+name = "tiny"
+mechanic = "walk"
+width = 6
+height = 5
+border = "wall"
+
+[[tiles]]
+name = "floor"
+char = "."
+color = "#ffffff"
+
+[[tiles]]
+name = "wall"
+char = "#"
+color = "#000000"
+solid = true
+
+[[tiles]]
+name = "start"
+char = "S"
+color = "#00ff00"
+player = true
+
+[[tiles]]
+name = "exit"
+char = "E"
+color = "#ff0000"
+exit = true
+
+[[constraints]]
+tiles = ["start"]
+min = 1
+max = 1
+
+[[objectives]]
+metric = "path_length"
+target = [3, 10]
+"""
+
+
+def test_four_builtins_ship() -> None:
+    assert BUILTINS == ["dungeon", "maze", "relay", "sokoban"]
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_builtin_round_trips_through_toml(name: str) -> None:
+    rules = load_rules(name)
+    again = parse_rules(rules.to_toml(), "round trip")
+    assert again == rules
+    assert again.digest == rules.digest
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_builtin_difficulty_moves_one_target(name: str) -> None:
+    rules = load_rules(name)
+    assert rules.difficulty is not None
+    easy, hard = rules.targets(0.0), rules.targets(1.0)
+    moved = [m for m in easy if easy[m] != hard[m]]
+    assert moved == [rules.difficulty.metric]
+    assert hard[rules.difficulty.metric][0] > easy[rules.difficulty.metric][0]
+
+
+@pytest.mark.parametrize("d", [0.0, 0.25, 0.5, 1.0])
+def test_relay_turn_target_follows_seed_formula(d: float) -> None:
+    lo, hi = load_rules("relay").targets(d)["turns"]
+    expected = 50 * (1 - 1 / (d + 1)) + 1
+    assert lo == pytest.approx(expected) and hi == pytest.approx(expected)
+
+
+def test_digest_changes_with_content() -> None:
+    a = parse_rules(MINIMAL)
+    b = parse_rules(MINIMAL.replace("width = 6", "width = 7"))
+    assert a.digest != b.digest
+
+
+def test_out_of_range_difficulty_is_refused() -> None:
+    with pytest.raises(ValueError, match="difficulty"):
+        load_rules("maze").targets(1.5)
+
+
+BAD = {
+    "syntax": (MINIMAL.replace('name = "tiny"', 'name = "tiny'), "TOML syntax error"),
+    "unknown field": (MINIMAL.replace("border =", "colour_scheme = 3\nborder ="), "colour_scheme: unknown field"),
+    "unknown tile in constraint": (MINIMAL.replace('tiles = ["start"]', 'tiles = ["dragon"]'), "unknown tile 'dragon'"),
+    "impossible constraint": (
+        MINIMAL.replace("width = 6", "width = 5")
+        .replace("height = 5", "height = 5")
+        .replace("min = 1\nmax = 1", "min = 20"),
+        "needs 20 tiles but the 5x5 grid has only 9",
+    ),
+    "missing mechanic": (MINIMAL.replace('mechanic = "walk"\n', ""), "mechanic: Field required"),
+    "unknown mechanic": (MINIMAL.replace('"walk"', '"fly"'), "mechanic: Input should be"),
+    "unknown metric": (MINIMAL.replace('metric = "path_length"', 'metric = "fun"'), "objectives[0].metric: 'fun'"),
+    "mechanic needs property": (MINIMAL.replace("exit = true", ""), "needs a tile with exit = true"),
+    "bad colour": (MINIMAL.replace("#ff0000", "red"), "tiles[3].color"),
+    "duplicate char": (MINIMAL.replace('char = "E"', 'char = "S"'), "duplicate tile char"),
+    "reversed target": (MINIMAL.replace("[3, 10]", "[10, 3]"), "hi below lo"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_rules_file_names_file_field_and_reason(case: str, tmp_path: Path) -> None:
+    text, reason = BAD[case]
+    path = tmp_path / "my_rules.toml"
+    path.write_text(text)
+    with pytest.raises(RulesError) as info:
+        load_rules(path)
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    assert reason in message, message
+
+
+def test_missing_file_and_unknown_name() -> None:
+    with pytest.raises(RulesError, match="not a built-in ruleset"):
+        load_rules("no_such_game")
+
+
+def test_rules_check_cli_gives_one_line_and_exit_2(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text(MINIMAL)
+    bad.write_text(BAD["unknown tile in constraint"][0])
+    run = subprocess.run(
+        [sys.executable, "-m", "relaygen", "rules", "check", str(good), str(bad)], capture_output=True, text=True
+    )
+    assert run.returncode == 2
+    assert f"{good}: ok (tiny" in run.stdout
+    assert "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"error: {bad}: constraints[0]: unknown tile 'dragon' (tiles are ['floor', 'wall', 'start', 'exit'])"
+    ]
+
+
+@pytest.mark.parametrize(
+    "command", [["rules", "list"], ["rules", "show", "sokoban"], ["rules", "show", "relay", "--toml"]]
+)
+def test_rules_commands_print(command: list[str]) -> None:
+    run = subprocess.run([sys.executable, "-m", "relaygen", *command], capture_output=True, text=True, check=True)
+    assert ("sokoban" in run.stdout) or ("relay" in run.stdout)
+    if "--toml" in command:
+        assert parse_rules(run.stdout).name == "relay"
