@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from relaygen.cliutil import RulesArg, fail
 from relaygen.level import LevelError
 from relaygen.rules import RulesError, builtin_names, load_rules
+from relaygen.viewer import cli as viewer_cli
 
 app = typer.Typer(
     help="relaygen: learn to generate tile-puzzle levels from a rules file, and playtest them.",
@@ -19,17 +21,10 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="List, show and check rules files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.command()(viewer_cli.play)
+app.command()(viewer_cli.watch)
 
 
-def fail(message: str) -> typer.Exit:
-    """Print ``message`` as an error and return the exit (code 2) to raise."""
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
-
-
-RulesArg = Annotated[
-    str, typer.Argument(help="A built-in ruleset name (see `relaygen rules list`) or a rules TOML file.")
-]
 
 
 @rules_app.command("list")

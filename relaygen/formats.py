@@ -211,12 +211,19 @@ def _wall_outside(rules: Rules, grid: np.ndarray) -> None:
 # ----- files ---------------------------------------------------------------------------------------------------
 
 
+def level_files(path: str | Path) -> list[Path]:
+    """The level files a path names: itself, or every level file of a folder in name order."""
+    path = Path(path)
+    if not path.is_dir():
+        return [path]
+    return [p for p in sorted(path.iterdir()) if p.suffix.lower() in SUFFIXES and p.name not in NOT_LEVELS]
+
+
 def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
     """All levels in a file (.json, .txt, .xsb) or in every level file of a folder, in name order."""
     path = Path(path)
     if path.is_dir():
-        files = [p for p in sorted(path.iterdir()) if p.suffix in SUFFIXES and p.name not in NOT_LEVELS]
-        return [level for f in files for level in read_levels(f, rules)]
+        return [level for f in level_files(path) for level in read_levels(f, rules)]
     if not path.exists():
         raise LevelError(f"{path}: no such file or folder")
     kind = SUFFIXES.get(path.suffix.lower())

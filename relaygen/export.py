@@ -1,0 +1,113 @@
+"""Export levels for game engines: PNG pictures and Tiled maps (``.tmj`` with an embedded tileset).
+
+Tiled map JSON follows the documented structure of the Tiled editor (map → tile layer of global
+tile ids, tileset with image, size and per-tile properties). The tileset image is drawn by the one
+renderer: every tile of the rules once, in a row.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from relaygen.files import atomic_write
+from relaygen.formats import dump_levels
+from relaygen.level import Level
+from relaygen.rules import PROPERTIES, Rules
+
+EXPORT_FORMATS = {"json": ".json", "txt": ".txt", "xsb": ".xsb", "png": ".png", "tiled": ".tmj"}
+TILE_SIZE = 24
+TILED_VERSION = "1.10"
+
+
+def tileset_name(rules: Rules) -> str:
+    """File name of a ruleset's tileset image."""
+    return f"{rules.name}-tileset.png"
+
+
+def write_tileset(rules: Rules, folder: Path, tile_size: int = TILE_SIZE) -> Path:
+    """Draw every tile of ``rules`` once, left to right, into the folder's tileset PNG."""
+    from relaygen.render import save_png
+
+    strip = np.arange(len(rules.tiles), dtype=np.uint8)[None, :]
+    return save_png(Level(rules, strip), folder / tileset_name(rules), cell_size=tile_size)
+
+
+def tiled_map(level: Level, tile_size: int = TILE_SIZE) -> dict:
+    """A level as a Tiled map: one tile layer, one embedded tileset, level metadata as properties."""
+    rules = level.rules
+    n = len(rules.tiles)
+    tiles = [
+        {
+            "id": i,
+            "type": tile.name,
+            "properties": [{"name": p, "type": "bool", "value": True} for p in PROPERTIES if getattr(tile, p)],
+        }
+        for i, tile in enumerate(rules.tiles)
+    ]
+    properties = [
+        {"name": "rules", "type": "string", "value": rules.name},
+        {"name": "rules_digest", "type": "string", "value": rules.digest},
+        {"name": "legs", "type": "string", "value": level.legs},
+        {"name": "meta", "type": "string", "value": json.dumps(level.meta, sort_keys=True)},
+    ]
+    return {
+        "type": "map",
+        "version": TILED_VERSION,
+        "orientation": "orthogonal",
+        "renderorder": "right-down",
+        "width": level.width,
+        "height": level.height,
+        "tilewidth": tile_size,
+        "tileheight": tile_size,
+        "infinite": False,
+        "nextlayerid": 2,
+        "nextobjectid": 1,
+        "properties": properties,
+        "layers": [
+            {
+                "id": 1,
+                "name": "tiles",
+                "type": "tilelayer",
+                "width": level.width,
+                "height": level.height,
+                "x": 0,
+                "y": 0,
+                "opacity": 1,
+                "visible": True,
+                "data": (level.grid.astype(int) + 1).ravel().tolist(),
+            }
+        ],
+        "tilesets": [
+            {
+                "firstgid": 1,
+                "name": rules.name,
+                "image": tileset_name(rules),
+                "imagewidth": n * tile_size,
+                "imageheight": tile_size,
+                "tilewidth": tile_size,
+                "tileheight": tile_size,
+                "tilecount": n,
+                "columns": n,
+                "margin": 0,
+                "spacing": 0,
+                "tiles": tiles,
+            }
+        ],
+    }
+
+
+def export_level(level: Level, path: str | Path, kind: str) -> Path:
+    """Write one level as ``kind`` (json, txt, xsb, png, tiled), atomically."""
+    path = Path(path)
+    if kind == "png":
+        from relaygen.render import save_png
+
+        return save_png(level, path)
+    if kind == "tiled":
+        if not (path.parent / tileset_name(level.rules)).exists():
+            write_tileset(level.rules, path.parent)
+        return atomic_write(path, json.dumps(tiled_map(level), indent=1) + "\n")
+    return atomic_write(path, dump_levels([level], kind))

@@ -1,0 +1,95 @@
+"""The viewer's commands, ``relaygen play`` and ``relaygen watch``, as typer-ready functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from relaygen.cliutil import fail
+
+KEYS_HELP = (
+    "With --screenshot: keys to press first, as space-separated key names, e.g. "
+    "'right right down z' or 'S' (Shift+S plays the solution). Names: up down left right w a s d, "
+    "letters, space, backspace, escape, home, end, tab, + -. Running animations finish before the shot."
+)
+ScaleOpt = Annotated[
+    int, typer.Option(min=4, max=256, help="Pixels per tile in the starting window; resize the window to zoom.")
+]
+ScreenshotOpt = Annotated[
+    Path | None, typer.Option(help="Draw one frame off-screen (after --keys), save it as this PNG and exit.")
+]
+KeysOpt = Annotated[str, typer.Option(help=KEYS_HELP)]
+
+
+def play(
+    path: Annotated[Path, typer.Argument(help="A level file (.json, .txt, .xsb) or a folder of level files.")],
+    rules: Annotated[
+        str | None, typer.Option(help="Rules for files that do not name theirs (XSB defaults to sokoban).")
+    ] = None,
+    scale: ScaleOpt = 40,
+    screenshot: ScreenshotOpt = None,
+    keys: KeysOpt = "",
+) -> None:
+    """Play levels with the keyboard, watch the solver's solution, keep or reject each (H shows the keys)."""
+    from relaygen.level import LevelError
+    from relaygen.rules import RulesError, load_rules
+    from relaygen.viewer import run
+    from relaygen.viewer import screenshot as take_screenshot
+    from relaygen.viewer.play import PlaySession
+
+    try:
+        session = PlaySession.from_path(path, load_rules(rules) if rules else None)
+    except (LevelError, RulesError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    try:
+        if screenshot is not None:
+            typer.echo(take_screenshot(session, scale, screenshot, keys))
+        else:
+            run(session, scale)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        session.close()
+
+
+def watch(
+    rules: Annotated[str, typer.Argument(help="A built-in ruleset name or a rules TOML file.")],
+    model: Annotated[
+        Path | None, typer.Option(help="A trained model file; without one a random policy edits the level.")
+    ] = None,
+    representation: Annotated[
+        str | None, typer.Option(help="How the policy edits (default: the model's, else the rules' first).")
+    ] = None,
+    difficulty: Annotated[float, typer.Option(min=0.0, max=1.0, help="Difficulty to generate at.")] = 0.5,
+    seed: Annotated[int, typer.Option(help="Seed of the first episode (the next ones count up).")] = 0,
+    scale: ScaleOpt = 40,
+    screenshot: ScreenshotOpt = None,
+    keys: KeysOpt = "",
+) -> None:
+    """Watch a generator build levels tile by tile; P plays the finished level, G generates the next."""
+    from relaygen.env.level_env import LevelEnv
+    from relaygen.rules import RulesError, load_rules
+    from relaygen.viewer import run
+    from relaygen.viewer import screenshot as take_screenshot
+    from relaygen.viewer.watch import WatchSession, model_policy, random_policy
+
+    try:
+        loaded = load_rules(rules)
+        policy, meta = model_policy(model, seed) if model else (None, {})
+        if meta and meta.get("rules_digest") != loaded.digest:
+            raise ValueError(f"{model}: the model was trained on rules {meta.get('rules')!r}, not these {rules!r}")
+        env = LevelEnv(rules=loaded, representation=representation or meta.get("representation"), difficulty=difficulty)
+    except (RulesError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    session = WatchSession(env, policy or random_policy(env, seed), seed=seed)
+    try:
+        if screenshot is not None:
+            typer.echo(take_screenshot(session, scale, screenshot, keys))
+        else:
+            run(session, scale)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        session.close()

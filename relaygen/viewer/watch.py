@@ -1,0 +1,233 @@
+"""Watching a generator build levels (``relaygen watch``): an episode of the environment, step by step.
+
+A policy maps an observation to an action: a trained model's (:func:`model_policy`) or a random
+one (:func:`random_policy`). The board shows the grid being edited, the cursor (or turtle) and
+the cells changed so far; when the episode ends it shows the playtester's verdict. P plays the
+finished level in a :class:`~relaygen.viewer.play.PlaySession`, G starts the next episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from relaygen.render import grid_surface
+from relaygen.viewer import hud
+from relaygen.viewer.play import KEYS as PLAY_KEYS
+from relaygen.viewer.play import VERDICT_COLOR, Entry, PlaySession
+
+if TYPE_CHECKING:
+    import gymnasium
+    import pygame
+
+    from relaygen.level import Level
+
+Policy = Callable[[dict[str, np.ndarray]], int]
+"""An observation (the environment's Dict) to an action."""
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "space": ("pause",),
+    **dict.fromkeys(("+", "=", "[+]"), ("faster", "2")),
+    **dict.fromkeys(("-", "[-]"), ("faster", "0.5")),
+    ".": ("step",),
+    **dict.fromkeys(("f", "return"), ("finish",)),
+    "g": ("generate",),
+    "p": ("play",),
+    **dict.fromkeys(("h", "?"), ("toggle_help",)),
+    "escape": ("back",),
+}
+"""Key name → (method, argument...) while watching; while playing, the play session's keys."""
+
+HELP = [
+    ("Space", "pause / resume"),
+    ("+ / -", "faster / slower"),
+    (".", "one step"),
+    ("F / Enter", "finish the episode now"),
+    ("P", "play the finished level (Esc comes back)"),
+    ("G", "generate the next level"),
+    ("H / ?", "show or hide these keys"),
+    ("Esc", "close this help, or quit"),
+]
+
+
+def random_policy(env: gymnasium.Env, seed: int | None = None) -> Policy:
+    """Uniformly random actions from ``env``'s action space."""
+    space = env.action_space
+    space.seed(seed)
+    return lambda obs: int(space.sample())
+
+
+def model_policy(path: str | Path, seed: int = 0) -> tuple[Policy, dict[str, Any]]:
+    """A trained model's policy (actions sampled from its logits) and the model file's metadata."""
+    import torch
+
+    from relaygen.agent.model import load_model, to_tensors
+
+    model, meta = load_model(path)
+    generator = torch.Generator().manual_seed(seed)
+
+    def act(obs: dict[str, np.ndarray]) -> int:
+        with torch.no_grad():
+            logits, _ = model(to_tensors({k: np.asarray(v)[None] for k, v in obs.items()}))
+        return int(torch.multinomial(torch.softmax(logits[0], -1), 1, generator=generator))
+
+    return act, meta
+
+
+class WatchSession:
+    """One environment, one policy: animates episodes and hands finished levels to a play session."""
+
+    def __init__(self, env: gymnasium.Env, policy: Policy, seed: int = 0, speed: float = 20.0) -> None:
+        self.env = env
+        self.batch = env.unwrapped.batch
+        self.policy = policy
+        self.seed = seed
+        self.speed = speed
+        """Environment steps per second."""
+        self.keys = {**PLAY_KEYS, **KEYS}
+        self.running = True
+        self.paused = False
+        self.show_help = False
+        self.episode = 0
+        self.playing: PlaySession | None = None
+        self.generate()
+
+    @property
+    def rules(self) -> Any:
+        return self.batch.rules
+
+    @property
+    def grid(self) -> np.ndarray:
+        """The grid being edited (a view: it changes as the episode runs)."""
+        return self.batch.grid[0]
+
+    # ----- the episode ---------------------------------------------------------------------------
+
+    def generate(self) -> None:
+        """Start the next episode."""
+        self.obs, self.info = self.env.reset(seed=self.seed + self.episode)
+        self.episode += 1
+        self.start = self.grid.copy()
+        self.steps = 0
+        self.clock = 0.0
+        self.level: Level | None = None
+
+    def step(self) -> None:
+        """One action of the policy."""
+        if self.level is not None:
+            return
+        self.obs, _, terminated, truncated, self.info = self.env.step(self.policy(self.obs))
+        self.steps += 1
+        if terminated or truncated:
+            self.level = self.info["level"]
+            self.level.name = f"{self.rules.name} #{self.episode}"
+
+    def finish(self) -> None:
+        """Run the episode to its end at once."""
+        while self.level is None:
+            self.step()
+
+    # ----- keys ------------------------------------------------------------------------------------------
+
+    def press(self, name: str) -> bool:
+        """Act on a key: the play session's while playing, else the watch keys."""
+        if self.playing is not None:
+            handled = self.playing.press(name)
+            if not self.playing.running:
+                self.playing.close()
+                self.playing = None
+            return handled
+        if name not in KEYS:
+            return False
+        action, *args = KEYS[name]
+        if action != "toggle_help":
+            self.show_help = False
+        getattr(self, action)(*args)
+        return True
+
+    def pause(self) -> None:
+        self.paused = not self.paused
+
+    def faster(self, factor: str | float) -> None:
+        """Animate ``factor`` times faster (1 to 480 steps per second)."""
+        self.speed = min(480.0, max(1.0, self.speed * float(factor)))
+
+    def play(self) -> None:
+        """Play the finished level (finishing the episode first)."""
+        self.finish()
+        assert self.level is not None
+        self.playing = PlaySession([Entry(self.level.name, self.level)])
+
+    def toggle_help(self) -> None:
+        self.show_help = not self.show_help
+
+    def back(self) -> None:
+        """Esc: close the help, else quit."""
+        if self.show_help:
+            self.show_help = False
+        else:
+            self.running = False
+
+    # ----- time --------------------------------------------------------------------------------------------
+
+    def tick(self, dt: float) -> None:
+        """Advance the episode (or the play session) by ``dt`` seconds."""
+        if self.playing is not None:
+            self.playing.tick(dt)
+            return
+        if self.paused or self.level is not None:
+            return
+        self.clock += dt * self.speed
+        while self.clock >= 1.0 and self.level is None:
+            self.clock -= 1.0
+            self.step()
+
+    def settle(self) -> None:
+        """Finish the play session's animations (an episode keeps the step it is at)."""
+        if self.playing is not None:
+            self.playing.settle()
+
+    def close(self) -> None:
+        if self.playing is not None:
+            self.playing.close()
+        self.env.close()
+
+    # ----- drawing ---------------------------------------------------------------------------------------------
+
+    def title(self) -> str:
+        return self.playing.title() if self.playing else f"relaygen watch — {self.rules.name}"
+
+    def window_size(self, scale: int) -> tuple[int, int]:
+        return hud.window_size(self.grid.shape, scale)
+
+    def draw(self, surface: pygame.Surface) -> None:
+        """The frame: the grid with cursor and changes, the HUD, the verdict banner, the help."""
+        if self.playing is not None:
+            self.playing.draw(surface)
+            return
+        surface.fill(hud.BACKGROUND)
+        lay = hud.layout(surface.get_size(), self.grid.shape)
+        cursor = None if self.level is not None else tuple(int(v) for v in self.batch.cursor[0])
+        changed = self.grid != self.start
+        board = grid_surface(self.rules, self.grid, cell_size=lay.cell, cursor=cursor, highlight=changed)
+        hud.draw_board(surface, board, lay.board)
+        info = self.info
+        left = [
+            [(f"episode {self.episode}", hud.TEXT), (f"   {self.rules.name} · {self.batch.rep.name}", hud.DIM)],
+            [(f"step {self.steps}   changes {info['changes']}   score {info['score']:.2f}", hud.TEXT)],
+        ]
+        verdict = [("playable: ", hud.DIM), (info["verdict"], VERDICT_COLOR[info["verdict"]])]
+        status = "done" if self.level else "paused" if self.paused else f"{self.speed:g} steps/s"
+        right = [verdict, [(f"{status}   ", hud.ACCENT), ("H: keys", hud.DIM)]]
+        hud.draw_hud(surface, lay, left, right)
+        if self.level is not None:
+            good = info["verdict"] == "yes"
+            title = ("playable!", hud.GOOD) if good else ("not playable", hud.BAD)
+            length = f"solution {info['solution_length']} · " if good else ""
+            sub = f"{length}score {info['score']:.2f} · P plays it · G generates the next"
+            hud.draw_banner(surface, lay, [title], [(sub, hud.TEXT)])
+        if self.show_help:
+            hud.draw_help(surface, "relaygen watch — keys", HELP, lay.font_size)

@@ -1,0 +1,335 @@
+"""The viewer, headless: key presses drive the one simulator, ratings are saved, screenshots are real."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import numpy as np
+import pygame
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from relaygen.env.level_env import LevelEnv
+from relaygen.formats import write_levels
+from relaygen.level import Level
+from relaygen.render import CURSOR, tile_image, to_array
+from relaygen.rules import load_rules
+from relaygen.viewer import cli as viewer_cli
+from relaygen.viewer import parse_keys, run, screenshot
+from relaygen.viewer.hud import layout
+from relaygen.viewer.hud import window_size as hud_window_size
+from relaygen.viewer.play import KEYS, PlaySession, load_entries
+from relaygen.viewer.watch import WatchSession, model_policy, random_policy
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "levels" / "examples"
+MOVE_KEYS = {"u": "up", "d": "down", "l": "left", "r": "right"}
+
+
+@pytest.fixture
+def levels_dir(tmp_path: Path) -> Path:
+    for file in EXAMPLES.iterdir():
+        shutil.copy(file, tmp_path / file.name)
+    return tmp_path
+
+
+@pytest.fixture
+def session(levels_dir: Path) -> PlaySession:
+    s = PlaySession.from_path(levels_dir / "sokoban.xsb")
+    yield s
+    s.close()
+
+
+def press_all(session: PlaySession, names: list[str]) -> None:
+    for name in names:
+        assert session.press(name), name
+
+
+def post_keys(*keys: tuple[int, str]) -> None:
+    pygame.display.init()
+    for key, text in keys:
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=text, mod=0))
+
+
+def test_entries_are_keyed_by_file_and_number(levels_dir: Path) -> None:
+    entries, ratings = load_entries(levels_dir)
+    keys = [e.key for e in entries]
+    assert keys == ["dungeon.txt", "maze.txt", "relay.txt", "sokoban.xsb#1", "sokoban.xsb#2", "sokoban.xsb#3"]
+    assert ratings == levels_dir / "ratings.json"
+
+
+def test_push_undo_and_restart(session: PlaySession) -> None:
+    start = session.grid().copy()
+    assert session.press("left") and session.state.player == (2, 1)
+    assert session.press("d")
+    assert session.state.player == (2, 2) and session.state.pushes == 0
+    assert session.press("right")
+    assert session.state.pushes == 1 and session.won
+    assert not session.move("l"), "a won level takes no more moves"
+    session.press("z")
+    assert session.state.player == (2, 2) and not session.won
+    press_all(session, ["backspace", "z"])
+    assert np.array_equal(session.grid(), start) and not session.history
+    press_all(session, ["right", "r"])
+    assert np.array_equal(session.grid(), start) and session.state.moves == 0
+
+
+def test_walls_block_and_only_the_mechanic_moves(levels_dir: Path) -> None:
+    session = PlaySession.from_path(levels_dir / "maze.txt")
+    assert not session.move("u") and not session.move("l") and session.state.moves == 0
+    assert session.move("r") and session.state.player == (1, 2)
+    session.close()
+
+
+def test_dungeon_key_then_door(levels_dir: Path) -> None:
+    session = PlaySession.from_path(levels_dir / "dungeon.txt")
+    report = session.report(wait=True)
+    for move in report.solution:
+        session.press(MOVE_KEYS[move])
+        if session.level.rules.tiles[session.level.grid[session.state.player]].key:
+            assert session.state.has_key
+    assert session.won and session.state.moves == report.length
+    session.close()
+
+
+def test_relay_moves_follow_the_legs(levels_dir: Path) -> None:
+    session = PlaySession.from_path(levels_dir / "relay.txt")
+    assert session.level.legs == "rdrurdr"
+    assert not session.move("d"), "down is two legs ahead"
+    press_all(session, ["right"] * 3)
+    assert session.state.leg == 0
+    assert session.press("down") and session.state.leg == 1, "a move in the next leg's direction hands over"
+    assert not session.move("r"), "rock to the right"
+    press_all(session, ["down", "down", "right"])
+    assert session.state.leg == 2 and session.state.player == (4, 5)
+    assert session.trail()[0] == (1, 1) and session.trail()[-1] == session.state.player
+    session.close()
+
+
+@pytest.mark.parametrize("game", ["maze", "dungeon", "sokoban", "relay"])
+def test_solution_replayed_as_keys_solves_the_level(levels_dir: Path, game: str) -> None:
+    file = next(levels_dir.glob(f"{game}.*"))
+    session = PlaySession.from_path(file)
+    for index in range(len(session.entries)):
+        session.goto(index)
+        report = session.report(wait=True)
+        assert report.verdict == "yes"
+        press_all(session, [MOVE_KEYS[m] for m in report.solution.lower()])
+        assert session.won, (game, index)
+        assert session.state.moves == report.length
+    session.close()
+
+
+def test_solver_animation_plays_pauses_and_stops(session: PlaySession) -> None:
+    session.goto(2)
+    report = session.report(wait=True)
+    session.press("S")
+    assert session.animation is not None and session.state.moves == 0
+    session.tick(1.0 / session.speed + 1e-6)
+    assert session.state.moves == 1
+    session.press("space")
+    session.tick(10.0)
+    assert session.state.moves == 1
+    press_all(session, ["space", "+"])
+    assert session.speed == 16
+    session.tick(3 / 16 + 1e-6)
+    assert session.state.moves == 4
+    session.press("escape")
+    assert session.animation is None and session.running, "Esc stops the playback first"
+    session.press("tab")
+    session.settle()
+    assert session.won and session.by_solver and session.state.moves == report.length
+    session.press("escape")
+    assert not session.running
+
+
+def test_level_navigation_clamps(session: PlaySession) -> None:
+    press_all(session, ["n", "n", "n"])
+    assert session.index == 2
+    session.press("home")
+    assert session.index == 0
+    press_all(session, ["p", "end"])
+    assert session.index == 2
+    session.press("right")
+    session.press("p")
+    assert session.index == 1 and session.state.moves == 0
+
+
+def test_ratings_written_atomically_and_merged(levels_dir: Path) -> None:
+    (levels_dir / "ratings.json").write_text(json.dumps({"maze.txt": "reject"}))
+    session = PlaySession.from_path(levels_dir)
+    session.goto(3)
+    session.press("k")
+    assert session.index == 4, "rating moves on to the next level"
+    session.press("x")
+    session.goto(0)
+    session.press("k")
+    ratings = json.loads((levels_dir / "ratings.json").read_text())
+    assert ratings == {"dungeon.txt": "keep", "maze.txt": "reject", "sokoban.xsb#1": "keep", "sokoban.xsb#2": "reject"}
+    assert not list(levels_dir.glob(".ratings.json.*")), "no temporary file left behind"
+    session.close()
+
+
+def test_broken_ratings_file_is_named(levels_dir: Path) -> None:
+    (levels_dir / "ratings.json").write_text("{oops")
+    with pytest.raises(ValueError, match=r"ratings\.json: cannot read the ratings"):
+        PlaySession.from_path(levels_dir)
+
+
+def test_posted_key_events_drive_the_window(session: PlaySession) -> None:
+    post_keys((pygame.K_LEFT, ""), (pygame.K_d, "d"), (pygame.K_RIGHT, ""))
+    run(session, 24, frames=3)
+    assert session.won and session.state.pushes == 1
+    post_keys((pygame.K_z, "z"), (pygame.K_s, "S"))
+    run(session, 24, frames=2)
+    assert session.animation is not None and session.state.moves == 0
+    post_keys((pygame.K_ESCAPE, ""), (pygame.K_ESCAPE, ""))
+    run(session, 24, frames=5)
+    assert not session.running
+
+
+def test_closing_the_window_quits(session: PlaySession) -> None:
+    pygame.display.init()
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    run(session, 24, frames=5)
+    assert not session.running
+
+
+def test_keys_string_is_checked() -> None:
+    assert parse_keys("right  right z S", KEYS) == ["right", "right", "z", "S"]
+    with pytest.raises(ValueError, match="unknown key name"):
+        parse_keys("right jump", KEYS)
+
+
+@pytest.mark.parametrize("game", ["maze", "dungeon", "sokoban", "relay"])
+def test_screenshot_draws_the_level(levels_dir: Path, tmp_path: Path, game: str) -> None:
+    session = PlaySession.from_path(next(levels_dir.glob(f"{game}.*")))
+    out = screenshot(session, 20, tmp_path / f"{game}.png")
+    image = pygame.image.load(str(out))
+    assert image.get_size() == session.window_size(20)
+    pixels = to_array(image)
+    lay = layout(image.get_size(), session.level.grid.shape)
+    rules = session.level.rules
+    ground = rules.tiles[rules.by_properties[frozenset()]]
+    c = lay.cell
+    for (y, x), tile in np.ndenumerate(session.grid()):
+        expected = to_array(tile_image(rules.tiles[tile], ground, c))
+        top, left = lay.board.top + y * c, lay.board.left + x * c
+        assert np.array_equal(pixels[top : top + c, left : left + c], expected), (game, y, x)
+    assert len(np.unique(pixels[lay.hud.top :].reshape(-1, 3), axis=0)) > 10, "the HUD has text"
+    session.close()
+
+
+def test_screenshot_after_keys_shows_the_solved_level(levels_dir: Path, tmp_path: Path) -> None:
+    session = PlaySession.from_path(levels_dir / "sokoban.xsb")
+    before = to_array(pygame.image.load(str(screenshot(session, 20, tmp_path / "a.png"))))
+    screenshot(session, 20, tmp_path / "b.png", keys="S")
+    assert session.won
+    after = to_array(pygame.image.load(str(tmp_path / "b.png")))
+    assert before.shape == after.shape and not np.array_equal(before, after)
+    session.close()
+
+
+def test_play_command_screenshot_and_errors(levels_dir: Path, tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(viewer_cli.play)
+    runner = CliRunner()
+    shot = tmp_path / "shot.png"
+    result = runner.invoke(app, [str(levels_dir / "maze.txt"), "--screenshot", str(shot), "--scale", "16"])
+    assert result.exit_code == 0, result.output
+    assert pygame.image.load(str(shot)).get_width() >= 16 * 16
+    result = runner.invoke(app, [str(levels_dir / "nope.txt"), "--screenshot", str(shot)])
+    assert result.exit_code == 2 and "no such file" in result.output
+    result = runner.invoke(app, [str(levels_dir / "maze.txt"), "--screenshot", str(shot), "--keys", "fly"])
+    assert result.exit_code == 2 and "unknown key name" in result.output
+
+
+def test_rendering_a_level_file_round_trip(tmp_path: Path) -> None:
+    rules = load_rules("sokoban")
+    write_levels([Level.from_rows(rules, ["#####", "#@$.#", "#####"], name="tiny")], tmp_path / "tiny.json")
+    session = PlaySession.from_path(tmp_path)
+    assert session.entries[0].key == "tiny.json" and session.level.name == "tiny"
+    session.press("right")
+    assert session.won
+    session.close()
+
+
+# ----- watch ---------------------------------------------------------------------------------------
+
+
+def watch_session(rules: str = "maze", representation: str = "narrow", seed: int = 0) -> WatchSession:
+    env = LevelEnv(rules=rules, representation=representation, difficulty=0.5)
+    return WatchSession(env, random_policy(env, seed), seed=seed)
+
+
+def test_watch_animates_an_episode_and_plays_its_level() -> None:
+    session = watch_session()
+    session.tick(1.5 / session.speed)
+    assert session.steps == 1
+    session.press("space")
+    session.tick(10.0)
+    assert session.steps == 1
+    session.press(".")
+    assert session.steps == 2
+    session.press("f")
+    level = session.level
+    assert level is not None and np.array_equal(level.grid, session.grid)
+    assert level.meta["report"]["verdict"] == session.info["verdict"]
+    session.press("p")
+    assert session.playing is not None and session.playing.level is level
+    assert session.press("right") is True
+    session.press("escape")
+    assert session.playing is None and session.running
+    session.press("g")
+    assert session.episode == 2 and session.steps == 0 and session.level is None
+    session.press("escape")
+    assert not session.running
+    session.close()
+
+
+def test_watch_is_deterministic_per_seed() -> None:
+    first, second = watch_session("relay", "carve", seed=3), watch_session("relay", "carve", seed=3)
+    first.finish()
+    second.finish()
+    assert np.array_equal(first.level.grid, second.level.grid) and first.level.legs == second.level.legs
+    first.close()
+    second.close()
+
+
+def test_watch_screenshot_shows_cursor_then_verdict(tmp_path: Path) -> None:
+    session = watch_session("sokoban", "turtle")
+    image = to_array(pygame.image.load(str(screenshot(session, 20, tmp_path / "a.png"))))
+    lay = layout(session.window_size(20), session.grid.shape)
+    y, x = (int(v) for v in session.batch.cursor[0])
+    top, left = lay.board.top + y * lay.cell, lay.board.left + x * lay.cell
+    assert (image[top : top + lay.cell, left : left + lay.cell] == CURSOR).all(axis=2).any()
+    done = to_array(pygame.image.load(str(screenshot(session, 20, tmp_path / "b.png", keys="f"))))
+    assert session.level is not None and not np.array_equal(image, done)
+    session.close()
+
+
+def test_watch_command_with_a_model(tmp_path: Path) -> None:
+    from relaygen.agent.model import build_model, save_model
+
+    rules = load_rules("maze")
+    env = LevelEnv(rules=rules, representation="turtle")
+    meta = {"rules": "maze", "rules_digest": rules.digest, "representation": "turtle"}
+    path = save_model(tmp_path / "model.pt", build_model(env, 4, 8), meta)
+    policy, loaded = model_policy(path, seed=1)
+    obs, _ = env.reset(seed=0)
+    assert loaded["representation"] == "turtle" and env.action_space.contains(policy(obs))
+    app = typer.Typer()
+    app.command()(viewer_cli.watch)
+    shot = tmp_path / "w.png"
+    result = CliRunner().invoke(app, ["maze", "--model", str(path), "--screenshot", str(shot), "--keys", "f"])
+    assert result.exit_code == 0, result.output
+    assert pygame.image.load(str(shot)).get_size() == hud_window_size((16, 16), 40)
+    result = CliRunner().invoke(app, ["dungeon", "--model", str(path), "--screenshot", str(shot)])
+    assert result.exit_code == 2 and "trained on rules 'maze'" in result.output
