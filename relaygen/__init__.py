@@ -3,6 +3,7 @@
 Rules files describe a game; playtesters judge levels; an A3C-trained policy builds them.
 """
 
+import relaygen.env  # noqa: F401  (registers the Gymnasium environments)
 from relaygen.level import Level, LevelError
 from relaygen.rules import Rules, RulesError, builtin_names, load_rules
 

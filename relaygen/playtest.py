@@ -6,8 +6,10 @@ The quality score is the weighted mean of one term per objective and per constra
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+import numpy as np
 
 from relaygen.level import Level
 from relaygen.mechanics import get_mechanic
@@ -44,9 +46,8 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        out = asdict(self)
-        out["playable"] = self.playable
-        out["length"] = self.length
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out.update(metrics=dict(self.metrics), terms=dict(self.terms), playable=self.playable, length=self.length)
         out["targets"] = {k: list(v) for k, v in self.targets.items()}
         return out
 
@@ -64,9 +65,11 @@ def term(value: float, target: tuple[float, float], scale: float) -> float:
 
 def constraint_count(level: Level, constraint: Constraint) -> tuple[int, tuple[float, float]]:
     """The constrained count in ``level`` and the range it must lie in."""
-    count = level.count(*constraint.tiles)
+    per_tile = np.bincount(level.grid.ravel(), minlength=len(level.rules.tiles))
+    index = level.rules.tile_index
+    count = int(sum(per_tile[index[t]] for t in constraint.tiles))
     if constraint.equal_to:
-        other = level.count(*constraint.equal_to)
+        other = int(sum(per_tile[index[t]] for t in constraint.equal_to))
         return count, (other, other)
     return count, (constraint.min, float("inf") if constraint.max is None else constraint.max)
 

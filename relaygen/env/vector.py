@@ -1,0 +1,313 @@
+"""The array-batched environment: ``n`` level-construction environments stepped together.
+
+:class:`BatchedLevelEnv` holds every environment's grid, frozen mask and cursor in stacked arrays,
+applies one action per environment, rescores only the grids that changed (one batched, cached
+:class:`~relaygen.env.scoring.Scorer` call) and returns stacked observations. It is a Gymnasium
+``VectorEnv`` with same-step autoreset: when an environment's episode ends, the returned
+observation is the first of its next episode, ``infos["final_obs"]`` holds its last observation and
+``infos["final_level"]`` the finished :class:`~relaygen.level.Level`; the other ``infos`` arrays
+describe the step itself (before any reset). :class:`~relaygen.env.level_env.LevelEnv` is one of
+these with ``n = 1`` and no autoreset, so single and batched environments behave identically.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils.seeding import np_random
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from relaygen.env.representations import make_representation
+from relaygen.env.representations.base import crops, map_planes, plane_table
+from relaygen.env.scoring import VERDICTS, Scorer, Scores
+from relaygen.level import Level
+from relaygen.mechanics.base import Budget
+from relaygen.rules import Rules, load_rules
+
+REWARD_SCALE = 10.0
+"""Default multiplier of the score difference: an episode's return is O(1..10)."""
+COND_CAP = 2.0
+"""Normalised targets are clipped to [-COND_CAP, COND_CAP] (an infinite bound becomes the cap)."""
+
+
+class BatchedLevelEnv(VectorEnv):
+    """``num_envs`` environments of one ruleset and representation, with arrays in and out.
+
+    Arguments are those of :class:`~relaygen.env.level_env.LevelEnv` (which documents spaces,
+    rewards and termination), plus ``num_envs`` and ``autoreset``. Seeding ``reset(seed=s)`` seeds
+    environment ``i`` with ``s + i``, the way ``LevelEnv.reset(seed=s + i)`` would.
+    """
+
+    def __init__(
+        self,
+        rules: str | Path | Rules,
+        representation: str | None = None,
+        num_envs: int = 1,
+        *,
+        difficulty: float | None = None,
+        crop_size: int | None = None,
+        change_limit: float | None = None,
+        max_steps: int | None = None,
+        pinned_share: float = 0.0,
+        solver_budget: int = 2000,
+        start_level: Level | None = None,
+        reward_scale: float = REWARD_SCALE,
+        autoreset: bool = True,
+        **options: Any,
+    ) -> None:
+        self.rules = rules = load_rules(rules)
+        self.rep = make_representation(representation or rules.representations[0], rules, **options)
+        self.rep.bind(num_envs)
+        self.num_envs, self.height, self.width = num_envs, rules.height, rules.width
+        self.spatial_actions = self.rep.spatial_actions
+        self.difficulty = _check_difficulty(difficulty)
+        self.start_level = self._check_level(start_level)
+        if not 0.0 <= pinned_share < 1.0:
+            raise ValueError(f"pinned_share must be in [0, 1), got {pinned_share}")
+        limit = self.rep.change_limit if change_limit is None else change_limit
+        if not 0.0 < limit <= 1.0:
+            raise ValueError(f"change_limit must be in (0, 1], got {change_limit}")
+        self.change_limit, self.pinned_share, self.reward_scale = limit, pinned_share, reward_scale
+        self.max_steps = max_steps or 3 * rules.editable_cells
+        self.scorer = Scorer(rules, Budget(max_nodes=solver_budget, time_limit=None))
+        self.crop_size = crop_size or 2 * max(self.height, self.width) - 1
+        if self.crop_size < 1 or self.crop_size % 2 == 0:
+            raise ValueError(f"crop_size must be a positive odd number, got {self.crop_size}")
+        self._build_spaces()
+        self._allocate()
+        self.metadata = {"autoreset_mode": AutoresetMode.SAME_STEP if autoreset else AutoresetMode.DISABLED}
+        self.autoreset = autoreset
+        self.rngs = [np_random(None)[0] for _ in range(num_envs)]
+
+    # ----- setup ---------------------------------------------------------------------------------
+
+    def _build_spaces(self) -> None:
+        n_tiles, n_obj = len(self.rules.tiles), len(self.rules.objectives)
+        view = (self.crop_size,) * 2 if self.rep.egocentric else (self.height, self.width)
+        self.single_observation_space = spaces.Dict(
+            {
+                "map": spaces.Box(0.0, 1.0, (n_tiles + 2, *view), np.float32),
+                "position": spaces.Box(0.0, 1.0, (2,), np.float32),
+                "cond": spaces.Box(-COND_CAP, COND_CAP, (1 + 2 * n_obj,), np.float32),
+            }
+        )
+        self.single_action_space = spaces.Discrete(self.rep.n_actions())
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        bounds = self.scorer.targets(np.array([0.0, 1.0]))
+        finite = np.where(np.isfinite(bounds), np.abs(bounds), 0.0)
+        self._cond_scale = np.maximum(1.0, finite.max(axis=(0, 2)))
+
+    def _allocate(self) -> None:
+        n, h, w, n_tiles = self.num_envs, self.height, self.width, len(self.rules.tiles)
+        self._pad = p = self.crop_size // 2 if self.rep.egocentric else 0
+        self._tiles = np.full((n, h + 2 * p, w + 2 * p), n_tiles, np.uint8)
+        self._codes = self._tiles.copy()
+        self.grid = self._tiles[:, p : p + h, p : p + w]
+        """Each environment's grid ``(n, H, W)`` (a view into the padded array)."""
+        self.frozen = np.zeros((n, h, w), bool)
+        """Cells edits cannot change: the fixed border, designer pins and training pins."""
+        self._pins = np.zeros((n, h, w), bool)
+        self._has_pins = np.zeros(n, bool)
+        self.fixed = np.zeros((h, w), bool)
+        """The rules' fixed border ``(H, W)``."""
+        if self.rules.border is not None:
+            self.fixed[[0, -1], :] = self.fixed[:, [0, -1]] = True
+        self.cursor = np.zeros((n, 2), np.int64)
+        self.legs = [""] * n
+        self._difficulty = np.zeros(n)
+        self._cond = np.zeros((n, 1 + 2 * len(self.rules.objectives)), np.float32)
+        self.changes = np.zeros(n, np.int64)
+        self.steps = np.zeros(n, np.int64)
+        self._limit = np.ones(n, np.int64)
+        self._scores = Scores.empty(n, len(self.scorer.metric_names), len(self.scorer.term_names))
+        self._lut = plane_table(n_tiles)
+        weights = np.array([t.weight for t in self.rules.tiles])
+        if self.rules.start_map == "random" and weights.sum() <= 0:
+            raise ValueError(f"rules {self.rules.name!r}: start_map is random but every tile weight is 0")
+        self._weights = weights / max(weights.sum(), 1e-12)
+
+    def _check_level(self, level: Level | None) -> Level | None:
+        if level is None:
+            return None
+        if level.rules.digest != self.rules.digest:
+            raise ValueError(f"start level is for rules {level.rules.name!r}, not {self.rules.name!r}")
+        if level.grid.shape != (self.rules.height, self.rules.width):
+            raise ValueError(
+                f"start level is {level.grid.shape}, rules {self.rules.name!r} need "
+                f"{(self.rules.height, self.rules.width)}"
+            )
+        if not self.rep.starts_from_levels:
+            raise ValueError(f"the {self.rep.name} representation cannot start from a given level")
+        return level
+
+    # ----- episodes ------------------------------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Start every environment's episode; ``options`` may hold ``difficulty`` and ``level``."""
+        if seed is not None:
+            seeds = [seed + i for i in range(self.num_envs)] if isinstance(seed, int) else list(seed)
+            self.rngs = [np_random(s)[0] for s in seeds]
+        self.reset_envs(np.arange(self.num_envs), options)
+        return self.observe(), self.infos()
+
+    def reset_envs(self, index: np.ndarray, options: dict[str, Any] | None = None) -> None:
+        """Start the next episode of the environments in ``index``, each with its own ``rngs[i]``."""
+        options = options or {}
+        unknown = set(options) - {"difficulty", "level"}
+        if unknown:
+            raise ValueError(f"unknown reset options {sorted(unknown)}; known: difficulty, level")
+        difficulty = _check_difficulty(options.get("difficulty", self.difficulty))
+        level = self._check_level(options.get("level", self.start_level))
+        for i in index:
+            self._start(i, difficulty, level)
+        d = self._difficulty[index]
+        targets = self.scorer.targets(d) / self._cond_scale[:, None]
+        self._cond[index] = np.concatenate([d[:, None], np.clip(targets, -COND_CAP, COND_CAP).reshape(len(d), -1)], 1)
+        fresh = self.scorer.score(self.grid[index], [self.legs[i] for i in index], d)
+        self._scores.put(index, fresh.fields())
+
+    def _start(self, i: int, difficulty: float | None, level: Level | None) -> None:
+        """Draw environment ``i``'s start: difficulty, map, frozen cells, cursor (not its score)."""
+        rng = self.rngs[i]
+        self._difficulty[i] = float(rng.random()) if difficulty is None else difficulty
+        grid = self._start_map(rng)
+        pins = np.zeros_like(self.fixed)
+        if level is not None and level.pinned is None:
+            grid = level.grid.copy()
+        elif level is not None:
+            pins = level.pinned
+            grid = np.where(pins, level.grid, grid)
+        frozen = self.fixed | pins
+        if self.pinned_share:
+            frozen |= (rng.random(grid.shape) < self.pinned_share) & ~self.fixed
+        self.grid[i], self.frozen[i], self._pins[i] = grid, frozen, pins
+        self._has_pins[i] = level is not None and level.pinned is not None
+        self.legs[i] = ""
+        self.rep.reset(self, i)
+        p, (h, w) = self._pad, grid.shape
+        self._codes[i, p : p + h, p : p + w] = self.grid[i] + (len(self.rules.tiles) + 1) * frozen
+        self.changes[i] = self.steps[i] = 0
+        self._limit[i] = max(1, math.ceil(self.change_limit * (~frozen).sum()))
+
+    def _start_map(self, rng: np.random.Generator) -> np.ndarray:
+        rules, shape = self.rules, (self.height, self.width)
+        if rules.start_map == "random":
+            grid = rng.choice(len(rules.tiles), size=shape, p=self._weights).astype(np.uint8)
+        else:
+            grid = np.full(shape, rules.tile_index[rules.start_map], np.uint8)
+        if rules.border is not None:
+            grid[self.fixed] = rules.tile_index[rules.border]
+        return grid
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Apply one action per environment; see the module docstring for autoreset and infos."""
+        reward, terminated, truncated = self.advance(actions)
+        infos = self.infos()
+        done = np.flatnonzero(terminated | truncated)
+        if self.autoreset and len(done):
+            last = self.observe(done)
+            mask = np.zeros(self.num_envs, bool)
+            mask[done] = True
+            final_obs = np.full(self.num_envs, None, object)
+            final_level = np.full(self.num_envs, None, object)
+            for j, i in enumerate(done):
+                final_obs[i] = {k: v[j] for k, v in last.items()}
+                final_level[i] = self.final_level(i)
+            self.reset_envs(done)
+            infos.update(final_obs=final_obs, _final_obs=mask, final_level=final_level, _final_level=mask)
+        return self.observe(), reward, terminated, truncated, infos
+
+    def advance(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Apply and score one action per environment (no reset): (reward, terminated, truncated)."""
+        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
+        if actions.min() < 0 or actions.max() >= self.single_action_space.n:
+            raise ValueError(f"actions must be in [0, {self.single_action_space.n}), got {actions}")
+        edits = self.rep.act(self, actions)
+        rows = np.arange(self.num_envs)
+        y, x = np.divmod(np.maximum(edits.cells, 0), self.width)
+        changed = (edits.cells >= 0) & ~self.frozen[rows, y, x] & (self.grid[rows, y, x] != edits.tiles)
+        reward = edits.penalty.astype(np.float64)
+        idx = np.flatnonzero(changed)
+        if len(idx):
+            y, x, tiles = y[idx], x[idx], edits.tiles[idx]
+            self.grid[idx, y, x] = tiles
+            self._codes[idx, y + self._pad, x + self._pad] = tiles
+            self.changes[idx] += 1
+            old_score, old_playable = self._scores.score[idx], self._scores.playable[idx]
+            new = self.scorer.score(self.grid[idx], [self.legs[i] for i in idx], self._difficulty[idx])
+            reward[idx] += self.reward_scale * (new.score - old_score)
+            reward[idx] += self.rules.playable_bonus * (new.playable.astype(float) - old_playable)
+            self._scores.put(idx, new.fields())
+        self.steps += 1
+        terminated = self._scores.met | edits.end
+        truncated = ~terminated & ((self.changes >= self._limit) | (self.steps >= self.max_steps))
+        return reward, terminated, truncated
+
+    # ----- observations and infos ----------------------------------------------------------------
+
+    def observe(self, index: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Stacked observations of the environments in ``index`` (all by default)."""
+        index = np.arange(self.num_envs) if index is None else index
+        if self.rep.egocentric:
+            codes = crops(self._codes, index, self.cursor[index], self.crop_size)
+            turns = self.rep.turns(self, index)
+            for k in range(1, 4) if turns is not None else ():
+                codes[turns == k] = np.rot90(codes[turns == k], k, axes=(1, 2))
+        else:
+            codes = self._codes[index]
+        return {
+            "map": map_planes(codes, self._lut),
+            "position": (self.cursor[index] / [self.height, self.width]).astype(np.float32),
+            "cond": self._cond[index].copy(),
+        }
+
+    def infos(self) -> dict[str, Any]:
+        """The playtest of every environment's current grid, as arrays (copies)."""
+        s = self._scores
+        return {
+            "playable": s.playable,
+            "verdict": np.array(VERDICTS)[s.verdict],
+            "score": s.score.copy(),
+            "solution_length": s.length.copy(),
+            "metrics": {k: s.metrics[:, j].copy() for j, k in enumerate(self.scorer.metric_names)},
+            "terms": {k: s.terms[:, j].copy() for j, k in enumerate(self.scorer.term_names)},
+            "changes": self.changes.copy(),
+            "met": s.met.copy(),
+        }
+
+    def info(self, i: int) -> dict[str, Any]:
+        """Environment ``i``'s playtest as plain Python values."""
+        s = self._scores
+        return {
+            "playable": bool(s.verdict[i] == 1),
+            "verdict": VERDICTS[s.verdict[i]],
+            "score": float(s.score[i]),
+            "solution_length": int(s.length[i]),
+            "metrics": dict(zip(self.scorer.metric_names, s.metrics[i].tolist(), strict=True)),
+            "terms": dict(zip(self.scorer.term_names, s.terms[i].tolist(), strict=True)),
+            "changes": int(self.changes[i]),
+            "met": bool(s.met[i]),
+        }
+
+    def final_level(self, i: int) -> Level:
+        """Environment ``i``'s level as it stands, with its difficulty and playtest report in ``meta``."""
+        grid, d = self.grid[i].copy(), float(self._difficulty[i])
+        report = self.scorer.report(grid, self.legs[i], d)
+        pinned = self._pins[i].copy() if self._has_pins[i] else None
+        return Level(self.rules, grid, pinned, self.legs[i], meta={"difficulty": d, "report": report.to_dict()})
+
+
+def _check_difficulty(difficulty: float | None) -> float | None:
+    if difficulty is not None and not 0.0 <= difficulty <= 1.0:
+        raise ValueError(f"difficulty must be in [0, 1] (or None to draw one per episode), got {difficulty}")
+    return None if difficulty is None else float(difficulty)

@@ -1,0 +1,314 @@
+"""The level-construction environment: registry and check_env, determinism, rewards, episode ends,
+pinned cells, bad input, and the batched form matching single environments."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import relaygen.env
+from relaygen.env.level_env import LevelEnv
+from relaygen.env.representations import RepresentationError
+from relaygen.env.vector import BatchedLevelEnv
+from relaygen.level import Level
+from relaygen.playtest import playtest
+from relaygen.rules import load_rules
+
+USER_RULES = """
+name = "tiny"
+mechanic = "walk"
+width = 7
+height = 5
+representations = ["narrow", "turtle", "wide"]
+
+[[tiles]]
+name = "floor"
+char = "."
+color = "#eeeeee"
+weight = 3
+
+[[tiles]]
+name = "wall"
+char = "#"
+color = "#333333"
+solid = true
+
+[[tiles]]
+name = "start"
+char = "S"
+color = "#00aa00"
+player = true
+weight = 0.2
+
+[[tiles]]
+name = "goal"
+char = "G"
+color = "#aa0000"
+exit = true
+weight = 0.2
+
+[[constraints]]
+tiles = ["start"]
+min = 1
+max = 1
+
+[[objectives]]
+metric = "path_length"
+target = [4, 8]
+"""
+
+HAS_RENDERER = importlib.util.find_spec("relaygen.render") is not None
+
+
+def run_random(env: LevelEnv, seed: int, steps: int = 400) -> tuple[list, float, dict, dict]:
+    """Random actions until the episode ends: (transitions, return, reset info, last info)."""
+    obs, first = env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    transitions, total, info = [], 0.0, first
+    for _ in range(steps):
+        action = int(rng.integers(env.action_space.n))
+        obs, reward, terminated, truncated, info = env.step(action)
+        transitions.append((obs, reward, terminated, truncated, info))
+        total += reward
+        if terminated or truncated:
+            break
+    return transitions, total, first, info
+
+
+def corridor_maze(wall_at: int | None = 7) -> Level:
+    """A 16x16 maze whose only open cells are row 1: S at column 1, E at column 14."""
+    rules = load_rules("maze")
+    grid = np.full((16, 16), rules.tile_index["wall"], np.uint8)
+    grid[1, 1:15] = rules.tile_index["floor"]
+    grid[1, 1], grid[1, 14] = rules.tile_index["start"], rules.tile_index["exit"]
+    if wall_at is not None:
+        grid[1, wall_at] = rules.tile_index["wall"]
+    return Level(rules, grid)
+
+
+# ----- registry and check_env ---------------------------------------------------------------------
+
+
+def test_registry_has_every_builtin_and_representation() -> None:
+    expected = {f"relaygen/{n}-{r}-v0" for n in ("maze", "dungeon", "sokoban") for r in ("narrow", "turtle", "wide")}
+    expected |= {"relaygen/relay-carve-v0", "relaygen/level-v0"}
+    assert set(relaygen.env.register_envs()) == expected and expected <= set(gym.registry)
+
+
+@pytest.mark.parametrize("env_id", sorted(relaygen.env.builtin_ids()))
+def test_check_env_builtin(env_id: str) -> None:
+    env = gym.make(env_id, render_mode="rgb_array" if HAS_RENDERER else "ansi")
+    check_env(env.unwrapped, skip_render_check=not HAS_RENDERER)
+    assert env.unwrapped.spatial_actions == env_id.endswith("-wide-v0")
+
+
+@pytest.mark.parametrize("representation", ["narrow", "turtle", "wide"])
+def test_check_env_user_rules_file(tmp_path, representation: str) -> None:
+    path = tmp_path / "tiny.toml"
+    path.write_text(USER_RULES)
+    env = gym.make("relaygen/level-v0", rules=str(path), representation=representation)
+    check_env(env.unwrapped, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert obs["map"].shape[0] == 4 + 2 and obs["cond"].shape == (1 + 2 * 1,)
+
+
+# ----- determinism and returns --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env_id", ["relaygen/maze-narrow-v0", "relaygen/sokoban-turtle-v0", "relaygen/relay-carve-v0"])
+def test_same_seed_same_episode(env_id: str) -> None:
+    a, _, _, _ = run_random(gym.make(env_id).unwrapped, seed=3)
+    b, _, _, _ = run_random(gym.make(env_id).unwrapped, seed=3)
+    c, _, _, _ = run_random(gym.make(env_id).unwrapped, seed=4)
+    assert len(a) == len(b)
+    for (oa, ra, *ea, ia), (ob, rb, *eb, ib) in zip(a, b, strict=True):
+        assert all(np.array_equal(oa[k], ob[k]) for k in oa) and ra == rb and ea == eb
+        assert {k: v for k, v in ia.items() if k != "level"} == {k: v for k, v in ib.items() if k != "level"}
+    assert not all(np.array_equal(x[0]["map"], y[0]["map"]) for x, y in zip(a, c, strict=False))
+
+
+@pytest.mark.parametrize("env_id", sorted(relaygen.env.builtin_ids()))
+def test_return_is_final_minus_initial_score(env_id: str) -> None:
+    env = gym.make(env_id, penalty=0.0) if "carve" in env_id else gym.make(env_id)
+    env = env.unwrapped
+    _, total, first, last = run_random(env, seed=11)
+    bonus = env.rules.playable_bonus * (last["playable"] - first["playable"])
+    assert total == pytest.approx(10.0 * (last["score"] - first["score"]) + bonus, abs=1e-9)
+    report = last["level"].meta["report"]
+    assert report["score"] == pytest.approx(last["score"]) and report["playable"] == last["playable"]
+    assert set(last) >= {"playable", "verdict", "score", "solution_length", "metrics", "terms", "changes", "met"}
+
+
+# ----- rewards ------------------------------------------------------------------------------------
+
+
+def test_connecting_the_maze_raises_the_score_and_breaking_it_lowers_it() -> None:
+    env = LevelEnv("maze", "wide", difficulty=0.0, start_level=corridor_maze())
+    _, info = env.reset(seed=0)
+    assert not info["playable"] and info["metrics"]["regions"] == 2
+    floor, wall, cell = 0, 1, 1 * 16 + 7
+    _, reward, terminated, _, info = env.step(floor * 256 + cell)
+    assert info["playable"] and info["metrics"]["path_length"] == 13 and reward > 1.0 and not terminated
+    _, reward, _, _, info = env.step(wall * 256 + cell)
+    assert not info["playable"] and reward < -1.0
+    _, reward, _, _, info = env.step(floor * 256 + 0)  # the border is frozen: nothing changes
+    assert reward == 0.0 and info["changes"] == 2
+
+
+def test_a_level_that_meets_every_objective_ends_the_episode() -> None:
+    rules = load_rules("maze")
+    grid = np.full((16, 16), rules.tile_index["floor"], np.uint8)
+    grid[[0, -1], :] = grid[:, [0, -1]] = rules.tile_index["wall"]
+    grid[1, 1], grid[14, 14] = rules.tile_index["start"], rules.tile_index["exit"]
+    solved = Level(rules, grid)
+    assert playtest(solved, 0.0).met
+    env = LevelEnv("maze", "narrow", difficulty=0.0, start_level=solved)
+    _, info = env.reset(seed=0)
+    assert info["met"]
+    _, reward, terminated, truncated, info = env.step(len(rules.tiles))  # leave the cell
+    assert terminated and not truncated and reward == 0.0
+    assert info["level"].meta["report"]["met"] and info["level"].meta["difficulty"] == 0.0
+
+
+def test_change_limit_truncates() -> None:
+    env = LevelEnv("maze", "wide", change_limit=0.05, difficulty=0.5)
+    env.reset(seed=0)
+    limit = int(np.ceil(0.05 * 14 * 14))
+    changes, truncated = 0, False
+    for cell in range(17, 17 + 14):  # row 1, distinct cells, alternating tiles so each one changes
+        tile = 1 - int(env.batch.grid[0].flat[cell] == 1)
+        _, _, _, truncated, info = env.step(tile * 256 + cell)
+        changes = info["changes"]
+        if truncated:
+            break
+    assert truncated and changes == limit
+
+
+# ----- pinned tiles -------------------------------------------------------------------------------
+
+
+def test_training_pins_never_change_and_are_shown() -> None:
+    env = LevelEnv("dungeon", "wide", pinned_share=0.4, max_steps=300, change_limit=1.0)
+    obs, _ = env.reset(seed=5)
+    frozen, start = env.batch.frozen[0].copy(), env.batch.grid[0].copy()
+    assert frozen[1:-1, 1:-1].any() and not frozen[1:-1, 1:-1].all()
+    assert np.array_equal(obs["map"][len(env.rules.tiles)], frozen)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        _, _, terminated, truncated, info = env.step(int(rng.integers(env.action_space.n)))
+        if terminated or truncated:
+            break
+    final = info["level"].grid
+    assert np.array_equal(final[frozen], start[frozen]) and not np.array_equal(final, start)
+
+
+def test_designer_pins_are_kept_and_the_rest_is_drawn() -> None:
+    rules = load_rules("maze")
+    rows = ["#" * 16] + ["#" + "?" * 14 + "#" for _ in range(14)] + ["#" * 16]
+    rows[1] = "#S" + "?" * 12 + "E#"
+    partial = Level.from_rows(rules, rows)
+    env = LevelEnv("maze", "narrow", start_level=partial)
+    env.reset(seed=1)
+    grid = env.batch.grid[0]
+    assert grid[1, 1] == rules.tile_index["start"] and grid[1, 14] == rules.tile_index["exit"]
+    assert len(np.unique(grid[2:-2, 2:-2])) > 1
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        *_, terminated, truncated, info = env.step(int(rng.integers(env.action_space.n)))
+        if terminated or truncated:
+            break
+        assert not env.batch.frozen[0][tuple(env.batch.cursor[0])]  # the scan skips frozen cells
+    assert np.array_equal(info["level"].pinned, partial.pinned)
+    assert np.array_equal(info["level"].grid[partial.pinned], partial.grid[partial.pinned])
+
+
+# ----- bad input ----------------------------------------------------------------------------------
+
+
+def test_unknown_representation_names_the_choices() -> None:
+    with pytest.raises(RepresentationError, match=r"unknown representation 'spiral'.*narrow, turtle, wide, carve"):
+        LevelEnv("maze", "spiral")
+
+
+@pytest.mark.parametrize(("rules", "rep"), [("maze", "carve"), ("relay", "narrow")])
+def test_representation_the_rules_do_not_offer(rules: str, rep: str) -> None:
+    with pytest.raises(ValueError, match=f"do not offer representation '{rep}'"):
+        gym.make("relaygen/level-v0", rules=rules, representation=rep)
+
+
+def test_rules_file_that_carve_cannot_express(tmp_path) -> None:
+    path = tmp_path / "tiny.toml"
+    path.write_text(USER_RULES.replace('["narrow", "turtle", "wide"]', '["carve"]'))
+    with pytest.raises(ValueError, match="carve: rules 'tiny' need a solid start_map tile"):
+        LevelEnv(str(path), "carve")
+
+
+def test_out_of_range_difficulty_and_options() -> None:
+    with pytest.raises(ValueError, match=r"difficulty must be in \[0, 1\].*got 1.5"):
+        LevelEnv("maze", difficulty=1.5)
+    env = LevelEnv("maze")
+    with pytest.raises(ValueError, match=r"got -0\.1"):
+        env.reset(options={"difficulty": -0.1})
+    with pytest.raises(ValueError, match="crop_size must be a positive odd number"):
+        LevelEnv("maze", crop_size=8)
+    with pytest.raises(ValueError, match="not 'maze'"):
+        env.reset(options={"level": Level(load_rules("dungeon"), np.zeros((9, 13)))})
+    with pytest.raises(ValueError, match="carve representation cannot start from a given level"):
+        LevelEnv("relay", "carve", start_level=Level(load_rules("relay"), np.zeros((9, 14))))
+    with pytest.raises(ValueError, match="pinned_share must be in"):
+        LevelEnv("maze", pinned_share=1.0)
+    with pytest.raises(TypeError, match="takes no options"):
+        LevelEnv("maze", "wide", order="random")
+
+
+# ----- batched ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("rules", "rep"), [("maze", "narrow"), ("dungeon", "turtle"), ("relay", "carve")])
+def test_batched_matches_single_envs(rules: str, rep: str) -> None:
+    n, limit = 3, None if rep == "carve" else 0.05
+    batch = BatchedLevelEnv(rules, rep, n, change_limit=limit)
+    singles = [LevelEnv(rules, rep, change_limit=limit) for _ in range(n)]
+    obs, infos = batch.reset(seed=20)
+    first = [s.reset(seed=20 + i) for i, s in enumerate(singles)]
+    for i in range(n):
+        assert all(np.array_equal(obs[k][i], first[i][0][k]) for k in obs)
+        assert infos["score"][i] == first[i][1]["score"]
+    rng, ended = np.random.default_rng(0), 0
+    for _ in range(60):
+        actions = rng.integers(batch.single_action_space.n, size=n)
+        obs, reward, terminated, truncated, infos = batch.step(actions)
+        for i, env in enumerate(singles):
+            o, r, te, tr, info = env.step(int(actions[i]))
+            assert (r, te, tr) == (reward[i], terminated[i], truncated[i])
+            assert info["score"] == infos["score"][i] and info["changes"] == infos["changes"][i]
+            if te or tr:
+                ended += 1
+                assert all(np.array_equal(o[k], infos["final_obs"][i][k]) for k in o)
+                assert infos["final_level"][i] == info["level"]
+                o, _ = env.reset()
+            assert all(np.array_equal(o[k], obs[k][i]) for k in o)
+    assert ended >= 2
+
+
+# ----- rendering ----------------------------------------------------------------------------------
+
+
+def test_ansi_render_is_the_text_map() -> None:
+    env = LevelEnv("maze", "turtle", render_mode="ansi")
+    env.reset(seed=0)
+    text = env.render()
+    assert text.splitlines() == Level(env.rules, env.batch.grid[0]).rows()
+    assert LevelEnv.metadata["render_fps"] > 0
+
+
+@pytest.mark.skipif(not HAS_RENDERER, reason="relaygen.render (the project's renderer) is not installed yet")
+def test_rgb_array_render_size() -> None:
+    env = LevelEnv("dungeon", "narrow", render_mode="rgb_array", cell_size=8)
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.shape == (9 * 8, 13 * 8, 3) and frame.dtype == np.uint8

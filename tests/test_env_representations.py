@@ -1,0 +1,174 @@
+"""Representations and observations: what each action does, the crop, the conditioning vector."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from relaygen.env.level_env import LevelEnv
+from relaygen.env.representations.carve import DELTAS, END, HEADINGS
+from relaygen.mechanics.relay import legs_of
+from relaygen.rules import load_rules
+
+
+def tiles_at(obs_map: np.ndarray, n_tiles: int) -> np.ndarray:
+    """Tile index per cell of a map observation (-1 where no tile plane is set)."""
+    planes = obs_map[:n_tiles]
+    return np.where(planes.any(axis=0), planes.argmax(axis=0), -1)
+
+
+def test_narrow_sequential_scan_visits_each_editable_cell_once() -> None:
+    env = LevelEnv("dungeon", "narrow", pinned_share=0.3, change_limit=1.0, max_steps=1000)
+    env.reset(seed=2)
+    frozen = env.batch.frozen[0]
+    seen = []
+    for _ in range((~frozen).sum()):
+        seen.append(tuple(env.batch.cursor[0]))
+        env.step(len(env.rules.tiles))  # leave
+    assert len(set(seen)) == len(seen) == (~frozen).sum()
+    assert not any(frozen[c] for c in seen)
+    assert tuple(env.batch.cursor[0]) == seen[0]  # the scan wraps around
+
+
+def test_narrow_random_order_is_seeded() -> None:
+    def cursors(seed: int) -> list[tuple[int, int]]:
+        env = LevelEnv("maze", "narrow", order="random")
+        env.reset(seed=seed)
+        out = []
+        for _ in range(30):
+            out.append(tuple(int(v) for v in env.batch.cursor[0]))
+            env.step(len(env.rules.tiles))
+        return out
+
+    a, b = cursors(1), cursors(1)
+    assert a == b and a != cursors(2)
+    assert sorted(a) != a  # not the reading-order scan
+    with pytest.raises(ValueError, match="order must be"):
+        LevelEnv("maze", "narrow", order="spiral")
+
+
+def test_narrow_puts_the_tile_on_the_shown_cell_and_the_crop_is_centred() -> None:
+    env = LevelEnv("maze", "narrow", crop_size=5)
+    obs, _ = env.reset(seed=0)
+    n_tiles = len(env.rules.tiles)
+    assert obs["map"].shape == (n_tiles + 2, 5, 5)
+    for _ in range(20):
+        y, x = env.batch.cursor[0]
+        assert tiles_at(obs["map"], n_tiles)[2, 2] == env.batch.grid[0, y, x]
+        assert np.allclose(obs["position"], [y / 16, x / 16])
+        outside = obs["map"][n_tiles + 1]
+        rows, cols = np.arange(y - 2, y + 3), np.arange(x - 2, x + 3)
+        off = (rows[:, None] < 0) | (rows[:, None] >= 16) | (cols[None, :] < 0) | (cols[None, :] >= 16)
+        assert np.array_equal(outside, off.astype(np.float32))
+        tile = int(env.batch.grid[0, y, x] == 0)  # floor <-> wall
+        obs, *_ = env.step(tile)
+        assert env.batch.grid[0, y, x] == tile
+
+
+def test_default_crop_is_twice_the_map() -> None:
+    obs, _ = LevelEnv("dungeon", "turtle").reset(seed=0)
+    assert obs["map"].shape == (6 + 2, 25, 25)
+
+
+def test_turtle_moves_inside_the_border_and_places_under_the_cursor() -> None:
+    env = LevelEnv("maze", "turtle")
+    env.reset(seed=0)
+    for _ in range(20):
+        env.step(0)  # up
+    assert env.batch.cursor[0, 0] == 1
+    for _ in range(20):
+        env.step(3)  # right
+    assert tuple(env.batch.cursor[0]) == (1, 14)
+    env.step(4 + 3)  # exit tile
+    assert env.batch.grid[0, 1, 14] == 3
+    env.step(1)
+    assert tuple(env.batch.cursor[0]) == (2, 14)
+
+
+def test_wide_action_layout_and_whole_map_observation() -> None:
+    env = LevelEnv("sokoban", "wide")
+    obs, _ = env.reset(seed=0)
+    h, w, n_tiles = 9, 9, len(env.rules.tiles)
+    assert env.action_space.n == n_tiles * h * w and env.spatial_actions
+    box = env.rules.tile_index["box"]
+    obs, *_ = env.step(box * h * w + 4 * w + 6)
+    assert env.batch.grid[0, 4, 6] == box
+    assert np.array_equal(tiles_at(obs["map"], n_tiles), env.batch.grid[0])
+    assert np.array_equal(obs["map"][n_tiles], env.batch.frozen[0]) and not obs["map"][n_tiles + 1].any()
+    assert np.allclose(obs["position"], [4 / 9, 6 / 9])
+
+
+def test_conditioning_vector() -> None:
+    env = LevelEnv("maze", "narrow", difficulty=0.25)
+    obs, _ = env.reset(seed=0)
+    # [difficulty, regions lo, hi (scale 1), path_length lo, hi (scale 120, its largest bound)]
+    assert np.allclose(obs["cond"], [0.25, 1, 1, 26 / 120, 57 / 120])
+    obs, _ = LevelEnv("dungeon", "narrow", difficulty=1.0).reset(seed=0)
+    assert np.allclose(obs["cond"][-2:], [1.0, 2.0])  # enemy_distance [4, inf] → (1, cap 2)
+    obs, _ = env.reset(seed=0, options={"difficulty": 1.0})
+    assert obs["cond"][0] == 1.0
+
+
+def test_difficulty_is_drawn_per_episode_when_not_given() -> None:
+    env = LevelEnv("maze", "narrow")
+    drawn = {float(env.reset(seed=s)[0]["cond"][0]) for s in range(5)}
+    assert len(drawn) == 5 and all(0 <= d <= 1 for d in drawn)
+
+
+# ----- carve --------------------------------------------------------------------------------------
+
+
+def carve_episode(seed: int, penalty: float = 0.05) -> tuple[LevelEnv, list]:
+    """A random carve episode (end only once the path is long); checks the invariants on the way."""
+    env = LevelEnv("relay", "carve", penalty=penalty)
+    obs, _ = env.reset(seed=seed)
+    rules, rng, steps = env.rules, np.random.default_rng(seed), []
+    start = tuple(env.batch.cursor[0])
+    assert env.batch.grid[0][start] == rules.tile_index["start"]
+    assert (env.batch.grid[0] == rules.tile_index["rock"]).sum() == 14 * 9 - 1
+    moves = ""
+    for t in range(200):
+        heading = int(env.batch.rep.heading[0])
+        ahead = env.batch.cursor[0] + DELTAS[heading]
+        centre = obs["map"].shape[1] // 2
+        if 0 <= ahead[0] < 9 and 0 <= ahead[1] < 14:  # the crop faces the turtle's heading
+            assert obs["map"][env.batch.grid[0][tuple(ahead)], centre - 1, centre] == 1
+        else:
+            assert obs["map"][len(rules.tiles) + 1, centre - 1, centre] == 1
+        action = END if t >= 25 else int(rng.integers(3))
+        before = env.batch.cursor[0].copy()
+        obs, reward, terminated, truncated, info = env.step(action)
+        steps.append((action, reward, info))
+        if terminated or truncated:
+            break
+        delta = tuple(env.batch.cursor[0] - before)
+        moves += HEADINGS[[tuple(d) for d in DELTAS].index(delta)]
+        assert env.batch.grid[0][tuple(env.batch.cursor[0])] == rules.tile_index["path"]
+    assert env.batch.legs[0] == legs_of(moves) == info["level"].legs
+    return env, steps
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_carve_paths_runs_and_end(seed: int) -> None:
+    _, steps = carve_episode(seed)
+    level = steps[-1][2]["level"]  # ended by END, or boxed in (an invalid move replaced by END)
+    assert level.count("end") == 1 and level.count("start") == 1 and steps[-1][2]["playable"]
+    assert level.meta["report"]["solution"] and level.legs
+
+
+def test_carve_invalid_moves_cost_the_penalty() -> None:
+    _, with_penalty = carve_episode(3, penalty=0.5)
+    _, without = carve_episode(3, penalty=0.0)
+    differences = [a[1] - b[1] for a, b in zip(with_penalty, without, strict=True)]
+    assert all(d == pytest.approx(0.0) or d == pytest.approx(-0.5) for d in differences)
+    assert any(d == pytest.approx(-0.5) for d in differences)
+
+
+def test_carve_end_on_the_start_is_invalid() -> None:
+    env = LevelEnv("relay", "carve", penalty=0.25)
+    env.reset(seed=0)
+    start = tuple(env.batch.cursor[0])
+    _, reward, terminated, _, _ = env.step(END)
+    assert not terminated and tuple(env.batch.cursor[0]) != start and len(env.batch.legs[0]) == 1
+    rock = load_rules("relay").tile_index["rock"]
+    assert (env.batch.grid[0] != rock).sum() == 2 and reward < 0

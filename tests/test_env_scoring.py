@@ -1,0 +1,101 @@
+"""The environment's scorer: batched walk/keys playtests equal the mechanics', results are cached,
+and the training budget counts an unfinished Sokoban search as unplayable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from relaygen.env import scoring
+from relaygen.env.scoring import VERDICTS, Scorer
+from relaygen.level import Level
+from relaygen.mechanics.base import Budget
+from relaygen.playtest import playtest
+from relaygen.rules import load_rules
+
+BUDGET = Budget(max_nodes=2000, time_limit=None)
+
+
+def random_grids(rules_name: str, n: int, seed: int) -> np.ndarray:
+    """Grids drawn two ways: from the tile weights, and open rooms holding the special tiles (those
+    after floor and wall) as many times as the constraints ask."""
+    rules = load_rules(rules_name)
+    need = {c.tiles[0]: c.min for c in rules.constraints if len(c.tiles) == 1}
+    specials = [i for i, t in enumerate(rules.tiles[2:], 2) for _ in range(max(1, need.get(t.name, 1)))]
+    rng = np.random.default_rng(seed)
+    weights = np.array([t.weight for t in rules.tiles])
+    drawn = rng.choice(len(weights), size=(n, rules.height, rules.width), p=weights / weights.sum())
+    rooms = np.where(rng.random((n, rules.height, rules.width)) < 0.3, 1, 0)
+    rooms[:, [0, -1], :] = rooms[:, :, [0, -1]] = 1
+    inner = (rules.height - 2) * (rules.width - 2)
+    for room in rooms:
+        for tile, cell in zip(specials, rng.permutation(inner), strict=False):
+            room[1 + cell // (rules.width - 2), 1 + cell % (rules.width - 2)] = tile
+    return np.concatenate([drawn, rooms]).astype(np.uint8)
+
+
+@pytest.mark.parametrize("rules_name", ["maze", "dungeon"])
+def test_batched_playtest_equals_the_mechanic(rules_name: str) -> None:
+    rules = load_rules(rules_name)
+    grids = random_grids(rules_name, 150, seed=7)
+    difficulty = np.random.default_rng(0).random(len(grids))
+    scorer = Scorer(rules, BUDGET)
+    got = scorer.score(grids, [""] * len(grids), difficulty)
+    playable = 0
+    for i, grid in enumerate(grids):
+        report = playtest(Level(rules, grid), float(difficulty[i]), BUDGET)
+        assert got.score[i] == report.score
+        assert VERDICTS[got.verdict[i]] == report.verdict and got.met[i] == report.met
+        assert got.length[i] == report.length
+        assert dict(zip(scorer.metric_names, got.metrics[i], strict=True)) == report.metrics
+        assert dict(zip(scorer.term_names, got.terms[i], strict=True)) == report.terms
+        playable += report.playable
+    assert 20 < playable < len(grids) - 20  # both kinds of verdict were exercised
+
+
+def test_scores_are_cached_and_solver_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = load_rules("sokoban")
+    level = Level.from_rows(rules, ["#########", "#@-$-.--#", "#-------#", *["#-------#"] * 5, "#########"])
+    calls = []
+
+    def counting(*args: object) -> object:
+        calls.append(args)
+        return playtest(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scoring, "playtest", counting)
+    scorer = Scorer(rules, BUDGET)
+    grids = np.stack([level.grid, level.grid])
+    first = scorer.score(grids, ["", ""], np.array([0.5, 0.5]))
+    again = scorer.score(grids[:1], [""], np.array([0.5]))
+    assert len(calls) == 1 and first.playable.all() and again.score[0] == first.score[0]
+    assert first.metrics[0, scorer.metric_names.index("pushes")] == 2
+    assert scorer.report(level.grid, "", 0.5).solution and len(calls) == 1
+    scorer.score(grids[:1], [""], np.array([0.7]))  # another difficulty is another entry
+    assert len(calls) == 2
+
+
+def test_unfinished_solver_search_counts_as_unplayable() -> None:
+    rules = load_rules("sokoban")
+    rows = [
+        "#########",
+        "#@------#",
+        "#-$-$---#",
+        "#---$---#",
+        "#-------#",
+        "#--...--#",
+        *["#-------#"] * 2,
+        "#########",
+    ]
+    level = Level.from_rows(rules, rows)
+    assert playtest(level, 0.5, BUDGET).playable
+    tiny = Scorer(rules, Budget(max_nodes=1, time_limit=None))
+    scores = tiny.score(level.grid[None], [""], np.array([0.5]))
+    assert VERDICTS[scores.verdict[0]] == "unknown" and not scores.playable[0]
+
+
+def test_relay_uses_the_legs() -> None:
+    rules = load_rules("relay")
+    rows = ["#" * 14] * 3 + ["#S....E" + "#" * 7] + ["#" * 14] * 5
+    grid = Level.from_rows(rules, rows).grid
+    scores = Scorer(rules, BUDGET).score(np.stack([grid, grid]), ["r", "u"], np.array([0.5, 0.5]))
+    assert scores.playable.tolist() == [True, False]
