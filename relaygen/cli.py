@@ -25,8 +25,6 @@ app.command()(viewer_cli.play)
 app.command()(viewer_cli.watch)
 
 
-
-
 @rules_app.command("list")
 def rules_list() -> None:
     """List the built-in rulesets."""
@@ -111,3 +109,49 @@ def playtest(
 def main() -> None:
     """Entry point for ``python -m relaygen``."""
     app()
+
+
+@app.command()
+def generate(
+    rules: RulesArg,
+    n: Annotated[int, typer.Option("-n", min=1, help="How many distinct playable levels to write.")] = 10,
+    difficulty: Annotated[float | None, typer.Option(help="Difficulty of every level, 0 (easy) to 1 (hard).")] = None,
+    difficulty_range: Annotated[
+        tuple[float, float] | None, typer.Option(help="Spread the levels evenly over difficulties A..B.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="A model file from `relaygen train`, or 'search' for the no-training baseline.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed: the same rules, model, seed and -n give identical files.")] = 0,
+    out: Annotated[Path, typer.Option(help="Folder the levels are written to (with index.json).")] = Path("generated"),
+    fmt: Annotated[str, typer.Option("--format", help="json, txt, xsb (push games), png or tiled (.tmj).")] = "json",
+    pin: Annotated[
+        Path | None, typer.Option(help="A partial level (text map with '?' free cells, or JSON with pins) to complete.")
+    ] = None,
+) -> None:
+    """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
+    from tqdm import tqdm
+
+    from relaygen.formats import read_levels
+    from relaygen.generate import GenerateError, Summary, generate_iter, write_run
+
+    summary = Summary()
+    try:
+        loaded = load_rules(rules)
+        partial = read_levels(pin, loaded)[0] if pin else None
+        levels = generate_iter(
+            loaded,
+            n,
+            difficulty=difficulty,
+            difficulty_range=difficulty_range,
+            model=model,
+            seed=seed,
+            pin=partial,
+            summary=summary,
+        )
+        for _ in tqdm(write_run(levels, out, fmt, n), total=n, desc=f"generate {loaded.name}", unit="level"):
+            pass
+    except (RulesError, LevelError, GenerateError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(summary.table())
+    typer.echo(f"written to {out}/")
