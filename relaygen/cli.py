@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from relaygen.agent import cli as agent_cli
 from relaygen.cliutil import RulesArg, fail
 from relaygen.level import LevelError
 from relaygen.rules import RulesError, builtin_names, load_rules
@@ -21,6 +22,8 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="List, show and check rules files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.command()(agent_cli.train)
+app.command("eval")(agent_cli.evaluate)
 app.command()(viewer_cli.play)
 app.command()(viewer_cli.watch)
 

@@ -98,9 +98,9 @@ def model_drafter(model_path: str | Path, rules: Rules) -> Drafter:
             options["level"] = pinned
         obs, _ = env.reset(seed=seed, options=options)
         while True:
-            obs, _, terminated, truncated, infos = env.step(policy(obs))
+            obs, _, terminated, truncated, _ = env.step(policy(obs))
             if terminated[0] or truncated[0]:
-                level = infos["final_level"][0]
+                level = env.final_level(0)
                 level.meta.update(model=str(model_path), model_digest=digest)
                 return level
 

@@ -39,12 +39,16 @@ def hill_climb(
     cells = editable_cells(current)
     if not len(cells):
         return current, report
-    n_tiles = len(level.rules.tiles)
+    rules = level.rules
+    weights = np.array([t.weight for t in rules.tiles]) + 0.05 * sum(t.weight for t in rules.tiles)
+    weights /= weights.sum()
     for _ in range(proposals):
         if report.met:
             break
-        y, x = cells[rng.integers(len(cells))]
-        old, new = current.grid[y, x], rng.integers(n_tiles)
+        surplus = _surplus_cells(current, cells)
+        pool = surplus if len(surplus) and rng.random() < 0.5 else cells
+        y, x = pool[rng.integers(len(pool))]
+        old, new = current.grid[y, x], rng.choice(len(weights), p=weights)
         if new == old:
             continue
         current.grid[y, x] = new
@@ -54,6 +58,19 @@ def hill_climb(
         else:
             current.grid[y, x] = old
     return current, report
+
+
+def _surplus_cells(level: Level, cells: np.ndarray) -> np.ndarray:
+    """Editable cells holding a tile that some constraint says there are too many of."""
+    rules = level.rules
+    counts = np.bincount(level.grid.ravel(), minlength=len(rules.tiles))
+    over = [
+        rules.tile_index[t]
+        for c in rules.constraints
+        if c.max is not None and sum(counts[rules.tile_index[t]] for t in c.tiles) > c.max
+        for t in c.tiles
+    ]
+    return cells[np.isin(level.grid[cells[:, 0], cells[:, 1]], over)] if over else cells[:0]
 
 
 def search_level(

@@ -13,57 +13,78 @@ INF = 1 << 20
 
 
 class Board:
-    """Padded grid, dead squares and per-goal push distances of one puzzle."""
+    """Padded grid, dead squares and push distances of one puzzle.
+
+    ``dist[g][c]`` is the least number of pushes taking a lone box from ``c`` to goal ``g``
+    (``INF`` if impossible); ``to_goals[c]`` holds the same per cell.
+    """
 
     __slots__ = (
-        "width", "W", "size", "wall", "floor_mask", "goal_mask", "goals", "boxes", "player",
-        "dead", "live_mask", "dist", "mindist", "feasible",
+        "W",
+        "boxes",
+        "dead_mask",
+        "dist",
+        "feasible",
+        "floor_mask",
+        "goal_mask",
+        "goals",
+        "live_mask",
+        "mindist",
+        "player",
+        "size",
+        "to_goals",
+        "wall",
+        "width",
     )
 
     def __init__(
-        self, width: int, height: int, walls: Iterable[int], goals: Iterable[int],
-        boxes: Iterable[int], player: int,
+        self,
+        width: int,
+        height: int,
+        walls: Iterable[int],
+        goals: Iterable[int],
+        boxes: Iterable[int],
+        player: int,
     ) -> None:
         self.width = width
         W = self.W = width + 2
         n = self.size = W * (height + 2)
-        blocked = bytearray(b"\x01") * n
+        inner = self.inner
+        grid = bytearray(n)
         for r in range(height):
-            base = (r + 1) * W + 1
-            blocked[base:base + width] = bytes(width)
+            grid[(r + 1) * W + 1 : (r + 1) * W + 1 + width] = b"\x01" * width
         for c in walls:
-            blocked[self.inner(c)] = 1
-        goal_set = {self.inner(c) for c in goals}
-        box_set = {self.inner(c) for c in boxes}
-        self.player = start = self.inner(player)
+            grid[inner(c)] = 0
+        goal_set = {inner(c) for c in goals}
+        box_set = {inner(c) for c in boxes}
+        self.player = inner(player)
         # The floor is what the player can reach when boxes are ignored; all else is wall.
-        reach = bytearray(n)
-        reach[start] = 1
-        stack = [start]
-        while stack:
-            c = stack.pop()
-            for d in (c - 1, c + 1, c - W, c + W):
-                if not blocked[d] and not reach[d]:
-                    reach[d] = 1
-                    stack.append(d)
-        self.feasible = True
-        fixed = {c for c in box_set if not reach[c]}
-        if any(c not in goal_set for c in fixed) or any(
-            not reach[g] and g not in fixed for g in goal_set
-        ):
-            self.feasible = False
+        inside = _flags_to_mask(grid)
+        floor = f = 1 << self.player
+        while f:
+            f = (f << 1 | f >> 1 | f << W | f >> W) & inside & ~floor
+            floor |= f
+        self.floor_mask = floor
+        self.wall = _mask_to_flags(floor, n).translate(_NOT)
+        # Boxes the player can never touch must already sit on goals; they act as walls.
+        fixed = {c for c in box_set if not (floor >> c) & 1}
+        self.feasible = all(c in goal_set for c in fixed) and all((floor >> g) & 1 or g in fixed for g in goal_set)
         goal_set -= fixed
         box_set -= fixed
-        self.wall = wall = bytes(1 - v for v in reach)
         self.goals = sorted(goal_set)
         self.boxes = sorted(box_set)
-        self.floor_mask = _mask(i for i in range(n) if reach[i])
         self.goal_mask = _mask(goal_set)
-        self.dist = [self._push_distances(g) for g in self.goals]
-        self.mindist = md = [min(col) for col in zip(*self.dist)] if self.goals else [0] * n
-        self.dead = bytes(1 if (not wall[c] and md[c] >= INF) else 0 for c in range(n))
-        self.live_mask = _mask(c for c in range(n) if not wall[c] and md[c] < INF)
-        if any(md[c] >= INF for c in box_set):
+        live = 0
+        self.dist = []
+        for g in self.goals:
+            dist, reached = self._push_distances(g)
+            self.dist.append(dist)
+            live |= reached
+        self.to_goals = list(zip(*self.dist, strict=True)) if self.goals else [()] * n
+        self.mindist = list(map(min, self.to_goals)) if self.goals else [0] * n
+        self.live_mask = live
+        self.dead_mask = floor & ~live
+        if any(not (live >> c) & 1 for c in box_set):
             self.feasible = False
 
     def inner(self, c: int) -> int:
@@ -71,24 +92,26 @@ class Board:
         r, col = divmod(c, self.width)
         return (r + 1) * self.W + col + 1
 
-    def _push_distances(self, goal: int) -> list[int]:
-        """Least pushes to bring a lone box from each cell to ``goal`` (by reverse pulls)."""
-        wall, W = self.wall, self.W
+    def _push_distances(self, goal: int) -> tuple[list[int], int]:
+        """Least pushes to bring a lone box from each cell to ``goal``, by reverse pulls.
+
+        Also returns the bitset of the cells from which the box can reach the goal.
+        """
+        floor, W = self.floor_mask, self.W
+        # A box reaches cell c from c + s when c + s and c + 2s are floor.
+        right, left = floor & floor >> 1, floor & floor << 1
+        down, up = floor & floor >> W, floor & floor << W
         dist = [INF] * self.size
         dist[goal] = 0
-        frontier = [goal]
+        seen = f = 1 << goal
         k = 0
-        while frontier:
+        while f:
             k += 1
-            nxt = []
-            for c in frontier:
-                for s in (1, -1, W, -W):
-                    b = c + s
-                    if not wall[b] and not wall[b + s] and dist[b] == INF:
-                        dist[b] = k
-                        nxt.append(b)
-            frontier = nxt
-        return dist
+            f = (f << 1 & right | f >> 1 & left | f << W & down | f >> W & up) & ~seen
+            seen |= f
+            for c in bits(f):
+                dist[c] = k
+        return dist, seen
 
     def reach(self, start: int, boxes: int) -> int:
         """Bitset of cells the player reaches from ``start`` with ``boxes`` in place."""
@@ -100,58 +123,61 @@ class Board:
             r |= f
         return r
 
-    def freeze_tables(self) -> tuple[bytes, bytes, list[int], list[int]]:
-        """Per cell: blocked by walls/dead squares (horizontally, vertically), neighbour masks.
+    def after_push(self, region: int, b: int, t: int, boxes: int) -> int:
+        """Player region after the box on ``b`` went to ``t``; ``boxes`` is the new box set.
 
-        A box can only be frozen if each axis is blocked or has a neighbouring box.
+        The old region is reused when the box did not cut it: either ``t`` was outside it,
+        or the free cells around ``t`` stay connected to each other (a local test).
         """
-        wall, dead, W, n = self.wall, self.dead, self.W, self.size
-        inner = range(W, n - W)
-        h_walls = bytearray(n)
-        v_walls = bytearray(n)
-        for c in inner:
-            h_walls[c] = wall[c - 1] or wall[c + 1] or (dead[c - 1] and dead[c + 1])
-            v_walls[c] = wall[c - W] or wall[c + W] or (dead[c - W] and dead[c + W])
-        h_nbrs = [0] * n
-        v_nbrs = [0] * n
-        for c in inner:
-            h_nbrs[c] = 5 << (c - 1)
-            v_nbrs[c] = (1 | 1 << 2 * W) << (c - W)
-        return bytes(h_walls), bytes(v_walls), h_nbrs, v_nbrs
+        W = self.W
+        free = self.floor_mask & ~boxes
+        tb = 1 << t
+        if region & tb:
+            ring = (free >> (t - W - 1)) & 7 | ((free >> (t - 1)) & 7) << 3 | ((free >> (t + W - 1)) & 7) << 6
+            if not _RING_CONNECTED[ring]:
+                return self.reach(b, boxes)
+            region ^= tb
+        r = f = 1 << b
+        r |= region
+        while f:
+            f = (f << 1 | f >> 1 | f << W | f >> W) & free & ~r
+            r |= f
+        return r
 
-    def frozen_deadlock(self, boxes: int, cell: int) -> bool:
-        """True if the box on ``cell`` is frozen together with a box that is off its goal."""
-        group: list[int] = []
-        if not self._frozen(boxes, cell, set(), group):
-            return False
-        goals = self.goal_mask
-        return any(not (goals >> c) & 1 for c in group)
 
-    def _frozen(self, boxes: int, c: int, seen: set[int], group: list[int]) -> bool:
-        """Whether the box on ``c`` can never move; boxes in ``seen`` count as walls."""
-        seen.add(c)
-        found: list[int] = []
-        for s in (1, self.W):
-            if not self._blocked(boxes, c, s, seen, found):
-                seen.difference_update(found)
-                seen.discard(c)
-                return False
-        group.append(c)
-        group.extend(found)
+def _ring_connected(pattern: int) -> bool:
+    """Whether the free edge-neighbours of the centre of a 3x3 block (bits row-major, the
+    centre ignored) are connected to each other through free cells of the block's ring."""
+    cells = {(i // 3, i % 3) for i in range(9) if i != 4 and (pattern >> i) & 1}
+    sides = [c for c in ((0, 1), (1, 0), (1, 2), (2, 1)) if c in cells]
+    if not sides:
         return True
+    seen, stack = {sides[0]}, [sides[0]]
+    while stack:
+        r, c = stack.pop()
+        for n in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+            if n in cells and n not in seen:
+                seen.add(n)
+                stack.append(n)
+    return all(c in seen for c in sides)
 
-    def _blocked(self, boxes: int, c: int, s: int, seen: set[int], found: list[int]) -> bool:
-        """Whether the box on ``c`` can never be pushed along the axis of step ``s``."""
-        a, b = c - s, c + s
-        wall = self.wall
-        if wall[a] or wall[b] or a in seen or b in seen:
-            return True
-        if self.dead[a] and self.dead[b]:
-            return True
-        for x in (a, b):
-            if (boxes >> x) & 1 and self._frozen(boxes, x, seen, found):
-                return True
-        return False
+
+_RING_CONNECTED = bytes(_ring_connected(p) for p in range(512))
+
+
+_NOT = bytes([1, 0]) + bytes(254)  # translate table: 0 <-> 1
+_DIGITS = b"01" + bytes(254)  # translate table: 0, 1 -> ASCII digits
+_FROM_DIGITS = bytes(48) + b"\x00\x01" + bytes(206)  # translate table: ASCII digits -> 0, 1
+
+
+def _flags_to_mask(flags: bytearray) -> int:
+    """Bitset of the indices whose flag byte is 1."""
+    return int(flags.translate(_DIGITS)[::-1], 2) if flags else 0
+
+
+def _mask_to_flags(mask: int, n: int) -> bytes:
+    """Flag bytes (1 where the bit is set) of the low ``n`` bits of ``mask``."""
+    return format(mask & ((1 << n) - 1), f"0{n}b")[::-1].encode().translate(_FROM_DIGITS)
 
 
 def _mask(cells: Iterable[int]) -> int:

@@ -1,60 +1,92 @@
 """Search procedures over a :class:`~relaygen.solver.board.Board`.
 
-Both searches return ``(status, plan, nodes)``. ``plan`` is a list of ``(cell, step)`` pairs
-in padded coordinates: for the fast search each pair is a push of the box on ``cell`` by
-``step``; for the optimal search each pair is a player step from ``cell``.
+Both searches return ``(status, plan)`` and count their expansions in a :class:`Budget`.
+``plan`` is a list of ``(cell, step)`` pairs in padded coordinates: for the fast search each
+pair is a push of the box on ``cell`` by ``step``; for the optimal search each pair is a
+player step from ``cell``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Generator
 from heapq import heappop, heappush
+from operator import getitem
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .board import INF, Board, bits
+from .deadlock import axis_blocks, frozen_deadlock, pi_corral
 
 Plan = list[tuple[int, int]]
-Outcome = tuple[str, Plan | None, int]
-_CHECK_EVERY = 64
+Outcome = tuple[str, Plan | None]
+_CHECK_EVERY = 64  # expansions between clock reads
+_SLICE = 1024  # expansions per turn when several searches share the budget
+_WARMUP = 3000  # expansions the first search gets alone
+# (heuristic weight, turns of _SLICE expansions or None for no limit); the first starts alone
+_PORTFOLIO = ((5, None), (30, None), (1, 20))
 
 
 class Budget:
-    """Node and wall-clock budget shared by the searches."""
+    """Node and wall-clock budget shared by the searches; ``nodes`` counts expansions."""
 
-    __slots__ = ("max_nodes", "deadline")
+    __slots__ = ("deadline", "max_nodes", "nodes")
 
     def __init__(self, max_nodes: int | None, time_limit: float | None) -> None:
         self.max_nodes = max_nodes if max_nodes is not None else -1
         self.deadline = time.perf_counter() + time_limit if time_limit is not None else None
+        self.nodes = 0
 
-    def exhausted(self, nodes: int) -> bool:
-        """True once ``nodes`` expansions or the time limit have been used up."""
-        if nodes == self.max_nodes:
-            return True
-        return (
-            self.deadline is not None
-            and nodes % _CHECK_EVERY == 0
-            and time.perf_counter() > self.deadline
-        )
+    def spend(self) -> bool:
+        """Account for one expansion; False (and nothing spent) once the budget is used up."""
+        n = self.nodes
+        if n == self.max_nodes or (
+            self.deadline is not None and n % _CHECK_EVERY == 0 and time.perf_counter() > self.deadline
+        ):
+            return False
+        self.nodes = n + 1
+        return True
 
 
 class _Matcher:
-    """Lower bound on the pushes left: cheapest assignment of boxes to distinct goals."""
+    """Lower bound on the pushes left: cheapest assignment of boxes to distinct goals.
 
-    __slots__ = ("table", "rows")
+    Bounds are cached per box set; the cache is shared by the searches of a portfolio.
+    """
+
+    __slots__ = ("cache", "rows", "table")
 
     def __init__(self, board: Board) -> None:
-        self.table = np.array(board.dist, dtype=np.int64).T.copy()
-        self.rows = self.table.tolist()
+        self.rows = board.to_goals
+        self.table: np.ndarray | None = None
+        self.cache: dict[int, int] = {}
 
-    def __call__(self, cells: list[int]) -> int:
+    def __call__(self, boxes: int, cells: list[int]) -> int:
+        h = self.cache.get(boxes)
+        if h is None:
+            h = self.cache[boxes] = self._assign(cells)
+        return h
+
+    def _assign(self, cells: list[int]) -> int:
+        """Cost of the cheapest assignment (``INF`` or more if there is none)."""
         rows = self.rows
         if len(cells) == 1:
             return min(rows[cells[0]])
-        _, cols = linear_sum_assignment(self.table[cells])
-        return sum([rows[c][g] for c, g in zip(cells, cols.tolist())])
+        if len(cells) == 2:
+            a, b = rows[cells[0]], rows[cells[1]]
+            return min(a[0] + b[1], a[1] + b[0])
+        if len(cells) == 3:
+            a, b, c = rows[cells[0]], rows[cells[1]], rows[cells[2]]
+            return min(
+                a[0] + min(b[1] + c[2], b[2] + c[1]),
+                a[1] + min(b[0] + c[2], b[2] + c[0]),
+                a[2] + min(b[0] + c[1], b[1] + c[0]),
+            )
+        if self.table is None:
+            self.table = np.array(rows, dtype=np.int64)
+        _, cols = linear_sum_assignment(self.table.take(cells, axis=0))
+        return sum(map(getitem, [rows[c] for c in cells], cols.tolist()))
 
 
 def _unwind(links: dict, key: object, last: tuple[int, int]) -> Plan:
@@ -68,38 +100,80 @@ def _unwind(links: dict, key: object, last: tuple[int, int]) -> Plan:
     return plan
 
 
-def best_first(board: Board, budget: Budget, weight: int = 3) -> Outcome:
+def fast(board: Board, budget: Budget) -> Outcome:
+    """Portfolio of weighted A* searches sharing ``budget``; the first to finish answers.
+
+    The first search runs alone for a while, so easy puzzles cost one search only; then
+    searches with other heuristic weights take turns with it, some for a limited time.
+    """
+    heuristic = _Matcher(board)
+    corrals: dict[tuple[int, int], tuple[int, int] | None] = {}
+    (weight, _), *others = _PORTFOLIO
+    turns = [[_best_first(board, budget, weight, heuristic, corrals), None]]
+    k = 0
+    while True:
+        search, slices_left = turns[k]
+        try:
+            next(search)
+        except StopIteration as stop:
+            return stop.value
+        if slices_left is not None:
+            turns[k][1] = slices_left = slices_left - 1
+            if slices_left == 0:
+                del turns[k]
+                k -= 1
+        if len(turns) == 1 and others and budget.nodes >= _WARMUP:
+            turns += [[_best_first(board, budget, w, heuristic, corrals), cap] for w, cap in others]
+            others = []
+        k = (k + 1) % len(turns)
+
+
+def _best_first(
+    board: Board,
+    budget: Budget,
+    weight: int,
+    heuristic: _Matcher,
+    corrals: dict[tuple[int, int], tuple[int, int] | None],
+) -> Generator[None, None, Outcome]:
     """Weighted A* over box configurations; each edge is one push, walks are free.
 
     A state is the box set plus the lowest cell of the player's region, so positions
-    that differ only by a walk are merged as soon as they are generated.
+    that differ only by a walk are merged as soon as they are generated. Ties go to pushing
+    the box pushed last, then to the newest state. Yields every ``_SLICE`` expansions so
+    that several searches can take turns. ``heuristic`` and the PI-corral cache ``corrals``
+    may be shared between searches.
     """
     goal_mask, live, W = board.goal_mask, board.live_mask, board.W
     start = sum(1 << c for c in board.boxes)
     if start == goal_mask:
-        return "solved", [], 0
-    heuristic = _Matcher(board)
-    frozen, reach = board.frozen_deadlock, board.reach
-    h_walls, v_walls, h_nbrs, v_nbrs = board.freeze_tables()
-    region = reach(board.player, start)
+        return "solved", []
+    after_push = board.after_push
+    h_block, v_block = axis_blocks(board)
+    v_pair = 1 | 1 << 2 * W  # the cells above and below, shifted down to the one above
+    region = board.reach(board.player, start)
     key = (start, region & -region)
     links: dict[tuple[int, int], tuple] = {key: (None, None)}
-    heap: list[tuple] = [(0, 0, start, region, 0, key)]
+    # (priority, not the last box, tie, boxes, region, box cells, pushes, key, last box's cell)
+    heap: list[tuple] = [(0, 0, 0, start, region, bits(start), 0, key, -1)]
     tie = nodes = 0
     while heap:
-        _, _, boxes, region, g, key = heappop(heap)
-        if budget.exhausted(nodes):
-            return "unknown", None, nodes
+        _, _, _, boxes, region, cells, g, key, last = heappop(heap)
+        if not budget.spend():
+            return "unknown", None
         nodes += 1
+        if nodes % _SLICE == 0:
+            yield
         g += 1
-        cells = bits(boxes)
-        slot = {c: i for i, c in enumerate(cells)}
-        target = live & ~boxes
+        movable, target = boxes, live & ~boxes
+        corral = corrals.get(key, False)
+        if corral is False:
+            corral = corrals[key] = pi_corral(board, boxes, region)
+        if corral is not None:
+            movable, area = corral
+            target &= area
         for s in (1, -1, W, -W):
-            if s > 0:
-                pushable = boxes & (region << s) & (target >> s)
-            else:
-                pushable = boxes & (region >> -s) & (target << -s)
+            # Boxes with the player's region behind them and a free live cell ahead.
+            pushable = movable & region << s & target >> s if s > 0 else movable & region >> -s & target << -s
             while pushable:
                 low = pushable & -pushable
                 pushable ^= low
@@ -107,71 +181,72 @@ def best_first(board: Board, budget: Budget, weight: int = 3) -> Outcome:
                 t = b + s
                 child = boxes ^ low ^ (1 << t)
                 if child == goal_mask:
-                    return "solved", _unwind(links, key, (b, s)), nodes
+                    return "solved", _unwind(links, key, (b, s))
                 if (
-                    (h_walls[t] or child & h_nbrs[t])
-                    and (v_walls[t] or child & v_nbrs[t])
-                    and frozen(child, t)
+                    ((h_block >> t) & 1 or (child >> (t - 1)) & 5)
+                    and ((v_block >> t) & 1 or (child >> (t - W)) & v_pair)
+                    and frozen_deadlock(board, child, t)
                 ):
                     continue
-                reg = reach(b, child)
+                reg = after_push(region, b, t, child)
                 ckey = (child, reg & -reg)
                 if ckey in links:
                     continue
                 links[ckey] = (key, (b, s))
                 moved = cells.copy()
-                moved[slot[b]] = t
-                h = heuristic(moved)
+                moved[cells.index(b)] = t
+                h = heuristic(child, moved)
                 if h < INF:
                     tie -= 1
-                    heappush(heap, (g + weight * h, tie, child, reg, g, ckey))
-    return "unsolvable", None, nodes
+                    heappush(heap, (g + weight * h, b != last, tie, child, reg, moved, g, ckey, t))
+    return "unsolvable", None
 
 
 def optimal(board: Board, budget: Budget) -> Outcome:
-    """A* over (player, boxes) giving the fewest moves, then the fewest pushes."""
-    goal_mask, wall, dead, md, W = board.goal_mask, board.wall, board.dead, board.mindist, board.W
+    """A* over (player, boxes) giving the fewest moves, then the fewest pushes.
+
+    The bound (pushes each box needs to its nearest goal) never drops by more than the
+    cost of a step, so the first time a state is popped its cost is optimal.
+    """
+    goal_mask, wall, dead, md, W = board.goal_mask, board.wall, board.dead_mask, board.mindist, board.W
     scale = 1 << 32  # cost = moves * scale + pushes
-    boxes0 = sum(1 << c for c in board.boxes)
-    start = (board.player, boxes0)
+    start = (board.player, sum(1 << c for c in board.boxes))
     h0 = sum(md[c] for c in board.boxes)
     heap: list[tuple] = [(h0 * scale, 0, 0, h0, start)]
     best = {start: 0}
-    closed: dict[tuple[int, int], tuple] = {}
-    parents: dict[tuple[int, int], tuple] = {start: (None, None)}
-    nodes = tie = 0
+    links: dict[tuple[int, int], tuple] = {start: (None, None)}
+    closed: set[tuple[int, int]] = set()
+    tie = 0
     while heap:
         _, _, cost, h, state = heappop(heap)
         if state in closed:
             continue
-        closed[state] = parents[state]
+        closed.add(state)
         player, boxes = state
         if boxes == goal_mask:
-            key, move = closed[state]
-            return "solved", (_unwind(closed, key, move) if move else []), nodes
-        if budget.exhausted(nodes):
-            return "unknown", None, nodes
-        nodes += 1
+            parent, move = links[state]
+            return "solved", (_unwind(links, parent, move) if move else [])
+        if not budget.spend():
+            return "unknown", None
         for s in (1, -1, W, -W):
             q = player + s
             if wall[q]:
                 continue
-            child, step, h2 = boxes, scale, h
+            child, c2, h2 = boxes, cost + scale, h
             if (boxes >> q) & 1:
                 t = q + s
-                if wall[t] or dead[t] or (boxes >> t) & 1:
+                if wall[t] or ((dead | boxes) >> t) & 1:
                     continue
                 child = boxes ^ (1 << q) ^ (1 << t)
-                if board.frozen_deadlock(child, t):
+                if frozen_deadlock(board, child, t):
                     continue
-                step += 1
+                c2 += 1
                 h2 = h - md[q] + md[t]
             nxt = (q, child)
-            c2 = cost + step
-            if nxt in closed or best.get(nxt, c2 + 1) <= c2:
+            if best.get(nxt, c2 + 1) <= c2:
                 continue
             best[nxt] = c2
-            parents[nxt] = (state, (player, s))
+            links[nxt] = (state, (player, s))
             tie += 1
             heappush(heap, (c2 + h2 * scale, tie, c2, h2, nxt))
-    return "unsolvable", None, nodes
+    return "unsolvable", None

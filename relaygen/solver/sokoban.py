@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .board import Board
-from .search import Budget, Plan, best_first
+from .deadlock import start_deadlocked
+from .search import Budget, Plan, fast
 from .search import optimal as optimal_search
 
 _FLOOR = " -_"
@@ -105,20 +106,21 @@ def solve(
     """Solve ``p``; stop with status "unknown" after ``max_nodes`` expansions or ``time_limit`` s.
 
     The default search is fast but not optimal. ``optimal=True`` minimises moves, then pushes.
+    Both are complete: "unsolvable" means the whole state space (less provable deadlocks) was
+    searched. ``nodes`` in the result counts expanded states.
     """
     t0 = time.perf_counter()
+    budget = Budget(max_nodes, time_limit)
     board = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player)
-    status, plan, nodes = "unsolvable", None, 0
-    if board.feasible:
-        budget = Budget(max_nodes, time_limit)
-        search = optimal_search if optimal else best_first
-        status, plan, nodes = search(board, budget)
+    status, plan = "unsolvable", None
+    if board.feasible and not start_deadlocked(board):
+        status, plan = (optimal_search if optimal else fast)(board, budget)
     solution = None
     if plan is not None:
         solution = _walk_letters(board, plan) if optimal else _push_letters(board, plan)
     moves = len(solution) if solution else 0
     pushes = sum(ch.isupper() for ch in solution) if solution else 0
-    return SolveResult(status, solution, moves, pushes, nodes, time.perf_counter() - t0)
+    return SolveResult(status, solution, moves, pushes, budget.nodes, time.perf_counter() - t0)
 
 
 def replay(p: Puzzle, solution: str) -> tuple[frozenset[int], int]:
@@ -165,17 +167,18 @@ def _walkable(start: int, floor: set[int], width: int) -> set[int]:
     return seen
 
 
-def _letter(board: Board, step: int) -> str:
-    """Lowercase LURD letter for a padded step."""
-    return {1: "r", -1: "l", board.W: "d", -board.W: "u"}[step]
+def _letters(board: Board) -> dict[int, str]:
+    """Lowercase LURD letter of each padded step."""
+    return {1: "r", -1: "l", board.W: "d", -board.W: "u"}
 
 
 def _walk_letters(board: Board, plan: Plan) -> str:
     """Letters for a plan of single player steps, upper case where a box is pushed."""
+    letters = _letters(board)
     boxes = set(board.boxes)
     out = []
     for cell, s in plan:
-        ch = _letter(board, s)
+        ch = letters[s]
         if cell + s in boxes:
             boxes.remove(cell + s)
             boxes.add(cell + 2 * s)
@@ -186,34 +189,30 @@ def _walk_letters(board: Board, plan: Plan) -> str:
 
 def _push_letters(board: Board, plan: Plan) -> str:
     """Letters for a plan of pushes, with the walks between them found by BFS."""
-    boxes = set(board.boxes)
+    W = board.W
+    letters = _letters(board)
+    boxes = sum(1 << c for c in board.boxes)
     player = board.player
-    W, wall = board.W, board.wall
-    steps = (1, -1, W, -W)
     out = []
     for b, s in plan:
-        goal = b - s
-        prev = {player: 0}
-        frontier = [player]
-        while goal not in prev:
-            nxt = []
-            for c in frontier:
-                for d in steps:
-                    q = c + d
-                    if q not in prev and not wall[q] and q not in boxes:
-                        prev[q] = d
-                        nxt.append(q)
-            if not nxt:
+        free = board.floor_mask & ~boxes
+        goal = 1 << (b - s)
+        seen = f = 1 << player
+        layers = []
+        while not seen & goal:
+            layers.append(f)
+            f = (f << 1 | f >> 1 | f << W | f >> W) & free & ~seen
+            if not f:
                 raise RuntimeError("internal error: push position unreachable")
-            frontier = nxt
+            seen |= f
         walk = []
-        c = goal
-        while c != player:
-            walk.append(_letter(board, prev[c]))
-            c -= prev[c]
+        c = b - s
+        for layer in reversed(layers):
+            step = next(d for d in letters if (layer >> (c - d)) & 1)
+            walk.append(letters[step])
+            c -= step
         out.extend(reversed(walk))
-        out.append(_letter(board, s).upper())
-        boxes.remove(b)
-        boxes.add(b + s)
+        out.append(letters[s].upper())
+        boxes ^= 1 << b | 1 << (b + s)
         player = b
     return "".join(out)

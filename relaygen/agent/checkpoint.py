@@ -1,0 +1,110 @@
+"""Checkpoints and the file format they share with model files, written atomically.
+
+A relaygen torch file is a dict with ``format = "relaygen"``, a ``kind`` (``checkpoint`` or
+``model``) and a version; reading one that is truncated, corrupt, foreign or of the other kind
+raises an error whose message starts with the file's path.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from relaygen.files import atomic_write
+
+FORMAT = "relaygen"
+VERSION = 1
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint (or model) file that cannot be used; the message starts with its path."""
+
+
+def write_payload(path: str | Path, kind: str, payload: dict[str, Any]) -> Path:
+    """Serialize ``payload`` (tensors, containers, plain values) as a relaygen ``kind`` file."""
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, "kind": kind, "version": VERSION, **payload}, buffer)
+    return atomic_write(path, buffer.getvalue())
+
+
+def read_payload(path: str | Path, kind: str, error: type[ValueError] = CheckpointError) -> dict[str, Any]:
+    """The payload of a relaygen ``kind`` file, or ``error("PATH: reason")``."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: no such {kind} file")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for damaged files
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise error(f"{path}: not a readable {kind} file (truncated or corrupt?): {reason}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise error(f"{path}: not a relaygen {kind} file (no relaygen format marker)")
+    if data.get("kind") != kind:
+        raise error(f"{path}: this is a relaygen {data.get('kind')} file, not a {kind} file")
+    if data.get("version") != VERSION:
+        raise error(f"{path}: {kind} format version {data.get('version')} is not supported (expected {VERSION})")
+    return data
+
+
+def save_checkpoint(run_dir: str | Path, state: dict[str, Any]) -> Path:
+    """Write the run's checkpoint (model, optimizer, step, RNG states, config) atomically."""
+    return write_payload(Path(run_dir) / CHECKPOINT_NAME, "checkpoint", state)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A checkpoint from a file or a run folder; :class:`CheckpointError` names the file if it is bad."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT_NAME
+    data = read_payload(path, "checkpoint")
+    missing = {"model", "optimizer", "step", "config", "rng"} - set(data)
+    if missing:
+        raise CheckpointError(f"{path}: checkpoint lacks {sorted(missing)}")
+    return data
+
+
+# ----- seeds and RNG states ----------------------------------------------------------------------
+
+
+def seed_everything(seed: int) -> None:
+    """The one seeding block of a process: Python's, NumPy's and torch's generators."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def capture_rng() -> dict[str, Any]:
+    """This process's RNG states in a form torch can save with ``weights_only`` loading."""
+    np_state = np.random.get_state(legacy=False)
+    return {
+        "python": random.getstate(),
+        "numpy": {
+            "key": torch.from_numpy(np_state["state"]["key"].astype(np.int64)),
+            "pos": np_state["state"]["pos"],
+            "has_gauss": np_state["has_gauss"],
+            "gauss": np_state["gauss"],
+        },
+        "torch": torch.get_rng_state(),
+    }
+
+
+def restore_rng(state: dict[str, Any]) -> None:
+    """Restore states captured by :func:`capture_rng`."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    np_state = state["numpy"]
+    np.random.set_state(
+        {
+            "bit_generator": "MT19937",
+            "state": {"key": np_state["key"].numpy().astype(np.uint32), "pos": np_state["pos"]},
+            "has_gauss": np_state["has_gauss"],
+            "gauss": np_state["gauss"],
+        }
+    )
+    torch.set_rng_state(state["torch"])

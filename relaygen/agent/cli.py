@@ -1,0 +1,103 @@
+"""The ``relaygen train`` and ``relaygen eval`` commands (mounted by :mod:`relaygen.cli`).
+
+Bad input (unknown rules, a bad config file, a damaged checkpoint or model file) gets one clear
+message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from relaygen.agent.config import ConfigError, TrainConfig
+from relaygen.cliutil import fail
+
+RESUME_OPTIONS = ("total_steps", "workers", "backend", "ray_address", "progress")
+RESUME_HELP = "--steps, --workers, --backend, --address and --progress"
+
+
+def train(
+    rules: Annotated[
+        str | None, typer.Argument(help="Built-in ruleset name or rules TOML file (not needed with --resume).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (or Ray actors).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Environment steps to train for, in all.")] = None,
+    representation: Annotated[str | None, typer.Option(help="narrow, turtle, wide or carve.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the run.")] = None,
+    envs: Annotated[int | None, typer.Option(help="Environments per worker.")] = None,
+    t_max: Annotated[int | None, typer.Option(help="Steps per environment between updates.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Initial learning rate.")] = None,
+    difficulty: Annotated[
+        float | None, typer.Option(help="Fixed difficulty in [0, 1] (default: drawn per episode).")
+    ] = None,
+    backend: Annotated[str | None, typer.Option(help="local (processes) or ray (a Ray cluster).")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray).")] = None,
+    runs_dir: Annotated[str | None, typer.Option(help="Folder of run folders.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML file of TrainConfig fields (options override it).")
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue the run in this folder from its checkpoint.")
+    ] = None,
+    progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Show the progress bar.")] = None,
+) -> None:
+    """Train a level generator with A3C; the run folder gets config, TensorBoard logs, checkpoints, model.pt."""
+    from relaygen.agent.trainer import TrainingError
+    from relaygen.agent.trainer import train as run_training
+
+    overrides: dict[str, Any] = {
+        "rules": rules,
+        "workers": workers,
+        "total_steps": steps,
+        "representation": representation,
+        "seed": seed,
+        "envs_per_worker": envs,
+        "t_max": t_max,
+        "learning_rate": lr,
+        "difficulty": difficulty,
+        "backend": backend,
+        "ray_address": address,
+        "runs_dir": runs_dir,
+        "progress": progress,
+    }
+    try:
+        if resume is not None:
+            allowed = {k: overrides.pop(k) for k in RESUME_OPTIONS}
+            given = sorted(k for k, v in overrides.items() if v is not None)
+            if given or config is not None:
+                raise ConfigError(f"--resume continues a run with its own config; only {RESUME_HELP} may change")
+            folder = run_training(resume=resume, **allowed)
+        else:
+            if rules is None and config is None:
+                raise ConfigError("give a rules name or file (or --config FILE, or --resume RUN_DIR)")
+            base = TrainConfig.from_toml(config) if config is not None else TrainConfig()
+            folder = run_training(base.replace(**overrides))
+    except (ValueError, TrainingError) as exc:  # rules, config, checkpoint and environment errors
+        raise fail(str(exc)) from None
+    typer.echo(f"run folder: {folder}  (model: {folder / 'model.pt'})")
+
+
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="A model file (a run folder's model.pt).")],
+    episodes: Annotated[int, typer.Option(min=1, help="Levels to generate with each agent.")] = 200,
+    difficulty: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Fixed difficulty (default: drawn per level).")
+    ] = None,
+    greedy: Annotated[bool, typer.Option(help="Most probable action instead of sampling.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the environments and the sampling.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Evaluate a generator: playable rate, score, objectives, diversity, time — next to a random agent."""
+    from relaygen.agent.evaluate import evaluate as run_evaluation
+    from relaygen.agent.evaluate import format_table
+
+    if model.is_dir():
+        model = model / "model.pt"
+    try:
+        result = run_evaluation(model, episodes, difficulty, greedy, seed)
+    except ValueError as exc:  # model file, rules and environment errors
+        raise fail(str(exc)) from None
+    typer.echo(json.dumps(result, indent=1) if as_json else format_table(result))

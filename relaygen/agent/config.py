@@ -1,0 +1,188 @@
+"""The training configuration: one dataclass, each field documented, read from and written to TOML."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import itertools
+import math
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that cannot be used; the message names the field."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that shapes an A3C training run. The defaults train on a 2-core machine."""
+
+    rules: str = "maze"
+    """Built-in ruleset name or path of a rules TOML file."""
+    representation: str | None = None
+    """How the agent edits the level (narrow, turtle, wide, carve); default: the rules' first."""
+    seed: int = 1
+    """Seed of the run; worker i seeds itself with seed + i."""
+    workers: int = 2
+    """Worker processes (or Ray actors), each with its own environments and model copy."""
+    envs_per_worker: int = 16
+    """Environments each worker steps together, so that its forward pass is batched."""
+    total_steps: int = 2_000_000
+    """Environment steps (summed over all environments) after which training stops."""
+    t_max: int = 8
+    """Steps each environment takes between two updates (the n of the n-step return)."""
+    max_minutes: float | None = None
+    """Wall-clock budget: stop (with a checkpoint) after this many minutes; None for no limit."""
+    learning_rate: float = 7e-4
+    """Initial learning rate of the shared optimizer."""
+    anneal_lr: bool = True
+    """Anneal the learning rate linearly to 0 over total_steps."""
+    optimizer: Literal["adam", "rmsprop"] = "adam"
+    """Shared optimizer, its statistics in shared memory: adam or rmsprop."""
+    gamma: float = 0.99
+    """Discount factor γ."""
+    gae_lambda: float = 0.95
+    """λ of generalized advantage estimation; 1.0 gives the plain n-step advantage."""
+    ent_coef: float = 0.01
+    """Entropy bonus coefficient β."""
+    vf_coef: float = 0.5
+    """Weight of the squared value error in the loss."""
+    max_grad_norm: float = 0.5
+    """Gradient-norm clipping threshold."""
+    channels: int = 32
+    """Width of the convolutional trunk."""
+    hidden: int = 128
+    """Width of the fully connected layers."""
+    difficulty: float | None = None
+    """Fixed difficulty in [0, 1] for every episode; None samples it per episode."""
+    checkpoint_minutes: float = 3.0
+    """Minutes between two periodic checkpoints."""
+    log_seconds: float = 5.0
+    """Seconds between two writes of TensorBoard scalars."""
+    runs_dir: str = "runs"
+    """Folder under which each run gets its own folder."""
+    backend: Literal["local", "ray"] = "local"
+    """local: worker processes on this machine; ray: Ray actors on a cluster."""
+    ray_address: str | None = None
+    """Address of a running Ray cluster (None starts a local one)."""
+    progress: bool = True
+    """Show a progress bar in the terminal."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def batch_steps(self) -> int:
+        """Environment steps in one worker update."""
+        return self.envs_per_worker * self.t_max
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate after ``step`` environment steps."""
+        if not self.anneal_lr:
+            return self.learning_rate
+        return self.learning_rate * max(0.0, 1.0 - step / self.total_steps)
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` for a value no run can use."""
+        positive = ("workers", "envs_per_worker", "total_steps", "t_max", "learning_rate", "channels", "hidden")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("gamma", "gae_lambda"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        for name in ("ent_coef", "vf_coef", "max_grad_norm", "checkpoint_minutes", "log_seconds"):
+            if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
+                raise ConfigError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
+        if self.max_minutes is not None and not self.max_minutes > 0:
+            raise ConfigError(f"max_minutes must be positive, got {self.max_minutes}")
+        if self.difficulty is not None and not 0.0 <= self.difficulty <= 1.0:
+            raise ConfigError(f"difficulty must be in [0, 1], got {self.difficulty}")
+        if self.optimizer not in ("adam", "rmsprop"):
+            raise ConfigError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
+        if self.backend not in ("local", "ray"):
+            raise ConfigError(f"backend must be local or ray, got {self.backend!r}")
+
+    # ----- TOML ---------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (None values included)."""
+        return dataclasses.asdict(self)
+
+    def to_toml(self) -> str:
+        """TOML text, one commented line per field; fields that are None are left out."""
+        docs = field_docs()
+        lines = []
+        for name, value in self.to_dict().items():
+            lines.append(f"# {docs.get(name, '')}")
+            lines.append(f"{name} = {_toml_value(value)}" if value is not None else f"# {name} = (unset)")
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "<dict>") -> TrainConfig:
+        """A config from a dict; unknown keys and bad values raise :class:`ConfigError` naming ``origin``."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"{origin}: unknown field(s) {unknown}; known: {sorted(known)}")
+        hints = {f.name: f.type for f in fields(cls)}
+        for key, value in data.items():
+            if value is not None and not _type_ok(value, hints[key]):
+                raise ConfigError(f"{origin}: {key} = {value!r} does not have type {hints[key]}")
+        try:
+            return cls(**data)
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> TrainConfig:
+        """A config from a TOML file, with ``overrides`` (not None) taking precedence."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: TOML syntax error: {exc}") from exc
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(data, str(path))
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with ``changes`` applied (values that are None are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def field_docs() -> dict[str, str]:
+    """Each field's one-line docstring, read from the class source (CleanRL style)."""
+    tree = ast.parse(inspect.getsource(TrainConfig))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for node, after in itertools.pairwise(body):
+        if isinstance(node, ast.AnnAssign) and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
+            docs[node.target.id] = str(after.value.value).strip()  # type: ignore[union-attr]
+    return docs
+
+
+_TYPES = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+
+
+def _type_ok(value: Any, hint: str) -> bool:
+    """Whether ``value`` fits a field annotation written as a string (``from __future__``)."""
+    if hint.startswith("Literal"):
+        return isinstance(value, str)
+    base = hint.split("|")[0].strip()
+    if isinstance(value, bool) and base != "bool":
+        return False
+    return isinstance(value, _TYPES[base])
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)

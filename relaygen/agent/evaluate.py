@@ -1,0 +1,177 @@
+"""Evaluation of a trained generator, side by side with a random agent, and the reusable policy.
+
+:class:`Policy` turns a batch of observations into actions (sampled or greedy); :func:`load_policy`
+reads one from a model file, with the rules and representation it was trained for. The generate
+and viewer code reuse both. :func:`evaluate` builds levels with the policy and with uniformly
+random actions in the same environment, and judges every finished level with the full playtester
+(no retries): playable rate, quality score, per-objective satisfaction, tiles changed, diversity
+and time per level.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from relaygen.agent.model import ActorCritic, ModelError, load_model, to_tensors
+from relaygen.level import Level
+from relaygen.playtest import playtest
+from relaygen.rules import Rules, RulesError, parse_rules
+
+Act = Callable[[dict[str, np.ndarray]], np.ndarray]
+
+
+@dataclass
+class Policy:
+    """A trained model as a batched obs → action function."""
+
+    model: ActorCritic
+    rules: Rules
+    representation: str
+    meta: dict[str, Any]
+    greedy: bool = False
+    """Take the most probable action instead of sampling one."""
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        self.generator = torch.Generator().manual_seed(self.seed) if self.seed is not None else None
+
+    def __call__(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """Actions (B,) for stacked observations (B, ...)."""
+        with torch.no_grad():
+            logits, _ = self.model(to_tensors(obs))
+        if self.greedy:
+            return logits.argmax(dim=1).numpy()
+        probs = torch.softmax(logits, dim=1)
+        return torch.multinomial(probs, 1, generator=self.generator).squeeze(1).numpy()
+
+    def make_env(self, num_envs: int, **options: Any) -> Any:
+        """A batched environment of the model's rules and representation (``options`` as the env's)."""
+        from relaygen.env.vector import BatchedLevelEnv
+
+        return BatchedLevelEnv(self.rules, self.representation, num_envs, **options)
+
+
+def load_policy(path: str | Path, greedy: bool = False, seed: int | None = None) -> Policy:
+    """The policy in model file ``path``; :class:`ModelError` names the file if it cannot be used."""
+    model, meta = load_model(path)
+    try:
+        rules = parse_rules(meta["rules_toml"], f"{path} (embedded rules)")
+        representation = str(meta["representation"])
+    except (KeyError, RulesError) as exc:
+        raise ModelError(f"{path}: model file lacks usable rules: {exc}") from None
+    if rules.digest != meta.get("rules_digest"):
+        raise ModelError(f"{path}: embedded rules do not match the recorded digest")
+    return Policy(model, rules, representation, meta, greedy, seed)
+
+
+def random_actor(n_actions: int, seed: int) -> Act:
+    """Uniformly random actions: the baseline."""
+    rng = np.random.default_rng(seed)
+    return lambda obs: rng.integers(n_actions, size=len(obs["cond"]))
+
+
+def build_levels(env: Any, act: Act, episodes: int, seed: int) -> tuple[list[Level], list[int], float]:
+    """Run ``episodes`` episodes (an equal share per environment, so short ones are not favoured).
+
+    Returns the finished levels, the tiles each episode changed, and the wall time.
+    """
+    n = env.num_envs
+    quota = np.full(n, episodes // n) + (np.arange(n) < episodes % n)
+    levels: list[Level] = []
+    changes: list[int] = []
+    started = time.perf_counter()
+    obs, _ = env.reset(seed=seed)
+    while (quota > 0).any():
+        obs, _, terminated, truncated, infos = env.step(act(obs))
+        for i in np.flatnonzero((terminated | truncated) & (quota > 0)):
+            levels.append(infos["final_level"][i])
+            changes.append(int(infos["changes"][i]))
+            quota[i] -= 1
+    return levels, changes, time.perf_counter() - started
+
+
+def diversity(levels: list[Level]) -> tuple[float, float]:
+    """Mean pairwise Hamming distance (share of cells that differ) and the share of distinct levels."""
+    if len(levels) < 2:
+        return 0.0, float(len(levels))
+    grids = np.stack([level.grid.ravel() for level in levels])
+    differ = sum(float((grids[i] != grids[i + 1 :]).mean(axis=1).sum()) for i in range(len(grids) - 1))
+    pairs = len(grids) * (len(grids) - 1) / 2
+    return differ / pairs, len({level.digest() for level in levels}) / len(levels)
+
+
+def judge(levels: list[Level], changes: list[int], seconds: float) -> dict[str, Any]:
+    """The metrics of a set of generated levels, each playtested in full at its own difficulty."""
+    reports = [playtest(level, level.meta["difficulty"]) for level in levels]
+    hamming, distinct = diversity(levels)
+    terms = reports[0].terms.keys() if reports else []
+    return {
+        "levels": len(levels),
+        "playable_rate": float(np.mean([r.playable for r in reports])),
+        "met_rate": float(np.mean([r.met for r in reports])),
+        "mean_score": float(np.mean([r.score for r in reports])),
+        "satisfaction": {k: float(np.mean([r.terms[k] == 1.0 for r in reports])) for k in terms},
+        "mean_tiles_changed": float(np.mean(changes)),
+        "hamming": hamming,
+        "distinct": distinct,
+        "seconds_per_level": seconds / max(len(levels), 1),
+    }
+
+
+def evaluate(
+    model: str | Path | Policy,
+    episodes: int = 200,
+    difficulty: float | None = None,
+    greedy: bool = False,
+    seed: int = 0,
+    num_envs: int = 16,
+) -> dict[str, Any]:
+    """The model's metrics and a random agent's, in the same environment with the same seeds."""
+    policy = model if isinstance(model, Policy) else load_policy(model, greedy, seed)
+    torch.set_num_threads(1)
+    env = policy.make_env(min(num_envs, episodes), difficulty=difficulty)
+    results = {}
+    for name, act in (("model", policy), ("random", random_actor(env.single_action_space.n, seed))):
+        results[name] = judge(*build_levels(env, act, episodes, seed))
+    return {
+        "rules": policy.rules.name,
+        "representation": policy.representation,
+        "difficulty": difficulty,
+        "greedy": greedy,
+        "episodes": episodes,
+        "training_steps": policy.meta.get("steps"),
+        **results,
+    }
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The evaluation as a two-column text table: model | random."""
+    model, rand = result["model"], result["random"]
+    rows = [
+        ("playable rate", "playable_rate", "{:.1%}"),
+        ("objectives met", "met_rate", "{:.1%}"),
+        ("mean score", "mean_score", "{:.3f}"),
+        ("tiles changed", "mean_tiles_changed", "{:.1f}"),
+        ("hamming diversity", "hamming", "{:.3f}"),
+        ("distinct levels", "distinct", "{:.1%}"),
+        ("seconds per level", "seconds_per_level", "{:.4f}"),
+    ]
+    lines = [
+        f"{result['rules']} ({result['representation']}), {result['episodes']} levels, "
+        f"difficulty {'random' if result['difficulty'] is None else result['difficulty']}, "
+        f"{'greedy' if result['greedy'] else 'sampled'} actions, model trained {result['training_steps']} steps",
+        f"{'':<26}{'model':>10}{'random':>10}",
+    ]
+    lines += [f"{label:<26}{fmt.format(model[key]):>10}{fmt.format(rand[key]):>10}" for label, key, fmt in rows]
+    lines += [
+        f"{'satisfied: ' + name:<26}{model['satisfaction'][name]:>10.1%}{rand['satisfaction'][name]:>10.1%}"
+        for name in model["satisfaction"]
+    ]
+    return "\n".join(lines)

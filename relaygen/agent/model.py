@@ -1,0 +1,143 @@
+"""The actor-critic network and its file format.
+
+One trunk of convolutions over the observation's tile planes, joined by a small MLP over the
+conditioning vector, the cursor position and the log-counts of each plane (how many of each tile
+the view holds: what count constraints read, and hard for convolutions to add up), and two
+heads: a policy (logits over the representation's actions) and a value V(s).
+
+- Crop observations (narrow, turtle, carve): one narrow convolution at full size, then strided
+  ones until the window is at most 8×8, which is flattened, so any crop size works; the heads are
+  fully connected.
+- Whole-map observations with spatial actions (wide, action = tile·H·W + cell): the trunk keeps
+  the map's size (dilated convolutions widen the view) and a 1×1 convolution gives each cell its
+  tile logits, so any grid size works; the value reads the pooled features.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from relaygen.agent.checkpoint import read_payload, write_payload
+
+Obs = dict[str, torch.Tensor]
+OBS_KEYS = ("map", "position", "cond")
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used; the message starts with its path."""
+
+
+class ActorCritic(nn.Module):
+    """Policy and value over a Dict observation: ``map`` (C, h, w), ``position`` (2,), ``cond`` (K,)."""
+
+    def __init__(
+        self,
+        map_shape: tuple[int, int, int],
+        cond_size: int,
+        n_actions: int,
+        spatial: bool = False,
+        channels: int = 64,
+        hidden: int = 256,
+    ) -> None:
+        super().__init__()
+        planes, height, width = map_shape
+        self.arch = {
+            "map_shape": list(map_shape),
+            "cond_size": cond_size,
+            "n_actions": n_actions,
+            "spatial": spatial,
+            "channels": channels,
+            "hidden": hidden,
+        }
+        self.spatial = spatial
+        self.context = nn.Sequential(nn.Linear(cond_size + 2 + planes, hidden), nn.ReLU())
+        if spatial:
+            if n_actions % (height * width):
+                raise ValueError(f"spatial actions {n_actions} are not a multiple of the map's {height}x{width} cells")
+            layers: list[nn.Module] = [_conv(planes, channels)]
+            layers += [_conv(channels, channels, dilation=d) for d in (1, 2, 4)]
+            self.trunk = nn.Sequential(*layers)
+            self.film = nn.Linear(hidden, channels)
+            self.policy_head = nn.Sequential(
+                _conv(channels, channels), nn.Conv2d(channels, n_actions // (height * width), 1)
+            )
+            self.value_head = nn.Sequential(nn.Linear(2 * channels, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        else:
+            strides = max(0, math.ceil(math.log2(max(height, width) / 8)))
+            widths = [planes, channels // 2] + [channels] * strides
+            layers = [_conv(a, b, stride=1 if i == 0 else 2) for i, (a, b) in enumerate(itertools.pairwise(widths))]
+            self.trunk = nn.Sequential(*layers, nn.Flatten())
+            with torch.no_grad():
+                flat = self.trunk(torch.zeros(1, *map_shape)).shape[1]
+            self.body = nn.Sequential(nn.Linear(flat + hidden, hidden), nn.ReLU())
+            self.policy_head = nn.Linear(hidden, n_actions)
+            self.value_head = nn.Linear(hidden, 1)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d | nn.Linear):
+                nn.init.orthogonal_(module.weight, math.sqrt(2))
+                nn.init.zeros_(module.bias)
+        last_policy = self.policy_head[-1] if self.spatial else self.policy_head
+        last_value = self.value_head[-1] if self.spatial else self.value_head
+        nn.init.orthogonal_(last_policy.weight, 0.01)
+        nn.init.orthogonal_(last_value.weight, 1.0)
+
+    def forward(self, obs: Obs) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits (B, n_actions) and values (B,) for a batch of observations."""
+        counts = torch.log1p(obs["map"].sum(dim=(2, 3)))
+        context = self.context(torch.cat([obs["cond"], obs["position"], counts], dim=1))
+        features = self.trunk(obs["map"])
+        if self.spatial:
+            features = torch.relu(features + self.film(context)[:, :, None, None])
+            logits = self.policy_head(features).flatten(1)
+            pooled = torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1)
+            return logits, self.value_head(pooled).squeeze(1)
+        joint = self.body(torch.cat([features, context], dim=1))
+        return self.policy_head(joint), self.value_head(joint).squeeze(1)
+
+
+def _conv(inputs: int, outputs: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(inputs, outputs, 3, stride=stride, padding=dilation, dilation=dilation), nn.ReLU())
+
+
+def build_model(env: Any, channels: int, hidden: int) -> ActorCritic:
+    """A fresh model shaped for ``env``'s observation and action spaces."""
+    space = env.single_observation_space if hasattr(env, "single_observation_space") else env.observation_space
+    actions = env.single_action_space if hasattr(env, "single_action_space") else env.action_space
+    spatial = bool(getattr(getattr(env, "unwrapped", env), "spatial_actions", False))
+    return ActorCritic(tuple(space["map"].shape), space["cond"].shape[0], int(actions.n), spatial, channels, hidden)
+
+
+def to_tensors(obs: dict[str, Any]) -> Obs:
+    """Stacked numpy observations as float tensors (no copy where the dtype already fits)."""
+    return {key: torch.as_tensor(value, dtype=torch.float32) for key, value in obs.items() if key in OBS_KEYS}
+
+
+# ----- model files -----------------------------------------------------------------------------
+
+
+def save_model(path: str | Path, model: ActorCritic, meta: dict[str, Any]) -> Path:
+    """Write ``model`` and ``meta`` (rules name and digest, representation, config, steps) atomically."""
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return write_payload(path, "model", {"arch": model.arch, "state": state, "meta": meta})
+
+
+def load_model(path: str | Path) -> tuple[ActorCritic, dict[str, Any]]:
+    """The model in ``path`` and its metadata; :class:`ModelError` names the file if it cannot be used."""
+    data = read_payload(path, "model", ModelError)
+    try:
+        arch = dict(data["arch"])
+        model = ActorCritic(**{**arch, "map_shape": tuple(arch["map_shape"])})
+        model.load_state_dict(data["state"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelError(f"{path}: model file does not fit its architecture: {exc}") from None
+    model.eval()
+    return model, dict(data.get("meta", {}))

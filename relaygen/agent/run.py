@@ -1,0 +1,253 @@
+"""A training run's folder and bookkeeping, shared by the local and the Ray backends.
+
+``runs/<rules>__<representation>__<seed>__<time>/`` holds ``config.toml``, ``rules.toml``,
+TensorBoard event files, ``checkpoint.pt`` (model, optimizer, step, RNG states, config; written
+atomically every few minutes and on exit), ``model.pt`` (the latest weights, loadable by
+``relaygen eval`` and the generator) and ``log.txt`` (worker deaths and restarts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from relaygen.agent.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint, seed_everything
+from relaygen.agent.config import ConfigError, TrainConfig
+from relaygen.agent.model import ActorCritic, build_model, save_model
+from relaygen.agent.shared_optim import make_optimizer
+from relaygen.agent.worker import Update, make_env
+from relaygen.files import atomic_write
+from relaygen.rules import Rules, load_rules, parse_rules
+
+MODEL_NAME = "model.pt"
+EPISODE_CHARTS = {
+    "return": "episodic_return",
+    "playable": "playable_rate",
+    "score": "score",
+    "met": "met_rate",
+    "changes": "tiles_changed",
+}
+"""Episode record key → TensorBoard chart (means over the episodes ended since the last write)."""
+
+
+def prepare(config: TrainConfig) -> tuple[Rules, TrainConfig]:
+    """The rules of ``config`` and the config with its representation filled in and checked."""
+    rules = load_rules(config.rules)
+    representation = config.representation or rules.representations[0]
+    if representation not in rules.representations:
+        raise ConfigError(
+            f"representation {representation!r} is not offered by rules {rules.name!r} "
+            f"(they offer {', '.join(rules.representations)})"
+        )
+    return rules, config.replace(representation=representation)
+
+
+@dataclass
+class Tally:
+    """Worker reports gathered between two log writes."""
+
+    updates: int = 0
+    losses: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    """Sums of the policy loss, value loss and entropy."""
+    episodes: list[dict[str, float]] = field(default_factory=list)
+
+    def add(self, update: Update) -> None:
+        self.updates += 1
+        self.losses += (update.policy_loss, update.value_loss, update.entropy)
+        self.episodes += update.episodes
+
+
+class Run:
+    """One run: its folder, model, optimizer, TensorBoard writer, progress bar and checkpoints."""
+
+    def __init__(self, config: TrainConfig, rules: Rules, folder: Path, checkpoint: dict[str, Any] | None = None):
+        self.config, self.rules, self.folder = config, rules, folder
+        self.model: ActorCritic = build_model(make_env(config, rules, 1), config.channels, config.hidden)
+        self.optimizer = make_optimizer(config.optimizer, self.model, config.learning_rate)
+        self.step, self.elapsed = 0, 0.0
+        self.launches = [0] * config.workers
+        """Per worker slot: how many times a worker was started (seeds differ on each launch)."""
+        self.worker_updates = [0] * config.workers
+        """Per worker slot: updates it reported."""
+        if checkpoint is not None:
+            self.model.load_state_dict(checkpoint["model"])
+            self.optimizer.load_state_dict(checkpoint["optimizer"])
+            self.step, self.elapsed = int(checkpoint["step"]), float(checkpoint.get("elapsed", 0.0))
+            self.launches = _resized(checkpoint.get("launches", []), config.workers)
+            self.worker_updates = _resized(checkpoint.get("worker_updates", []), config.workers)
+            restore_rng(checkpoint["rng"])
+        self.started = time.time()
+        self.tally, self.last_log, self.last_log_step = Tally(), time.time(), self.step
+        self.last_checkpoint = time.time()
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(str(folder))
+        self.bar = tqdm(
+            total=config.total_steps,
+            initial=self.step,
+            unit="step",
+            unit_scale=True,
+            dynamic_ncols=True,
+            disable=not config.progress,
+        )
+
+    # ----- creating and resuming ---------------------------------------------------------------
+
+    @classmethod
+    def create(cls, config: TrainConfig) -> Run:
+        """A new run folder under ``config.runs_dir``, seeded and with its config written."""
+        rules, config = prepare(config)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        folder = Path(config.runs_dir) / f"{rules.name}__{config.representation}__{config.seed}__{stamp}"
+        folder.mkdir(parents=True, exist_ok=False)
+        atomic_write(folder / "config.toml", config.to_toml())
+        atomic_write(folder / "rules.toml", rules.to_toml())
+        seed_everything(config.seed)
+        run = cls(config, rules, folder)
+        run.hparams()
+        return run
+
+    @classmethod
+    def resume(cls, folder: str | Path, **overrides: Any) -> Run:
+        """Continue the run in ``folder`` from its checkpoint; ``overrides`` (e.g. total_steps) win."""
+        folder = Path(folder)
+        checkpoint = load_checkpoint(folder)
+        config = TrainConfig.from_dict(checkpoint["config"], f"{folder}/checkpoint.pt").replace(**overrides)
+        rules = parse_rules(checkpoint["rules_toml"], f"{folder}/checkpoint.pt")
+        run = cls(config, rules, folder, checkpoint)
+        run.report(f"resumed at step {run.step} of {config.total_steps}")
+        return run
+
+    def hparams(self) -> None:
+        """The configuration, once, as a TensorBoard text table."""
+        rows = "\n".join(f"|{k}|{v}|" for k, v in self.config.to_dict().items())
+        self.writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + rows)
+
+    # ----- during training ---------------------------------------------------------------------
+
+    def worker_seed(self, index: int) -> int:
+        """The seed of worker ``index``'s next launch: seed + index at first, new values on restarts."""
+        seed = self.config.seed + index + self.config.workers * self.launches[index]
+        self.launches[index] += 1
+        return seed
+
+    def record(self, update: Update) -> None:
+        """Take in one worker update's losses and episodes."""
+        self.tally.add(update)
+        self.worker_updates[update.worker] += 1
+
+    def advance(self, step: int) -> None:
+        """Set the global step counter (the backend's count of environment steps)."""
+        self.bar.update(step - self.step)
+        self.step = step
+
+    def log(self, force: bool = False) -> None:
+        """Write TensorBoard scalars and refresh the progress bar, every ``log_seconds``."""
+        now = time.time()
+        if not force and (now - self.last_log < self.config.log_seconds or self.step == self.last_log_step):
+            return
+        tally, scalars = self.tally, {}
+        scalars["charts/steps_per_second"] = (self.step - self.last_log_step) / max(now - self.last_log, 1e-9)
+        scalars["charts/learning_rate"] = self.config.lr_at(self.step)
+        if tally.updates:
+            policy, value, entropy = tally.losses / tally.updates
+            scalars |= {"losses/policy_loss": policy, "losses/value_loss": value, "losses/entropy": entropy}
+        if tally.episodes:
+            for key, name in EPISODE_CHARTS.items():
+                scalars[f"charts/{name}"] = float(np.mean([e[key] for e in tally.episodes]))
+        for name, value in scalars.items():
+            self.writer.add_scalar(name, value, self.step)
+        self.writer.flush()
+        postfix = {"sps": f"{scalars['charts/steps_per_second']:.0f}"}
+        if "charts/playable_rate" in scalars:
+            postfix["playable"] = f"{scalars['charts/playable_rate']:.2f}"
+        self.bar.set_postfix(postfix, refresh=False)
+        self.tally, self.last_log, self.last_log_step = Tally(), now, self.step
+
+    def report(self, message: str) -> None:
+        """Tell the user (above the progress bar) and append to the run's log.txt."""
+        tqdm.write(f"relaygen train: {message}", file=sys.stderr)
+        with open(self.folder / "log.txt", "a", encoding="utf-8") as log:
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} step {self.step}: {message}\n")
+
+    @property
+    def done(self) -> bool:
+        """The step budget is spent, or the time budget (counted over resumes) is."""
+        budget = self.config.max_minutes
+        over_time = budget is not None and self.elapsed + time.time() - self.started >= 60.0 * budget
+        return over_time or self.step >= self.config.total_steps
+
+    def checkpoint_due(self) -> bool:
+        return time.time() - self.last_checkpoint >= 60.0 * self.config.checkpoint_minutes
+
+    def save(self) -> Path:
+        """Write the checkpoint and the model file (atomically)."""
+        state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        elapsed = self.elapsed + time.time() - self.started
+        path = save_checkpoint(
+            self.folder,
+            {
+                "model": state,
+                "optimizer": self.optimizer.state_dict(),
+                "step": self.step,
+                "elapsed": elapsed,
+                "launches": list(self.launches),
+                "worker_updates": list(self.worker_updates),
+                "config": self.config.to_dict(),
+                "rules_toml": self.rules.to_toml(),
+                "rng": capture_rng(),
+            },
+        )
+        save_model(self.folder / MODEL_NAME, self.model, self.model_meta())
+        self.last_checkpoint = time.time()
+        return path
+
+    def model_meta(self) -> dict[str, Any]:
+        """What a model file records about where it came from."""
+        return {
+            "rules": self.rules.name,
+            "rules_digest": self.rules.digest,
+            "rules_toml": self.rules.to_toml(),
+            "representation": self.config.representation,
+            "config": self.config.to_dict(),
+            "steps": self.step,
+            "run": self.folder.name,
+        }
+
+    def finish(self, stopped: bool) -> None:
+        """Write the last checkpoint and logs; say how to resume if a signal stopped the run."""
+        self.save()
+        if stopped:
+            self.report(
+                f"stopped by a signal at step {self.step}; checkpoint written, resume with --resume {self.folder}"
+            )
+        self.log(force=True)
+        self.bar.close()
+        self.writer.close()
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[Callable[[], bool]]:
+    """Turn SIGINT and SIGTERM into a flag (the training loop then checkpoints and exits)."""
+    received: list[int] = []
+    handler = lambda signum, frame: received.append(signum)  # noqa: E731
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(received)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _resized(values: list[int], size: int) -> list[int]:
+    """Per-worker counters from a checkpoint, fitted to ``size`` workers."""
+    return (list(values) + [0] * size)[:size]

@@ -1,0 +1,141 @@
+"""The local backend: A3C with worker processes on this machine (torch.multiprocessing, spawn).
+
+The main process holds the shared model and optimizer, starts the workers, and then only watches:
+it drains each worker's stats queue into TensorBoard and the progress bar, restarts a worker that
+died (and says so), writes a checkpoint every few minutes, and on SIGINT/SIGTERM or at the step
+budget stops the workers, checkpoints and returns.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.multiprocessing as mp
+
+from relaygen.agent.config import TrainConfig
+from relaygen.agent.run import Run, stop_signals
+from relaygen.agent.worker import Shared, run_worker
+
+POLL_SECONDS = 0.2
+JOIN_SECONDS = 60.0
+MAX_FAILED_STARTS = 3
+"""A worker that dies this many times in a row without finishing an update stops the run."""
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. a worker keeps dying before it makes any progress)."""
+
+
+def train(config: TrainConfig | None = None, resume: str | Path | None = None, **overrides: Any) -> Path:
+    """Train with ``config`` (or continue the run folder ``resume``); returns the run folder."""
+    run = Run.resume(resume, **overrides) if resume is not None else Run.create(config or TrainConfig())
+    if run.config.backend == "ray":
+        from relaygen.agent.ray_backend import train_ray
+
+        train_ray(run)
+    else:
+        train_local(run)
+    return run.folder
+
+
+class _Workers:
+    """The worker processes of one local run, each with its own stats queue."""
+
+    def __init__(self, run: Run, shared: Shared) -> None:
+        self.run, self.shared = run, shared
+        self.context = mp.get_context("spawn")
+        self.processes: list[Any] = [None] * run.config.workers
+        self.queues: list[Any] = [None] * run.config.workers
+        self.failed_starts = [0] * run.config.workers
+        self.updates_at_start = [0] * run.config.workers
+
+    def start(self, index: int) -> None:
+        stats = self.context.Queue()
+        process = self.context.Process(
+            target=run_worker,
+            args=(index, self.run.worker_seed(index), self.run.config, self.run.rules, self.shared, stats),
+            name=f"relaygen-worker-{index}",
+            daemon=True,
+        )
+        process.start()
+        self.processes[index], self.queues[index] = process, stats
+        self.updates_at_start[index] = self.shared.updates[index]
+
+    def drain(self) -> None:
+        """Pass every waiting worker report to the run."""
+        for stats in self.queues:
+            while True:
+                try:
+                    update = stats.get_nowait()
+                except (queue.Empty, EOFError, OSError):
+                    break
+                self.run.record(update)
+
+    def revive(self) -> None:
+        """Restart workers that died while the run is not over, reporting each death."""
+        for index, process in enumerate(self.processes):
+            if process.is_alive() or (
+                process.exitcode == 0 and self.shared.global_step() >= self.run.config.total_steps
+            ):
+                continue
+            progressed = self.shared.updates[index] > self.updates_at_start[index]
+            self.failed_starts[index] = 0 if progressed else self.failed_starts[index] + 1
+            if self.failed_starts[index] >= MAX_FAILED_STARTS:
+                raise TrainingError(
+                    f"worker {index} died {MAX_FAILED_STARTS} times without finishing an update "
+                    f"(last exit code {process.exitcode}); see the messages above"
+                )
+            self.run.report(f"worker {index} (pid {process.pid}) died with exit code {process.exitcode}; restarting it")
+            process.join(timeout=1.0)
+            self.start(index)
+
+    def stop(self) -> None:
+        """Ask every worker to finish its update, collect their last reports, and reap them."""
+        self.shared.stop.set()
+        deadline = time.time() + JOIN_SECONDS
+        while any(p.is_alive() for p in self.processes) and time.time() < deadline:
+            self.drain()
+            time.sleep(POLL_SECONDS)
+        for process in self.processes:
+            if process.is_alive():
+                self.run.report(f"worker pid {process.pid} did not stop in {JOIN_SECONDS:.0f} s; terminating it")
+                process.terminate()
+            process.join(timeout=5.0)
+        self.drain()
+
+
+def train_local(run: Run) -> None:
+    """Run A3C with worker processes until the step budget is spent or a stop signal arrives."""
+    torch.set_num_threads(1)
+    config = run.config
+    run.model.share_memory()
+    context = mp.get_context("spawn")
+    shared = Shared(
+        run.model,
+        run.optimizer,
+        context.Array("q", config.workers, lock=False),
+        context.Array("q", config.workers, lock=False),
+        context.Event(),
+        base_step=run.step,
+    )
+    workers = _Workers(run, shared)
+    with stop_signals() as stopping:
+        try:
+            for index in range(config.workers):
+                workers.start(index)
+            while not (stopping() or run.done):
+                time.sleep(POLL_SECONDS)
+                workers.drain()
+                workers.revive()
+                run.advance(shared.global_step())
+                run.log()
+                if run.checkpoint_due():
+                    run.save()
+        finally:
+            workers.stop()
+            run.advance(shared.global_step())
+            run.finish(stopped=stopping())

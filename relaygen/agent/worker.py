@@ -1,0 +1,169 @@
+"""One A3C worker: its own environments and model copy, n-step rollouts, gradients, shared updates.
+
+:class:`Learner` holds what every backend's worker shares (environments, local model, rollout,
+loss and gradients). :func:`run_worker` is the local backend's worker process: a top-level
+function with picklable arguments, so that it runs under the spawn start method.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from relaygen.agent.checkpoint import seed_everything
+from relaygen.agent.config import TrainConfig
+from relaygen.agent.losses import a3c_loss, gae
+from relaygen.agent.model import ActorCritic, Obs, build_model, to_tensors
+from relaygen.agent.shared_optim import push_gradients, set_lr
+from relaygen.rules import Rules
+
+
+@dataclass
+class Update:
+    """What one worker update reports to the main process."""
+
+    worker: int
+    steps: int
+    """Environment steps taken in the rollout."""
+    policy_loss: float
+    value_loss: float
+    entropy: float
+    episodes: list[dict[str, float]] = field(default_factory=list)
+    """One entry per finished episode: return, playable, score, met, changes."""
+
+
+def make_env(config: TrainConfig, rules: Rules, n: int) -> Any:
+    """The batched environment a worker steps: ``n`` environments of ``rules`` and the representation."""
+    from relaygen.env.vector import BatchedLevelEnv
+
+    return BatchedLevelEnv(rules, config.representation, n, difficulty=config.difficulty)
+
+
+def env_seeds(seed: int, n: int) -> list[int]:
+    """``n`` environment seeds drawn from one worker seed (distinct workers never share one)."""
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
+
+
+def stack_obs(steps: list[Obs]) -> Obs:
+    """Observations of T steps of N environments as one flat batch of T·N."""
+    return {key: torch.cat([obs[key] for obs in steps]) for key in steps[0]}
+
+
+def episode_records(infos: dict[str, Any], ended: np.ndarray, returns: np.ndarray) -> list[dict[str, float]]:
+    """One record per environment whose episode ended at this step (infos describe its last level)."""
+    return [
+        {
+            "return": float(returns[i]),
+            "playable": float(infos["playable"][i]),
+            "score": float(infos["score"][i]),
+            "met": float(infos["met"][i]),
+            "changes": float(infos["changes"][i]),
+        }
+        for i in np.flatnonzero(ended)
+    ]
+
+
+class Learner:
+    """A worker's environments and local model: act for t_max steps, then compute gradients."""
+
+    def __init__(self, config: TrainConfig, rules: Rules, index: int, seed: int) -> None:
+        self.config = config
+        self.index = index
+        self.env = make_env(config, rules, config.envs_per_worker)
+        self.model: ActorCritic = build_model(self.env, config.channels, config.hidden)
+        obs, _ = self.env.reset(seed=env_seeds(seed, config.envs_per_worker))
+        self.obs = to_tensors(obs)
+        self.returns = np.zeros(self.env.num_envs)
+
+    def load(self, state: dict[str, torch.Tensor]) -> None:
+        """Take the shared model's weights."""
+        self.model.load_state_dict(state)
+
+    def gradients(self) -> Update:
+        """One n-step rollout, the A3C loss over it, and its (clipped) gradients in the local model."""
+        config, n = self.config, self.env.num_envs
+        observations, actions, values, rewards, dones = [], [], [], [], []
+        episodes: list[dict[str, float]] = []
+        with torch.no_grad():
+            for _ in range(config.t_max):
+                logits, value = self.model(self.obs)
+                action = torch.distributions.Categorical(logits=logits).sample()
+                obs, reward, terminated, truncated, infos = self.env.step(action.numpy())
+                ended = np.logical_or(terminated, truncated)
+                self.returns += reward
+                episodes += episode_records(infos, ended, self.returns)
+                self.returns[ended] = 0.0
+                observations.append(self.obs)
+                actions.append(action)
+                values.append(value)
+                rewards.append(torch.as_tensor(reward, dtype=torch.float32))
+                dones.append(torch.as_tensor(ended))
+                self.obs = to_tensors(obs)
+            _, last_value = self.model(self.obs)
+        advantages, returns = gae(
+            torch.stack(rewards), torch.stack(values), torch.stack(dones), last_value, config.gamma, config.gae_lambda
+        )
+        logits, value = self.model(stack_obs(observations))
+        loss = a3c_loss(
+            logits, torch.cat(actions), value, returns.flatten(), advantages.flatten(), config.vf_coef, config.ent_coef
+        )
+        self.model.zero_grad(set_to_none=False)
+        loss.total.backward()
+        nn.utils.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
+        return Update(
+            self.index,
+            config.t_max * n,
+            loss.policy.item(),
+            loss.value.item(),
+            loss.entropy.item(),
+            episodes,
+        )
+
+    def grads(self) -> list[torch.Tensor]:
+        """The local model's gradients, in parameter order."""
+        return [p.grad for p in self.model.parameters()]  # type: ignore[misc]
+
+
+@dataclass
+class Shared:
+    """What the local backend's workers share with each other and with the main process."""
+
+    model: ActorCritic
+    optimizer: torch.optim.Optimizer
+    steps: Any
+    """mp.Array of per-worker environment steps (each slot written by its worker only: no lock)."""
+    updates: Any
+    """mp.Array of per-worker update counts."""
+    stop: Any
+    """mp.Event that asks every worker to finish its update and return."""
+    base_step: int = 0
+    """Steps done before this session (a resumed run's checkpoint step)."""
+
+    def global_step(self) -> int:
+        return self.base_step + sum(self.steps[:])
+
+
+def run_worker(index: int, seed: int, config: TrainConfig, rules: Rules, shared: Shared, stats: Any) -> None:
+    """The local worker process: sync, roll out, push gradients, step the shared optimizer, repeat."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the main process decides
+    torch.set_num_threads(1)
+    seed_everything(seed)
+    learner = Learner(config, rules, index, seed)
+    stats.cancel_join_thread()
+    while not shared.stop.is_set():
+        step = shared.global_step()
+        if step >= config.total_steps:
+            break
+        learner.load(shared.model.state_dict())
+        update = learner.gradients()
+        push_gradients(learner.grads(), shared.model)
+        set_lr(shared.optimizer, config.lr_at(step))
+        shared.optimizer.step()
+        shared.steps[index] += update.steps
+        shared.updates[index] += 1
+        stats.put(update)

@@ -1,0 +1,58 @@
+"""The training configuration: documented fields, TOML round trip, clear errors."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from relaygen.agent.config import ConfigError, TrainConfig, field_docs
+
+
+def test_every_field_has_a_one_line_docstring() -> None:
+    docs = field_docs()
+    for f in fields(TrainConfig):
+        assert docs.get(f.name), f"field {f.name} has no docstring"
+        assert "\n" not in docs[f.name]
+
+
+def test_toml_round_trip(tmp_path: Path) -> None:
+    config = TrainConfig(rules="dungeon", representation="turtle", workers=3, learning_rate=1e-3, anneal_lr=False)
+    path = tmp_path / "c.toml"
+    path.write_text(config.to_toml())
+    assert TrainConfig.from_toml(path) == config
+
+
+def test_overrides_win_over_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('rules = "sokoban"\nworkers = 4\n')
+    config = TrainConfig.from_toml(path, workers=1, seed=None)
+    assert (config.rules, config.workers, config.seed) == ("sokoban", 1, TrainConfig().seed)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("wrokers = 2\n", "unknown field"),
+        ("workers = 0\n", "workers must be positive"),
+        ('workers = "two"\n', "workers"),
+        ("gamma = 1.5\n", "gamma must be in [0, 1]"),
+        ("workers = [\n", "TOML syntax error"),
+    ],
+)
+def test_bad_files_name_the_file_and_field(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        TrainConfig.from_toml(path)
+    assert str(path) in str(info.value)
+    assert needle in str(info.value)
+
+
+def test_learning_rate_anneals_linearly_to_zero() -> None:
+    config = TrainConfig(total_steps=1000, learning_rate=1e-3)
+    assert config.lr_at(0) == pytest.approx(1e-3)
+    assert config.lr_at(250) == pytest.approx(7.5e-4)
+    assert config.lr_at(2000) == 0.0
+    assert TrainConfig(anneal_lr=False, learning_rate=1e-3).lr_at(10**9) == pytest.approx(1e-3)
