@@ -94,7 +94,9 @@ class Level:
         return cls(rules, grid, pinned=pinned, **kwargs)
 
     @classmethod
-    def random(cls, rules: Rules, rng: np.random.Generator, width: int | None = None, height: int | None = None) -> Level:
+    def random(
+        cls, rules: Rules, rng: np.random.Generator, width: int | None = None, height: int | None = None
+    ) -> Level:
         """A starting map: tiles drawn by their weights (or the rules' fill tile), inside the fixed border."""
         shape = (height or rules.height, width or rules.width)
         if rules.start_map == "random":

@@ -80,11 +80,7 @@ easy = [4, 8]
 hard = [8, 14]
 """
 
-CLI = (
-    "import typer; from relaygen.agent.cli import train, evaluate; app = typer.Typer(); "
-    "app.command('train')(train); app.command('eval')(evaluate); app()"
-)
-"""The two commands as ``relaygen.cli`` mounts them."""
+CLI = [sys.executable, "-m", "relaygen"]
 
 SMALL = {"workers": 2, "envs_per_worker": 8, "t_max": 8, "channels": 16, "hidden": 64, "progress": False}
 
@@ -105,7 +101,7 @@ def trained(tiny_rules: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", CLI, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -129,7 +125,7 @@ def start_training(tiny_rules: Path, tmp_path: Path, steps: int) -> tuple[subpro
     config = TrainConfig(rules=str(tiny_rules), total_steps=steps, runs_dir=str(runs), checkpoint_minutes=0.01, **SMALL)
     (tmp_path / "config.toml").write_text(config.to_toml())
     process = subprocess.Popen(
-        [sys.executable, "-c", CLI, "train", "--config", str(tmp_path / "config.toml")],
+        [*CLI, "train", "--config", str(tmp_path / "config.toml")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -29,15 +29,15 @@ class TrainConfig:
     """Seed of the run; worker i seeds itself with seed + i."""
     workers: int = 2
     """Worker processes (or Ray actors), each with its own environments and model copy."""
-    envs_per_worker: int = 16
+    envs_per_worker: int = 8
     """Environments each worker steps together, so that its forward pass is batched."""
-    total_steps: int = 2_000_000
+    total_steps: int = 3_000_000
     """Environment steps (summed over all environments) after which training stops."""
-    t_max: int = 8
+    t_max: int = 5
     """Steps each environment takes between two updates (the n of the n-step return)."""
     max_minutes: float | None = None
     """Wall-clock budget: stop (with a checkpoint) after this many minutes; None for no limit."""
-    learning_rate: float = 7e-4
+    learning_rate: float = 1e-3
     """Initial learning rate of the shared optimizer."""
     anneal_lr: bool = True
     """Anneal the learning rate linearly to 0 over total_steps."""
@@ -59,6 +59,10 @@ class TrainConfig:
     """Width of the fully connected layers."""
     difficulty: float | None = None
     """Fixed difficulty in [0, 1] for every episode; None samples it per episode."""
+    change_limit: float | None = None
+    """Share of the editable cells an episode may change; None: 0.5 (room to fix counts and connect), carve 1.0."""
+    crop_size: int | None = None
+    """Side of the egocentric crop (odd); None: the environment's default (the whole map in view)."""
     checkpoint_minutes: float = 3.0
     """Minutes between two periodic checkpoints."""
     log_seconds: float = 5.0
@@ -79,6 +83,11 @@ class TrainConfig:
     def batch_steps(self) -> int:
         """Environment steps in one worker update."""
         return self.envs_per_worker * self.t_max
+
+    def env_options(self) -> dict[str, Any]:
+        """Keyword arguments of the environment that this config sets."""
+        options = {"difficulty": self.difficulty, "change_limit": self.change_limit, "crop_size": self.crop_size}
+        return {k: v for k, v in options.items() if v is not None}
 
     def lr_at(self, step: int) -> float:
         """The learning rate after ``step`` environment steps."""

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from relaygen.agent.config import TrainConfig
 from relaygen.agent.model import ActorCritic, ModelError, load_model, to_tensors
 from relaygen.level import Level
 from relaygen.playtest import playtest
@@ -52,10 +53,13 @@ class Policy:
         return torch.multinomial(probs, 1, generator=self.generator).squeeze(1).numpy()
 
     def make_env(self, num_envs: int, **options: Any) -> Any:
-        """A batched environment of the model's rules and representation (``options`` as the env's)."""
+        """A batched environment set up as in training (difficulty, change limit, crop size);
+        ``options`` that are not None (the environment's keyword arguments) override those."""
         from relaygen.env.vector import BatchedLevelEnv
 
-        return BatchedLevelEnv(self.rules, self.representation, num_envs, **options)
+        trained = TrainConfig.from_dict(self.meta.get("config", {}), "model config").env_options()
+        settings = trained | {k: v for k, v in options.items() if v is not None}
+        return BatchedLevelEnv(self.rules, self.representation, num_envs, **settings)
 
 
 def load_policy(path: str | Path, greedy: bool = False, seed: int | None = None) -> Policy:
@@ -154,7 +158,7 @@ def evaluate(
 def format_table(result: dict[str, Any]) -> str:
     """The evaluation as a two-column text table: model | random."""
     model, rand = result["model"], result["random"]
-    rows = [
+    rows: list[tuple[str, Any, str]] = [
         ("playable rate", "playable_rate", "{:.1%}"),
         ("objectives met", "met_rate", "{:.1%}"),
         ("mean score", "mean_score", "{:.3f}"),
@@ -163,15 +167,18 @@ def format_table(result: dict[str, Any]) -> str:
         ("distinct levels", "distinct", "{:.1%}"),
         ("seconds per level", "seconds_per_level", "{:.4f}"),
     ]
+    rows += [(f"satisfied: {name}", ("satisfaction", name), "{:.1%}") for name in model["satisfaction"]]
+    width = max(len(label) for label, _, _ in rows) + 2
+
+    def cell(side: dict[str, Any], key: str | tuple[str, str], fmt: str) -> str:
+        value = side[key[0]][key[1]] if isinstance(key, tuple) else side[key]
+        return f"{fmt.format(value):>10}"
+
     lines = [
         f"{result['rules']} ({result['representation']}), {result['episodes']} levels, "
         f"difficulty {'random' if result['difficulty'] is None else result['difficulty']}, "
         f"{'greedy' if result['greedy'] else 'sampled'} actions, model trained {result['training_steps']} steps",
-        f"{'':<26}{'model':>10}{'random':>10}",
+        f"{'':<{width}}{'model':>10}{'random':>10}",
     ]
-    lines += [f"{label:<26}{fmt.format(model[key]):>10}{fmt.format(rand[key]):>10}" for label, key, fmt in rows]
-    lines += [
-        f"{'satisfied: ' + name:<26}{model['satisfaction'][name]:>10.1%}{rand['satisfaction'][name]:>10.1%}"
-        for name in model["satisfaction"]
-    ]
+    lines += [f"{label:<{width}}{cell(model, key, fmt)}{cell(rand, key, fmt)}" for label, key, fmt in rows]
     return "\n".join(lines)

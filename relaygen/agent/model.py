@@ -42,8 +42,8 @@ class ActorCritic(nn.Module):
         cond_size: int,
         n_actions: int,
         spatial: bool = False,
-        channels: int = 64,
-        hidden: int = 256,
+        channels: int = 32,
+        hidden: int = 128,
     ) -> None:
         super().__init__()
         planes, height, width = map_shape

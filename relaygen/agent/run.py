@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from relaygen.agent.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint, seed_everything
+from relaygen.agent.checkpoint import (
+    CHECKPOINT_NAME,
+    CheckpointError,
+    capture_rng,
+    load_checkpoint,
+    restore_rng,
+    save_checkpoint,
+    seed_everything,
+)
 from relaygen.agent.config import ConfigError, TrainConfig
 from relaygen.agent.model import ActorCritic, build_model, save_model
 from relaygen.agent.shared_optim import make_optimizer
@@ -39,8 +47,14 @@ EPISODE_CHARTS = {
 """Episode record key → TensorBoard chart (means over the episodes ended since the last write)."""
 
 
+CHANGE_LIMIT = {"carve": 1.0}
+"""Default share of editable cells an episode may change, by representation (else DEFAULT_CHANGE_LIMIT)."""
+DEFAULT_CHANGE_LIMIT = 0.5
+
+
 def prepare(config: TrainConfig) -> tuple[Rules, TrainConfig]:
-    """The rules of ``config`` and the config with its representation filled in and checked."""
+    """The rules of ``config`` and the config with its defaults that depend on them filled in:
+    the representation (the rules' first) and the change limit."""
     rules = load_rules(config.rules)
     representation = config.representation or rules.representations[0]
     if representation not in rules.representations:
@@ -48,7 +62,8 @@ def prepare(config: TrainConfig) -> tuple[Rules, TrainConfig]:
             f"representation {representation!r} is not offered by rules {rules.name!r} "
             f"(they offer {', '.join(rules.representations)})"
         )
-    return rules, config.replace(representation=representation)
+    limit = config.change_limit or CHANGE_LIMIT.get(representation, DEFAULT_CHANGE_LIMIT)
+    return rules, config.replace(representation=representation, change_limit=limit)
 
 
 @dataclass
@@ -79,12 +94,15 @@ class Run:
         self.worker_updates = [0] * config.workers
         """Per worker slot: updates it reported."""
         if checkpoint is not None:
-            self.model.load_state_dict(checkpoint["model"])
-            self.optimizer.load_state_dict(checkpoint["optimizer"])
+            try:
+                self.model.load_state_dict(checkpoint["model"])
+                self.optimizer.load_state_dict(checkpoint["optimizer"])
+                restore_rng(checkpoint["rng"])
+            except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+                raise CheckpointError(f"{folder / CHECKPOINT_NAME}: does not fit this run's model: {exc}") from None
             self.step, self.elapsed = int(checkpoint["step"]), float(checkpoint.get("elapsed", 0.0))
             self.launches = _resized(checkpoint.get("launches", []), config.workers)
             self.worker_updates = _resized(checkpoint.get("worker_updates", []), config.workers)
-            restore_rng(checkpoint["rng"])
         self.started = time.time()
         self.tally, self.last_log, self.last_log_step = Tally(), time.time(), self.step
         self.last_checkpoint = time.time()
@@ -121,8 +139,8 @@ class Run:
         """Continue the run in ``folder`` from its checkpoint; ``overrides`` (e.g. total_steps) win."""
         folder = Path(folder)
         checkpoint = load_checkpoint(folder)
-        config = TrainConfig.from_dict(checkpoint["config"], f"{folder}/checkpoint.pt").replace(**overrides)
-        rules = parse_rules(checkpoint["rules_toml"], f"{folder}/checkpoint.pt")
+        config = TrainConfig.from_dict(checkpoint["config"], str(folder / CHECKPOINT_NAME)).replace(**overrides)
+        rules = parse_rules(checkpoint["rules_toml"], str(folder / CHECKPOINT_NAME))
         run = cls(config, rules, folder, checkpoint)
         run.report(f"resumed at step {run.step} of {config.total_steps}")
         return run

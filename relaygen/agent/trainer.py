@@ -43,15 +43,28 @@ def train(config: TrainConfig | None = None, resume: str | Path | None = None, *
 
 
 class _Workers:
-    """The worker processes of one local run, each with its own stats queue."""
+    """The worker processes of one local run, what they share, and each one's stats queue."""
 
-    def __init__(self, run: Run, shared: Shared) -> None:
-        self.run, self.shared = run, shared
-        self.context = mp.get_context("spawn")
-        self.processes: list[Any] = [None] * run.config.workers
-        self.queues: list[Any] = [None] * run.config.workers
-        self.failed_starts = [0] * run.config.workers
-        self.updates_at_start = [0] * run.config.workers
+    def __init__(self, run: Run) -> None:
+        n = run.config.workers
+        self.run, self.context = run, mp.get_context("spawn")
+        run.model.share_memory()
+        self.shared = Shared(
+            run.model,
+            run.optimizer,
+            self.context.Array("q", n, lock=False),
+            self.context.Array("q", n, lock=False),
+            self.context.Event(),
+            base_step=run.step,
+        )
+        self.processes: list[Any] = [None] * n
+        self.queues: list[Any] = [None] * n
+        self.failed_starts = [0] * n
+        self.updates_at_start = [0] * n
+
+    def start_all(self) -> None:
+        for index in range(self.run.config.workers):
+            self.start(index)
 
     def start(self, index: int) -> None:
         stats = self.context.Queue()
@@ -67,7 +80,7 @@ class _Workers:
 
     def drain(self) -> None:
         """Pass every waiting worker report to the run."""
-        for stats in self.queues:
+        for stats in filter(None, self.queues):
             while True:
                 try:
                     update = stats.get_nowait()
@@ -96,11 +109,12 @@ class _Workers:
     def stop(self) -> None:
         """Ask every worker to finish its update, collect their last reports, and reap them."""
         self.shared.stop.set()
+        started = list(filter(None, self.processes))
         deadline = time.time() + JOIN_SECONDS
-        while any(p.is_alive() for p in self.processes) and time.time() < deadline:
+        while any(p.is_alive() for p in started) and time.time() < deadline:
             self.drain()
             time.sleep(POLL_SECONDS)
-        for process in self.processes:
+        for process in started:
             if process.is_alive():
                 self.run.report(f"worker pid {process.pid} did not stop in {JOIN_SECONDS:.0f} s; terminating it")
                 process.terminate()
@@ -111,31 +125,19 @@ class _Workers:
 def train_local(run: Run) -> None:
     """Run A3C with worker processes until the step budget is spent or a stop signal arrives."""
     torch.set_num_threads(1)
-    config = run.config
-    run.model.share_memory()
-    context = mp.get_context("spawn")
-    shared = Shared(
-        run.model,
-        run.optimizer,
-        context.Array("q", config.workers, lock=False),
-        context.Array("q", config.workers, lock=False),
-        context.Event(),
-        base_step=run.step,
-    )
-    workers = _Workers(run, shared)
+    workers = _Workers(run)
     with stop_signals() as stopping:
         try:
-            for index in range(config.workers):
-                workers.start(index)
+            workers.start_all()
             while not (stopping() or run.done):
                 time.sleep(POLL_SECONDS)
                 workers.drain()
                 workers.revive()
-                run.advance(shared.global_step())
+                run.advance(workers.shared.global_step())
                 run.log()
                 if run.checkpoint_due():
                     run.save()
         finally:
             workers.stop()
-            run.advance(shared.global_step())
+            run.advance(workers.shared.global_step())
             run.finish(stopped=stopping())

@@ -41,7 +41,7 @@ def make_env(config: TrainConfig, rules: Rules, n: int) -> Any:
     """The batched environment a worker steps: ``n`` environments of ``rules`` and the representation."""
     from relaygen.env.vector import BatchedLevelEnv
 
-    return BatchedLevelEnv(rules, config.representation, n, difficulty=config.difficulty)
+    return BatchedLevelEnv(rules, config.representation, n, **config.env_options())
 
 
 def env_seeds(seed: int, n: int) -> list[int]:
