@@ -8,7 +8,10 @@ the same environment for the same budget and adds their rows. The quality bars o
 printed next to the results.
 
     python benchmarks/learning.py [--rules maze dungeon sokoban relay] [--minutes 30] [--levels 200]
-                                  [--peer] [--json FILE]
+                                  [--runs RUN_DIR ...] [--peer] [--json FILE]
+
+``--runs`` judges finished runs (their steps/s from the checkpoint's step count and elapsed time)
+instead of training those rules again.
 """
 
 from __future__ import annotations
@@ -86,7 +89,12 @@ def train_peer(algorithm: str, policy: Policy, minutes: float, seed: int) -> tup
 
 def benchmark(rules: str, args: argparse.Namespace) -> dict[str, Any]:
     """One ruleset's rows: A3C sampled and greedy, random, and the optional peers."""
-    folder, speed = train_a3c(rules, args)
+    trained = {load_checkpoint(run)["config"]["rules"]: Path(run) for run in args.runs}
+    if rules in trained:
+        checkpoint = load_checkpoint(trained[rules])
+        folder, speed = trained[rules], checkpoint["step"] / checkpoint["elapsed"]
+    else:
+        folder, speed = train_a3c(rules, args)
     sampled = load_policy(folder / "model.pt", greedy=False, seed=args.seed)
     greedy = load_policy(folder / "model.pt", greedy=True)
     n_actions = sampled.make_env(1).single_action_space.n
@@ -112,6 +120,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs-dir", default="runs/benchmarks")
     parser.add_argument("--peer", action="store_true", help="Also train SB3 A2C and PPO (needs stable_baselines3).")
+    parser.add_argument(
+        "--runs", nargs="+", default=[], help="Judge these finished run folders instead of training their rules."
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
     args = parser.parse_args()
     results = []

@@ -131,15 +131,26 @@ def generate(
     pin: Annotated[
         Path | None, typer.Option(help="A partial level (text map with '?' free cells, or JSON with pins) to complete.")
     ] = None,
+    size: Annotated[
+        str | None, typer.Option(metavar="WxH", help="Level size, e.g. 20x15 (default: the rules' size).")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes drafting levels in parallel (the files are the same).")
+    ] = 1,
+    polish: Annotated[
+        int,
+        typer.Option(min=0, help="Hill-climbing proposals that move a playable draft towards its targets (0: off)."),
+    ] = 100,
 ) -> None:
     """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
     from tqdm import tqdm
 
     from relaygen.formats import read_levels
-    from relaygen.generate import GenerateError, Summary, generate_iter, write_run
+    from relaygen.generate import GenerateError, Summary, generate_iter, parse_size, write_run
 
     summary = Summary()
     try:
+        shape = parse_size(size) if size else None
         loaded = load_rules(rules)
         partial = read_levels(pin, loaded)[0] if pin else None
         levels = generate_iter(
@@ -150,6 +161,9 @@ def generate(
             model=model,
             seed=seed,
             pin=partial,
+            size=shape,
+            workers=workers,
+            polish=polish,
             summary=summary,
         )
         for _ in tqdm(write_run(levels, out, fmt, n), total=n, desc=f"generate {loaded.name}", unit="level"):

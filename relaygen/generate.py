@@ -1,37 +1,38 @@
 """Generate: as many distinct, checked-playable levels as asked, from a model or the search baseline.
 
 Each level is drafted (a model's episode in the environment, or a random map improved by hill
-climbing), playtested with the full solver, repaired by hill climbing when unplayable, dropped
-when it duplicates an earlier one, and written atomically. The same rules, model, seed and count
-give byte-identical files; a run that was killed continues where it stopped.
+climbing), playtested with the full solver, repaired by hill climbing when unplayable (or
+polished by a shorter climb towards the objectives' targets at its difficulty when playable but
+off target), dropped when it duplicates an earlier one, and written atomically. The same rules, model, seed and count
+give byte-identical files, with one process or several (each level's drafts depend only on the
+seed, its index and the attempt, and duplicates are dropped in index order); a run that was
+killed continues where it stopped. Levels may be made at another size than the rules'.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import multiprocessing
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from relaygen.drafters import SEARCH, Drafter, GenerateError, default_model, model_drafter, search_drafter
 from relaygen.export import EXPORT_FORMATS, export_level
 from relaygen.files import atomic_write
 from relaygen.level import Level, LevelError
 from relaygen.playtest import Report, playtest
 from relaygen.rules import Rules, load_rules
-from relaygen.search import hill_climb, search_level
+from relaygen.search import hill_climb
 
-SEARCH = "search"
-"""The ``model`` value that selects the no-training search baseline."""
 INDEX = "index.json"
-
-
-class GenerateError(ValueError):
-    """Generation cannot start: bad rules, model, difficulty or output folder."""
 
 
 @dataclass
@@ -68,74 +69,6 @@ class Summary:
         return "\n".join(f"{k:<22} {v}" for k, v in rows)
 
 
-Drafter = Callable[[float, int, Level | None], Level]
-"""(difficulty, seed, pinned partial level or None) → a draft level."""
-
-
-def model_drafter(model_path: str | Path, rules: Rules) -> Drafter:
-    """Drafts from a trained model: one episode of its policy in the environment."""
-    import torch
-
-    from relaygen.agent.evaluate import load_policy
-    from relaygen.agent.model import ModelError
-
-    try:
-        policy = load_policy(model_path)
-    except ModelError as exc:
-        raise GenerateError(str(exc)) from None
-    if [t.name for t in policy.rules.tiles] != [t.name for t in rules.tiles] or policy.rules.mechanic != rules.mechanic:
-        raise GenerateError(
-            f"{model_path}: model was trained for rules {policy.rules.name!r} ({policy.rules.mechanic}, tiles "
-            f"{[t.name for t in policy.rules.tiles]}), not {rules.name!r}"
-        )
-    env = policy.make_env(1, autoreset=False)
-    digest = file_digest(model_path)
-
-    def draft(difficulty: float, seed: int, pinned: Level | None) -> Level:
-        policy.generator = torch.Generator().manual_seed(seed)
-        options: dict[str, Any] = {"difficulty": difficulty}
-        if pinned is not None:
-            options["level"] = pinned
-        obs, _ = env.reset(seed=seed, options=options)
-        while True:
-            obs, _, terminated, truncated, _ = env.step(policy(obs))
-            if terminated[0] or truncated[0]:
-                level = env.final_level(0)
-                level.meta.update(model=str(model_path), model_digest=digest)
-                return level
-
-    return draft
-
-
-def search_drafter(rules: Rules, proposals: int = 300) -> Drafter:
-    """Drafts from the search baseline: a random map improved by hill climbing (no model)."""
-
-    def draft(difficulty: float, seed: int, pinned: Level | None) -> Level:
-        rng = np.random.default_rng(seed)
-        if pinned is not None:
-            level, _ = hill_climb(_fill_free(pinned, rng), difficulty, rng, proposals)
-        else:
-            level, _ = search_level(rules, difficulty, rng, proposals)
-        level.meta.update(model=SEARCH)
-        return level
-
-    return draft
-
-
-def _fill_free(partial: Level, rng: np.random.Generator) -> Level:
-    """A partial level with its free cells drawn at random."""
-    fresh = Level.random(partial.rules, rng, partial.width, partial.height)
-    level = partial.copy()
-    free = ~partial.pinned if partial.pinned is not None else np.zeros(partial.grid.shape, dtype=bool)
-    level.grid[free] = fresh.grid[free]
-    return level
-
-
-def file_digest(path: str | Path) -> str:
-    """Short content hash of a file (a level records the model that made it)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-
-
 def difficulties(n: int, difficulty: float | None, spread: tuple[float, float] | None) -> list[float]:
     """The difficulty of each of ``n`` levels: one value, or evenly spread over a range."""
     for d in spread or [0.5 if difficulty is None else difficulty]:
@@ -152,6 +85,14 @@ def draft_seed(seed: int, index: int, attempt: int) -> int:
     return int(np.random.SeedSequence([seed, index, attempt]).generate_state(1)[0])
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    """``"WxH"`` as (width, height)."""
+    width, x, height = text.lower().partition("x")
+    if not (x and width.isdigit() and height.isdigit()):
+        raise GenerateError(f"size must be WIDTHxHEIGHT, e.g. 12x10, got {text!r}")
+    return int(width), int(height)
+
+
 def generate_iter(
     rules: str | Path | Rules,
     n: int,
@@ -163,55 +104,166 @@ def generate_iter(
     pin: Level | None = None,
     attempts: int = 30,
     repair: int = 300,
+    polish: int = 100,
+    size: tuple[int, int] | None = None,
+    workers: int = 1,
     summary: Summary | None = None,
 ) -> Iterator[Level]:
     """Yield ``n`` distinct playable levels one by one (see :func:`generate`)."""
     rules = load_rules(rules)
-    targets = difficulties(n, difficulty, difficulty_range)
-    model = model or default_model(rules)
-    drafter = search_drafter(rules) if str(model) == SEARCH else model_drafter(model, rules)
+    if size is not None:
+        rules = rules.resized(*size)
+        pin = None if pin is None else _pin_for(pin, rules)
+    if workers < 1:
+        raise GenerateError(f"workers must be at least 1, got {workers}")
+    targets = tuple(difficulties(n, difficulty, difficulty_range))
+    plan = _Plan(rules, str(model or default_model(rules)), targets, seed, pin, attempts, repair, polish)
+    drafter = plan.drafter()  # built here too, so that a bad model fails before any worker starts
     summary = summary if summary is not None else Summary()
     seen: set[str] = set()
-    for index, d in enumerate(targets):
-        level = _one_level(rules, drafter, d, seed, index, pin, attempts, repair, seen, summary)
-        level.name = f"{rules.name}-{index:04d}"
-        level.meta.update(rules=rules.name, rules_digest=rules.digest, seed=seed, index=index, difficulty=d)
-        yield level
+    with _candidates(plan, drafter, workers) as candidates:
+        for index, d in enumerate(targets):
+            started = time.perf_counter()
+            level = _accept(candidates, index, d, attempts, seen, summary)
+            summary.seconds += time.perf_counter() - started
+            level.name = f"{rules.name}-{index:04d}"
+            level.meta.update(
+                rules=rules.name,
+                rules_digest=rules.digest,
+                size=[level.width, level.height],
+                seed=seed,
+                index=index,
+                difficulty=d,
+            )
+            yield level
 
 
-def _one_level(
-    rules: Rules,
-    drafter: Drafter,
-    d: float,
-    seed: int,
-    index: int,
-    pin: Level | None,
-    attempts: int,
-    repair: int,
-    seen: set[str],
-    summary: Summary,
-) -> Level:
-    started = time.perf_counter()
-    for attempt in range(attempts):
-        s = draft_seed(seed, index, attempt)
-        level = drafter(d, s, pin)
-        summary.drafts += 1
+def _pin_for(pin: Level, rules: Rules) -> Level:
+    """The partial level bound to the resized rules; it must have their size."""
+    if pin.grid.shape != (rules.height, rules.width):
+        raise GenerateError(
+            f"the pinned level is {pin.width}x{pin.height}, but levels are generated at {rules.width}x{rules.height}"
+        )
+    return replace(pin, rules=rules)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything a level's drafts depend on: the same plan gives the same candidates in any process."""
+
+    rules: Rules
+    model: str
+    targets: tuple[float, ...]
+    seed: int
+    pin: Level | None
+    attempts: int
+    repair: int
+    polish: int
+
+    def drafter(self) -> Drafter:
+        """The drafter of this plan's model (or of the search baseline)."""
+        return search_drafter(self.rules) if self.model == SEARCH else model_drafter(self.model, self.rules)
+
+
+@dataclass
+class _Candidate:
+    """A level's first playable draft from some attempt on (None: the attempts ran out), and what it cost."""
+
+    attempt: int
+    level: Level | None = None
+    report: Report | None = None
+    drafts: int = 0
+    raw_playable: int = 0
+    repaired: int = 0
+
+
+def _candidate(plan: _Plan, drafter: Drafter, index: int, start: int) -> _Candidate:
+    """Draft level ``index`` from attempt ``start`` on, repairing unplayable drafts, until one is playable."""
+    d, rules = plan.targets[index], plan.rules
+    found = _Candidate(start)
+    for attempt in range(start, plan.attempts):
+        s = draft_seed(plan.seed, index, attempt)
+        found.attempt = attempt
+        level = drafter(d, s, plan.pin)
+        found.drafts += 1
         report = playtest(level, d)
-        summary.raw_playable += report.playable
-        if not report.playable and rules.representations != ["carve"]:
-            level, _ = hill_climb(level, d, np.random.default_rng(s), repair)
+        found.raw_playable += report.playable
+        if not report.met and rules.representations != ["carve"]:
+            drafted_playable = report.playable
+            level, _ = hill_climb(level, d, np.random.default_rng(s), plan.polish if drafted_playable else plan.repair)
             report = playtest(level, d)
-            summary.repaired += report.playable
-        if not report.playable:
-            continue
-        if level.digest() in seen:
-            summary.duplicates += 1
-            continue
-        seen.add(level.digest())
-        _record(level, report, attempt, summary, d)
-        summary.seconds += time.perf_counter() - started
-        return level
-    raise GenerateError(f"no distinct playable level after {attempts} drafts for level {index} (difficulty {d})")
+            found.repaired += report.playable and not drafted_playable
+        if report.playable:
+            found.level, found.report = level, report
+            break
+    return found
+
+
+_Candidates = Callable[[int, int], _Candidate]
+"""(index, first attempt) → that index's candidate."""
+
+
+def _accept(candidates: _Candidates, index: int, d: float, attempts: int, seen: set[str], summary: Summary) -> Level:
+    """Level ``index``: its first candidate that no earlier level duplicates (checked in index order)."""
+    start = 0
+    while True:
+        found = candidates(index, start)
+        summary.drafts += found.drafts
+        summary.raw_playable += found.raw_playable
+        summary.repaired += found.repaired
+        if found.level is None or found.report is None:
+            raise GenerateError(
+                f"no distinct playable level after {attempts} drafts for level {index} (difficulty {d})"
+            )
+        if found.level.digest() not in seen:
+            break
+        summary.duplicates += 1
+        start = found.attempt + 1
+    seen.add(found.level.digest())
+    _record(found.level, found.report, found.attempt, summary, d)
+    return found.level
+
+
+@contextmanager
+def _candidates(plan: _Plan, drafter: Drafter, workers: int) -> Iterator[_Candidates]:
+    """Candidates computed here, or by ``workers`` processes that run ahead of the reader in index order."""
+    if workers == 1:
+        yield partial(_candidate, plan, drafter)
+        return
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(plan,))
+    ahead: dict[int, Future[_Candidate]] = {}
+    submitted = 0
+
+    def fetch(index: int, start: int) -> _Candidate:
+        nonlocal submitted
+        while submitted < min(index + 2 * workers, len(plan.targets)):
+            ahead[submitted] = pool.submit(_work, submitted, 0)
+            submitted += 1
+        return (ahead.pop(index) if start == 0 else pool.submit(_work, index, start)).result()
+
+    try:
+        yield fetch
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+_worker: tuple[_Plan, Drafter] | None = None
+"""A worker process's plan and drafter, set once when it starts."""
+
+
+def _start_worker(plan: _Plan) -> None:
+    global _worker
+    if plan.model != SEARCH:
+        import torch
+
+        torch.set_num_threads(1)
+    _worker = (plan, plan.drafter())
+
+
+def _work(index: int, start: int) -> _Candidate:
+    assert _worker is not None
+    return _candidate(*_worker, index, start)
 
 
 def _record(level: Level, report: Report, attempt: int, summary: Summary, d: float) -> None:
@@ -227,22 +279,12 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
 
     Options: ``difficulty`` (0..1) or ``difficulty_range=(a, b)``, ``model`` (a model file, or
     ``"search"`` for the no-training baseline; default: the built-in's shipped model), ``seed``,
-    ``pin`` (a partial level whose pinned cells are kept).
+    ``pin`` (a partial level whose pinned cells are kept), ``size=(width, height)`` (default: the
+    rules' size), ``workers`` (processes drafting in parallel; the levels are the same), ``repair``
+    and ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
+    objectives are not all met; 0 turns either off).
     """
     return list(generate_iter(rules, n, **options))
-
-
-def default_model(rules: Rules) -> Path:
-    """The model shipped for a built-in ruleset."""
-    from importlib import resources
-
-    path = Path(str(resources.files("relaygen") / "models" / f"{rules.name}.pt"))
-    if not path.exists():
-        raise GenerateError(
-            f"no shipped model for rules {rules.name!r}: train one with `relaygen train {rules.name}` "
-            f"and pass --model, or use --model {SEARCH} for the no-training search baseline"
-        )
-    return path
 
 
 def write_run(levels: Iterator[Level], out: Path, kind: str, n: int) -> Iterator[Path]:

@@ -262,6 +262,14 @@ class Rules(_Strict):
         blob = json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
+    def resized(self, width: int, height: int) -> Rules:
+        """These rules for a grid of another size, validated again (the constraints must still fit)."""
+        try:
+            return Rules.model_validate(self.model_dump() | {"width": width, "height": height})
+        except ValidationError as exc:
+            reasons = "; ".join(_describe(e) for e in exc.errors())
+            raise RulesError(f"rules {self.name!r} at size {width}x{height}: {reasons}") from None
+
     def to_toml(self) -> str:
         """The rules as TOML text that :func:`load_rules` reads back to equal rules."""
         return _dump_toml(self.model_dump(exclude_defaults=True))

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from relaygen.agent.cli import RESUME_OPTIONS
 from relaygen.agent.config import ConfigError, TrainConfig, field_docs
+from relaygen.agent.run import prepare
 
 
 def test_every_field_has_a_one_line_docstring() -> None:
@@ -18,7 +20,15 @@ def test_every_field_has_a_one_line_docstring() -> None:
 
 
 def test_toml_round_trip(tmp_path: Path) -> None:
-    config = TrainConfig(rules="dungeon", representation="turtle", workers=3, learning_rate=1e-3, anneal_lr=False)
+    config = TrainConfig(
+        rules="dungeon",
+        representation="turtle",
+        workers=3,
+        learning_rate=1e-3,
+        anneal_lr=False,
+        max_minutes=2.5,
+        init_from="runs/a/model.pt",
+    )
     path = tmp_path / "c.toml"
     path.write_text(config.to_toml())
     assert TrainConfig.from_toml(path) == config
@@ -36,6 +46,8 @@ def test_overrides_win_over_the_file(tmp_path: Path) -> None:
     [
         ("wrokers = 2\n", "unknown field"),
         ("workers = 0\n", "workers must be positive"),
+        ("channels = 0\n", "channels must be positive"),
+        ("max_minutes = 0\n", "max_minutes must be positive"),
         ('workers = "two"\n', "workers"),
         ("gamma = 1.5\n", "gamma must be in [0, 1]"),
         ("workers = [\n", "TOML syntax error"),
@@ -56,3 +68,15 @@ def test_learning_rate_anneals_linearly_to_zero() -> None:
     assert config.lr_at(250) == pytest.approx(7.5e-4)
     assert config.lr_at(2000) == 0.0
     assert TrainConfig(anneal_lr=False, learning_rate=1e-3).lr_at(10**9) == pytest.approx(1e-3)
+
+
+def test_unset_model_widths_get_the_defaults() -> None:
+    _, config = prepare(TrainConfig(rules="maze", hidden=64))
+    assert (TrainConfig().channels, TrainConfig().hidden) == (None, None)
+    assert (config.channels, config.hidden, config.representation) == (32, 64, "narrow")
+
+
+def test_resume_options_are_config_fields() -> None:
+    names = {f.name for f in fields(TrainConfig)}
+    assert set(RESUME_OPTIONS) <= names
+    assert "max_minutes" in RESUME_OPTIONS

@@ -4,6 +4,7 @@ pinned cells, bad input, and the batched form matching single environments."""
 from __future__ import annotations
 
 import importlib.util
+import itertools
 
 import gymnasium as gym
 import numpy as np
@@ -312,3 +313,20 @@ def test_rgb_array_render_size() -> None:
     env.reset(seed=0)
     frame = env.render()
     assert frame.shape == (9 * 8, 13 * 8, 3) and frame.dtype == np.uint8
+
+
+def test_observe_budget_shows_the_share_of_edits_left() -> None:
+    env = LevelEnv("maze", "narrow", observe_budget=True, change_limit=0.05)
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert obs["cond"].shape == (6,) and obs["cond"][-1] == 1.0
+    limit = env.batch._limit[0]
+    lefts = [1.0]
+    for _ in range(400):
+        obs, _, terminated, truncated, info = env.step(env.action_space.sample())
+        lefts.append(float(obs["cond"][-1]))
+        if terminated or truncated:
+            break
+    assert truncated and info["changes"] == limit and lefts[-1] == 0.0
+    assert all(a >= b for a, b in itertools.pairwise(lefts))
+    assert LevelEnv("maze", "narrow").observation_space["cond"].shape == (5,)

@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from relaygen.agent.model import ActorCritic, build_model, save_model
+from relaygen.env.vector import BatchedLevelEnv
 from relaygen.formats import read_levels
-from relaygen.generate import GenerateError, generate, generate_iter, write_run
+from relaygen.generate import GenerateError, Summary, generate, generate_iter, write_run
 from relaygen.level import Level
 from relaygen.playtest import playtest
-from relaygen.rules import load_rules
+from relaygen.rules import Rules, load_rules
 
 
 @pytest.mark.parametrize("rules", ["maze", "dungeon", "sokoban"])
@@ -32,12 +34,13 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_same_seed_gives_identical_files_and_rerun_continues(tmp_path: Path) -> None:
+    """The rerun uses two worker processes: the files are still the same."""
     a, b = tmp_path / "a", tmp_path / "b"
     assert run_cli("maze", "-n", "4", "--model", "search", "--out", str(a)).returncode == 0
     # b is made in two goes, as if the first run had been killed after two levels
     list(zip(range(2), write_run(generate_iter("maze", 4, model="search"), b, "json", 4), strict=False))
     assert len(list(b.glob("maze-*.json"))) == 2
-    assert run_cli("maze", "-n", "4", "--model", "search", "--out", str(b)).returncode == 0
+    assert run_cli("maze", "-n", "4", "--model", "search", "--out", str(b), "--workers", "2").returncode == 0
     names = sorted(p.name for p in a.iterdir())
     assert (
         names
@@ -93,6 +96,9 @@ def test_pinned_cells_are_kept() -> None:
         (["maze", "--model", "search", "--difficulty", "1.5"], "difficulty must be in [0, 1]"),
         (["maze", "--model", "search", "--format", "gif"], "unknown format 'gif'"),
         (["maze", "--model", "missing.pt"], "missing.pt"),
+        (["maze", "--model", "search", "--size", "0x5"], "size 0x5: width: Input should be greater than or equal to 3"),
+        (["maze", "--model", "search", "--size", "abc"], "size must be WIDTHxHEIGHT"),
+        (["sokoban", "--model", "search", "--size", "3x3"], "only 1 editable cells"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(args: list[str], message: str, tmp_path: Path) -> None:
@@ -111,3 +117,101 @@ def test_unwritable_output_folder(tmp_path: Path) -> None:
 def test_out_of_range_difficulty_in_python() -> None:
     with pytest.raises(GenerateError, match="difficulty"):
         generate("maze", 1, model="search", difficulty_range=(0.5, 2.0))
+
+
+def save_untrained(path: Path, rules: str, representation: str, spatial: bool = True) -> Path:
+    """An untrained model file for ``rules``; ``spatial=False`` reads the whole map through dense layers."""
+    loaded = load_rules(rules)
+    env = BatchedLevelEnv(loaded, representation)
+    model = build_model(env, 8, 16)
+    if not spatial:
+        space = env.single_observation_space
+        model = ActorCritic(space["map"].shape, space["cond"].shape[0], int(env.single_action_space.n), False, 8, 16)
+    meta = {
+        "rules": loaded.name,
+        "rules_digest": loaded.digest,
+        "rules_toml": loaded.to_toml(),
+        "representation": representation,
+    }
+    return save_model(path, model, meta)
+
+
+def files_made(tmp_path: Path, name: str, rules: str, n: int, **options: object) -> tuple[dict[str, bytes], Summary]:
+    summary = Summary()
+    paths = list(write_run(generate_iter(rules, n, summary=summary, **options), tmp_path / name, "json", n))
+    return {p.name: p.read_bytes() for p in [*paths, tmp_path / name / "index.json"]}, summary
+
+
+def counts(summary: Summary) -> tuple[int, ...]:
+    return summary.written, summary.drafts, summary.raw_playable, summary.repaired, summary.duplicates
+
+
+@pytest.mark.parametrize(
+    ("rules", "n", "options"),
+    [
+        ("maze", 10, {"model": "search", "size": (4, 4)}),  # a tiny grid: duplicates are drafted again
+        ("sokoban", 2, {"model": "narrow"}),
+    ],
+)
+def test_workers_give_the_same_files_and_counts(rules: str, n: int, options: dict, tmp_path: Path) -> None:
+    if options["model"] != "search":
+        options["model"] = save_untrained(tmp_path / "model.pt", rules, options["model"])
+    one, one_summary = files_made(tmp_path, "one", rules, n, seed=1, **options)
+    two, two_summary = files_made(tmp_path, "two", rules, n, seed=1, workers=2, **options)
+    assert len(one) == n + 1 and one == two
+    assert counts(one_summary) == counts(two_summary)
+    if rules == "maze":
+        assert one_summary.duplicates > 0
+
+
+def written_levels(levels: list[Level], tmp_path: Path) -> list[Level]:
+    return [lv for p in write_run(iter(levels), tmp_path / "out", "json", len(levels)) for lv in read_levels(p)]
+
+
+@pytest.mark.parametrize("model", ["search", "turtle", "wide"])
+def test_size_gives_playable_levels_of_that_size(model: str, tmp_path: Path) -> None:
+    if model != "search":
+        model = str(save_untrained(tmp_path / "model.pt", "sokoban", model))
+    levels = generate("sokoban", 2, model=model, seed=4, size=(11, 7))
+    for level in written_levels(levels, tmp_path):
+        assert level.grid.shape == (7, 11) and (level.rules.width, level.rules.height) == (11, 7)
+        assert level.meta["size"] == [11, 7]
+        assert playtest(level, level.meta["difficulty"]).playable
+
+
+def test_a_whole_map_dense_model_refuses_another_size(tmp_path: Path) -> None:
+    path = save_untrained(tmp_path / "model.pt", "sokoban", "wide", spatial=False)
+    assert generate("sokoban", 1, model=path, seed=0)[0].grid.shape == (9, 9)
+    with pytest.raises(GenerateError, match=r"reads the whole 9x9 map .* cannot generate at 11x7"):
+        generate("sokoban", 1, model=path, size=(11, 7))
+
+
+def test_a_pin_must_have_the_size_asked_for() -> None:
+    partial = Level.from_rows(load_rules("maze"), ["#" * 9] + ["#S?????E#"] + ["#???????#"] * 6 + ["#" * 9])
+    (level,) = generate("maze", 1, model="search", pin=partial, size=(9, 9))
+    assert level.rules.width == 9 and np.array_equal(level.grid[partial.pinned], partial.grid[partial.pinned])
+    with pytest.raises(GenerateError, match="pinned level is 9x9, but levels are generated at 10x9"):
+        generate("maze", 1, model="search", pin=partial, size=(10, 9))
+
+
+def test_polish_moves_playable_drafts_towards_their_targets() -> None:
+    options = {"model": "search", "difficulty": 0.9, "seed": 3}
+    plain = generate("maze", 4, polish=0, **options)
+    polished = generate("maze", 4, polish=200, **options)
+    plain_scores = [level.meta["report"]["score"] for level in plain]
+    polished_scores = [level.meta["report"]["score"] for level in polished]
+    assert all(p >= q for p, q in zip(polished_scores, plain_scores, strict=True))
+    assert sum(polished_scores) > sum(plain_scores)
+    assert all(playtest(level, 0.9).playable for level in polished)
+
+
+def test_a_model_generates_under_the_rules_it_is_given(tmp_path: Path) -> None:
+    path = save_untrained(tmp_path / "model.pt", "maze", "narrow")
+    maze = load_rules("maze").model_dump()
+    longer = Rules.model_validate(maze | {"name": "long_maze", "difficulty": {**maze["difficulty"], "easy": (40, 60)}})
+    (level,) = generate(longer, 1, model=path, difficulty=0.0, seed=2)
+    assert level.rules.digest == longer.digest == level.meta["rules_digest"]
+    assert level.meta["report"]["score"] == pytest.approx(playtest(level, 0.0).score)
+    fewer = maze | {"objectives": [o for o in maze["objectives"] if o["metric"] != "regions"]}
+    with pytest.raises(GenerateError, match=r"does not fit rules 'maze'"):
+        generate(Rules.model_validate(fewer), 1, model=path)

@@ -319,12 +319,19 @@ def test_watch_command_with_a_model(tmp_path: Path) -> None:
     from relaygen.agent.model import build_model, save_model
 
     rules = load_rules("maze")
-    env = LevelEnv(rules=rules, representation="turtle")
-    meta = {"rules": "maze", "rules_digest": rules.digest, "representation": "turtle"}
+    env = LevelEnv(rules=rules, representation="turtle", observe_budget=True)  # trained options the watcher must use
+    meta = {
+        "rules": "maze",
+        "rules_digest": rules.digest,
+        "rules_toml": rules.to_toml(),
+        "representation": "turtle",
+        "config": {"rules": "maze", "observe_budget": True, "change_limit": 0.3},
+    }
     path = save_model(tmp_path / "model.pt", build_model(env, 4, 8), meta)
     policy, loaded = model_policy(path, seed=1)
     obs, _ = env.reset(seed=0)
-    assert loaded["representation"] == "turtle" and env.action_space.contains(policy(obs))
+    assert loaded.representation == "turtle" and env.action_space.contains(policy(obs))
+    assert loaded.env_options(difficulty=0.5) == {"difficulty": 0.5, "change_limit": 0.3, "observe_budget": True}
     app = typer.Typer()
     app.command()(viewer_cli.watch)
     shot = tmp_path / "w.png"

@@ -15,8 +15,8 @@ import typer
 from relaygen.agent.config import ConfigError, TrainConfig
 from relaygen.cliutil import fail
 
-RESUME_OPTIONS = ("total_steps", "workers", "backend", "ray_address", "progress")
-RESUME_HELP = "--steps, --workers, --backend, --address and --progress"
+RESUME_OPTIONS = ("total_steps", "max_minutes", "workers", "backend", "ray_address", "progress")
+RESUME_HELP = "--steps, --minutes, --workers, --backend, --address and --progress"
 
 
 def train(
@@ -25,6 +25,10 @@ def train(
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (or Ray actors).")] = None,
     steps: Annotated[int | None, typer.Option(help="Environment steps to train for, in all.")] = None,
+    minutes: Annotated[
+        float | None,
+        typer.Option(help="Wall-clock budget in minutes, in all (counted over resumes); stops with a checkpoint."),
+    ] = None,
     representation: Annotated[str | None, typer.Option(help="narrow, turtle, wide or carve.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the run.")] = None,
     envs: Annotated[int | None, typer.Option(help="Environments per worker.")] = None,
@@ -36,6 +40,10 @@ def train(
     backend: Annotated[str | None, typer.Option(help="local (processes) or ray (a Ray cluster).")] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray).")] = None,
     runs_dir: Annotated[str | None, typer.Option(help="Folder of run folders.")] = None,
+    init_from: Annotated[
+        str | None,
+        typer.Option(help="Start from this model's weights (fine-tuning): same tiles, representation and map size."),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML file of TrainConfig fields (options override it).")
     ] = None,
@@ -52,6 +60,7 @@ def train(
         "rules": rules,
         "workers": workers,
         "total_steps": steps,
+        "max_minutes": minutes,
         "representation": representation,
         "seed": seed,
         "envs_per_worker": envs,
@@ -61,6 +70,7 @@ def train(
         "backend": backend,
         "ray_address": address,
         "runs_dir": runs_dir,
+        "init_from": init_from,
         "progress": progress,
     }
     try:

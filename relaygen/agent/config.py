@@ -53,16 +53,20 @@ class TrainConfig:
     """Weight of the squared value error in the loss."""
     max_grad_norm: float = 0.5
     """Gradient-norm clipping threshold."""
-    channels: int = 32
-    """Width of the convolutional trunk."""
-    hidden: int = 128
-    """Width of the fully connected layers."""
+    channels: int | None = None
+    """Width of the convolutional trunk; None: the init_from model's, else 32."""
+    hidden: int | None = None
+    """Width of the fully connected layers; None: the init_from model's, else 128."""
+    init_from: str | None = None
+    """Model file whose weights start the run (fine-tuning); its tiles, representation and shapes must fit."""
     difficulty: float | None = None
     """Fixed difficulty in [0, 1] for every episode; None samples it per episode."""
     change_limit: float | None = None
     """Share of the editable cells an episode may change; None: 0.5 (room to fix counts and connect), carve 1.0."""
     crop_size: int | None = None
     """Side of the egocentric crop (odd); None: the environment's default (the whole map in view)."""
+    observe_budget: bool = False
+    """Show the policy the share of its episode's edits left (in ``cond``), so it can finish in time."""
     checkpoint_minutes: float = 3.0
     """Minutes between two periodic checkpoints."""
     log_seconds: float = 5.0
@@ -87,7 +91,7 @@ class TrainConfig:
     def env_options(self) -> dict[str, Any]:
         """Keyword arguments of the environment that this config sets."""
         options = {"difficulty": self.difficulty, "change_limit": self.change_limit, "crop_size": self.crop_size}
-        return {k: v for k, v in options.items() if v is not None}
+        return {k: v for k, v in options.items() if v is not None} | {"observe_budget": self.observe_budget}
 
     def lr_at(self, step: int) -> float:
         """The learning rate after ``step`` environment steps."""
@@ -99,8 +103,9 @@ class TrainConfig:
         """Raise :class:`ConfigError` for a value no run can use."""
         positive = ("workers", "envs_per_worker", "total_steps", "t_max", "learning_rate", "channels", "hidden")
         for name in positive:
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ConfigError(f"{name} must be positive, got {value}")
         for name in ("gamma", "gae_lambda"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")

@@ -52,14 +52,18 @@ class Policy:
         probs = torch.softmax(logits, dim=1)
         return torch.multinomial(probs, 1, generator=self.generator).squeeze(1).numpy()
 
-    def make_env(self, num_envs: int, **options: Any) -> Any:
-        """A batched environment set up as in training (difficulty, change limit, crop size);
-        ``options`` that are not None (the environment's keyword arguments) override those."""
+    def env_options(self, **options: Any) -> dict[str, Any]:
+        """The environment's keyword arguments as in training (difficulty, change limit, crop size,
+        budget observation); ``options`` that are not None override those."""
+        trained = TrainConfig.from_dict(self.meta.get("config", {}), "model config").env_options()
+        return trained | {k: v for k, v in options.items() if v is not None}
+
+    def make_env(self, num_envs: int, rules: Rules | None = None, **options: Any) -> Any:
+        """A batched environment for ``rules`` (default: the policy's own) set up as in training;
+        ``options`` as in :meth:`env_options`."""
         from relaygen.env.vector import BatchedLevelEnv
 
-        trained = TrainConfig.from_dict(self.meta.get("config", {}), "model config").env_options()
-        settings = trained | {k: v for k, v in options.items() if v is not None}
-        return BatchedLevelEnv(self.rules, self.representation, num_envs, **settings)
+        return BatchedLevelEnv(rules or self.rules, self.representation, num_envs, **self.env_options(**options))
 
 
 def load_policy(path: str | Path, greedy: bool = False, seed: int | None = None) -> Policy:

@@ -90,6 +90,15 @@ class ActorCritic(nn.Module):
         nn.init.orthogonal_(last_policy.weight, 0.01)
         nn.init.orthogonal_(last_value.weight, 1.0)
 
+    def resized(self, map_shape: tuple[int, int, int], n_actions: int) -> ActorCritic:
+        """This spatial model, same weights, for maps of another size (its layers do not depend on it)."""
+        if not self.spatial:
+            raise ValueError("only a spatial (fully convolutional) model can change its map size")
+        arch = self.arch | {"map_shape": tuple(map_shape), "n_actions": n_actions}
+        model = ActorCritic(**arch)
+        model.load_state_dict(self.state_dict())
+        return model.train(self.training)
+
     def forward(self, obs: Obs) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits (B, n_actions) and values (B,) for a batch of observations."""
         counts = torch.log1p(obs["map"].sum(dim=(2, 3)))

@@ -4,6 +4,9 @@
 TensorBoard event files, ``checkpoint.pt`` (model, optimizer, step, RNG states, config; written
 atomically every few minutes and on exit), ``model.pt`` (the latest weights, loadable by
 ``relaygen eval`` and the generator) and ``log.txt`` (worker deaths and restarts).
+
+A run may start from a trained model's weights (``init_from``, fine-tuning) when that model's
+architecture fits: the same tiles in the same order, representation and observation shapes.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from relaygen.agent.checkpoint import (
     seed_everything,
 )
 from relaygen.agent.config import ConfigError, TrainConfig
-from relaygen.agent.model import ActorCritic, build_model, save_model
+from relaygen.agent.evaluate import Policy, load_policy
+from relaygen.agent.model import ActorCritic, ModelError, build_model, save_model
 from relaygen.agent.shared_optim import make_optimizer
 from relaygen.agent.worker import Update, make_env
-from relaygen.files import atomic_write
+from relaygen.files import atomic_write, file_digest
 from relaygen.rules import Rules, load_rules, parse_rules
 
 MODEL_NAME = "model.pt"
@@ -50,20 +54,50 @@ EPISODE_CHARTS = {
 CHANGE_LIMIT = {"carve": 1.0}
 """Default share of editable cells an episode may change, by representation (else DEFAULT_CHANGE_LIMIT)."""
 DEFAULT_CHANGE_LIMIT = 0.5
+DEFAULT_WIDTHS = {"channels": 32, "hidden": 128}
+"""Model widths of a run that neither sets them nor starts from a model."""
 
 
-def prepare(config: TrainConfig) -> tuple[Rules, TrainConfig]:
+def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, TrainConfig]:
     """The rules of ``config`` and the config with its defaults that depend on them filled in:
-    the representation (the rules' first) and the change limit."""
+    the representation (``start``'s, the model the run starts from, if the rules offer it, else
+    the rules' first), the change limit and the model widths (``start``'s, else the defaults)."""
     rules = load_rules(config.rules)
-    representation = config.representation or rules.representations[0]
-    if representation not in rules.representations:
+    offered = rules.representations
+    preferred = start.representation if start is not None and start.representation in offered else offered[0]
+    representation = config.representation or preferred
+    if representation not in offered:
         raise ConfigError(
             f"representation {representation!r} is not offered by rules {rules.name!r} "
-            f"(they offer {', '.join(rules.representations)})"
+            f"(they offer {', '.join(offered)})"
         )
     limit = config.change_limit or CHANGE_LIMIT.get(representation, DEFAULT_CHANGE_LIMIT)
-    return rules, config.replace(representation=representation, change_limit=limit)
+    widths = start.model.arch if start is not None else DEFAULT_WIDTHS
+    return rules, config.replace(
+        representation=representation,
+        change_limit=limit,
+        channels=config.channels or widths["channels"],
+        hidden=config.hidden or widths["hidden"],
+    )
+
+
+def check_start(start: Policy, rules: Rules, config: TrainConfig) -> None:
+    """Raise :class:`ModelError` naming the model file unless its model ``start`` fits a run of
+    ``rules`` with the prepared ``config``: the same tiles in order, representation and architecture."""
+    ours = {
+        "tiles": [t.name for t in rules.tiles],
+        "representation": config.representation,
+        **build_model(make_env(config, rules, 1), config.channels, config.hidden).arch,
+    }
+    theirs = {"tiles": [t.name for t in start.rules.tiles], "representation": start.representation, **start.model.arch}
+    differences = [
+        f"{key} {theirs[key]} in the model, {value} here" for key, value in ours.items() if theirs[key] != value
+    ]
+    if differences:
+        raise ModelError(
+            f"{config.init_from}: a run of rules {rules.name!r} cannot start from this model "
+            f"(trained on rules {start.rules.name!r}): " + "; ".join(differences)
+        )
 
 
 @dataclass
@@ -93,6 +127,8 @@ class Run:
         """Per worker slot: how many times a worker was started (seeds differ on each launch)."""
         self.worker_updates = [0] * config.workers
         """Per worker slot: updates it reported."""
+        self.origin: dict[str, str] = {}
+        """init_from and init_digest (the model file's) when the run started from a model's weights."""
         if checkpoint is not None:
             try:
                 self.model.load_state_dict(checkpoint["model"])
@@ -103,6 +139,7 @@ class Run:
             self.step, self.elapsed = int(checkpoint["step"]), float(checkpoint.get("elapsed", 0.0))
             self.launches = _resized(checkpoint.get("launches", []), config.workers)
             self.worker_updates = _resized(checkpoint.get("worker_updates", []), config.workers)
+            self.origin = dict(checkpoint.get("origin", {}))
         self.started = time.time()
         self.tally, self.last_log, self.last_log_step = Tally(), time.time(), self.step
         self.last_checkpoint = time.time()
@@ -122,8 +159,12 @@ class Run:
 
     @classmethod
     def create(cls, config: TrainConfig) -> Run:
-        """A new run folder under ``config.runs_dir``, seeded and with its config written."""
-        rules, config = prepare(config)
+        """A new run folder under ``config.runs_dir``, seeded and with its config written; its model
+        starts from ``config.init_from``'s weights if given (checked to fit before anything is written)."""
+        start = load_policy(config.init_from) if config.init_from else None
+        rules, config = prepare(config, start)
+        if start is not None:
+            check_start(start, rules, config)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         folder = Path(config.runs_dir) / f"{rules.name}__{config.representation}__{config.seed}__{stamp}"
         folder.mkdir(parents=True, exist_ok=False)
@@ -131,8 +172,20 @@ class Run:
         atomic_write(folder / "rules.toml", rules.to_toml())
         seed_everything(config.seed)
         run = cls(config, rules, folder)
+        if start is not None:
+            run.start_from(start)
         run.hparams()
         return run
+
+    def start_from(self, start: Policy) -> None:
+        """Begin with the weights of ``start``, the model ``config.init_from`` names (fine-tuning)."""
+        path = str(self.config.init_from)
+        self.model.load_state_dict(start.model.state_dict())
+        self.origin = {"init_from": path, "init_digest": file_digest(path)}
+        self.report(
+            f"starting from the weights of {path} (digest {self.origin['init_digest']}, "
+            f"rules {start.rules.name!r}, {start.meta.get('steps', '?')} steps)"
+        )
 
     @classmethod
     def resume(cls, folder: str | Path, **overrides: Any) -> Run:
@@ -222,6 +275,7 @@ class Run:
                 "worker_updates": list(self.worker_updates),
                 "config": self.config.to_dict(),
                 "rules_toml": self.rules.to_toml(),
+                "origin": self.origin,
                 "rng": capture_rng(),
             },
         )
@@ -239,6 +293,7 @@ class Run:
             "config": self.config.to_dict(),
             "steps": self.step,
             "run": self.folder.name,
+            **self.origin,
         }
 
     def finish(self, stopped: bool) -> None:

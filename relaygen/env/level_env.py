@@ -46,7 +46,9 @@ class LevelEnv(gym.Env):
     - ``"position"``: float32 ``(2,)``: the cursor as (row / H, col / W).
     - ``"cond"``: float32 ``(1 + 2k,)``: the difficulty, then each of the k objectives' target
       (lo, hi), divided by the objective's largest finite bound over difficulties and clipped to
-      [-2, 2] (so an infinite bound reads 2).
+      [-2, 2] (so an infinite bound reads 2); with ``observe_budget``, one more entry: the share of
+      the episode's edits left (1 at the start, 0 when ``change_limit`` truncates it), so that a
+      policy can finish its level before the budget runs out.
 
     ## Rewards
 
@@ -98,6 +100,7 @@ class LevelEnv(gym.Env):
         solver_budget: int = 2000,
         start_level: Level | None = None,
         reward_scale: float = REWARD_SCALE,
+        observe_budget: bool = False,
         cell_size: int = 24,
         **options: Any,
     ) -> None:
@@ -116,6 +119,7 @@ class LevelEnv(gym.Env):
             solver_budget=solver_budget,
             start_level=start_level,
             reward_scale=reward_scale,
+            observe_budget=observe_budget,
             autoreset=False,
             **options,
         )

@@ -57,6 +57,7 @@ class BatchedLevelEnv(VectorEnv):
         solver_budget: int = 2000,
         start_level: Level | None = None,
         reward_scale: float = REWARD_SCALE,
+        observe_budget: bool = False,
         autoreset: bool = True,
         **options: Any,
     ) -> None:
@@ -73,6 +74,7 @@ class BatchedLevelEnv(VectorEnv):
         if not 0.0 < limit <= 1.0:
             raise ValueError(f"change_limit must be in (0, 1], got {change_limit}")
         self.change_limit, self.pinned_share, self.reward_scale = limit, pinned_share, reward_scale
+        self.observe_budget = observe_budget
         self.max_steps = max_steps or 3 * rules.editable_cells
         self.scorer = Scorer(rules, Budget(max_nodes=solver_budget, time_limit=None))
         self.crop_size = crop_size or 2 * max(self.height, self.width) - 1
@@ -93,7 +95,7 @@ class BatchedLevelEnv(VectorEnv):
             {
                 "map": spaces.Box(0.0, 1.0, (n_tiles + 2, *view), np.float32),
                 "position": spaces.Box(0.0, 1.0, (2,), np.float32),
-                "cond": spaces.Box(-COND_CAP, COND_CAP, (1 + 2 * n_obj,), np.float32),
+                "cond": spaces.Box(-COND_CAP, COND_CAP, (1 + 2 * n_obj + self.observe_budget,), np.float32),
             }
         )
         self.single_action_space = spaces.Discrete(self.rep.n_actions())
@@ -268,8 +270,15 @@ class BatchedLevelEnv(VectorEnv):
         return {
             "map": map_planes(codes, self._lut),
             "position": (self.cursor[index] / [self.height, self.width]).astype(np.float32),
-            "cond": self._cond[index].copy(),
+            "cond": self._conditions(index),
         }
+
+    def _conditions(self, index: np.ndarray) -> np.ndarray:
+        """The ``cond`` rows of ``index``: difficulty and targets, then the share of edits left if observed."""
+        if not self.observe_budget:
+            return self._cond[index].copy()
+        left = 1.0 - self.changes[index] / self._limit[index]
+        return np.concatenate([self._cond[index], left[:, None].astype(np.float32)], axis=1)
 
     def infos(self) -> dict[str, Any]:
         """The playtest of every environment's current grid, as arrays (copies)."""

@@ -77,10 +77,12 @@ def watch(
 
     try:
         loaded = load_rules(rules)
-        policy, meta = model_policy(model, seed) if model else (None, {})
-        if meta and meta.get("rules_digest") != loaded.digest:
-            raise ValueError(f"{model}: the model was trained on rules {meta.get('rules')!r}, not these {rules!r}")
-        env = LevelEnv(rules=loaded, representation=representation or meta.get("representation"), difficulty=difficulty)
+        policy, trained = model_policy(model, seed) if model else (None, None)
+        if trained is not None and trained.rules.digest != loaded.digest:
+            raise ValueError(f"{model}: the model was trained on rules {trained.rules.name!r}, not these {rules!r}")
+        options = trained.env_options(difficulty=difficulty) if trained else {"difficulty": difficulty}
+        chosen = representation or (trained.representation if trained else None)
+        env = LevelEnv(rules=loaded, representation=chosen, **options)
     except (RulesError, ValueError) as exc:
         raise fail(str(exc)) from None
     session = WatchSession(env, policy or random_policy(env, seed), seed=seed)

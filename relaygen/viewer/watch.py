@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import gymnasium
     import pygame
 
+    from relaygen.agent.evaluate import Policy as TrainedPolicy
     from relaygen.level import Level
 
 Policy = Callable[[dict[str, np.ndarray]], int]
@@ -60,21 +61,13 @@ def random_policy(env: gymnasium.Env, seed: int | None = None) -> Policy:
     return lambda obs: int(space.sample())
 
 
-def model_policy(path: str | Path, seed: int = 0) -> tuple[Policy, dict[str, Any]]:
-    """A trained model's policy (actions sampled from its logits) and the model file's metadata."""
-    import torch
+def model_policy(path: str | Path, seed: int = 0) -> tuple[Policy, TrainedPolicy]:
+    """A trained model's policy for one observation (actions sampled), and the loaded model's policy
+    (its rules, representation and training environment options)."""
+    from relaygen.agent.evaluate import load_policy
 
-    from relaygen.agent.model import load_model, to_tensors
-
-    model, meta = load_model(path)
-    generator = torch.Generator().manual_seed(seed)
-
-    def act(obs: dict[str, np.ndarray]) -> int:
-        with torch.no_grad():
-            logits, _ = model(to_tensors({k: np.asarray(v)[None] for k, v in obs.items()}))
-        return int(torch.multinomial(torch.softmax(logits[0], -1), 1, generator=generator))
-
-    return act, meta
+    trained = load_policy(path, seed=seed)
+    return lambda obs: int(trained({k: np.asarray(v)[None] for k, v in obs.items()})[0]), trained
 
 
 class WatchSession:

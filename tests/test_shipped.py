@@ -1,0 +1,37 @@
+"""The shipped models and level libraries: each built-in has a model that generates, and a library of playable levels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from relaygen.drafters import default_model
+from relaygen.formats import read_levels
+from relaygen.generate import generate
+from relaygen.playtest import playtest
+from relaygen.rules import builtin_names, load_rules
+
+LEVELS = Path(__file__).resolve().parent.parent / "levels"
+
+
+@pytest.mark.parametrize("rules", builtin_names())
+def test_shipped_model_generates_a_playable_level(rules: str) -> None:
+    model = default_model(load_rules(rules))
+    evaluation = json.loads(model.with_suffix(".json").read_text())
+    assert evaluation["rules"] == rules and evaluation["evaluation"]["levels"] == 200
+    (level,) = generate(rules, 1, seed=5, difficulty=0.5)
+    assert level.meta["model"] == str(model) and playtest(level, 0.5).playable
+
+
+@pytest.mark.parametrize("rules", builtin_names())
+def test_level_library_is_playable_and_indexed(rules: str) -> None:
+    folder = LEVELS / rules
+    index = json.loads((folder / "index.json").read_text())
+    assert len(index) == 50
+    for name, entry in index.items():
+        (level,) = read_levels(folder / name)
+        report = playtest(level, entry["difficulty"])
+        assert level.rules == load_rules(rules) and report.playable
+        assert report.length == entry["length"]
