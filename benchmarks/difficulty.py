@@ -24,7 +24,7 @@ from scipy import stats
 
 from relaygen.drafters import SEARCH, GenerateError, default_model
 from relaygen.files import atomic_write
-from relaygen.generate import Summary, generate
+from relaygen.generate import Summary, generate_iter
 from relaygen.level import Level
 from relaygen.rules import Rules, builtin_names, load_rules
 
@@ -44,9 +44,14 @@ def model_for(rules: Rules, model: str | None, models_dir: Path | None) -> tuple
     return str(path), path
 
 
-def spread(rules: Rules, model: str | Path, n: int, summary: Summary | None = None) -> list[Level]:
-    """``n`` levels at difficulties evenly spread over 0..1, seed 0."""
-    return generate(rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, summary=summary)
+def spread(
+    rules: Rules, model: str | Path, n: int, summary: Summary | None = None, collected: list[Level] | None = None
+) -> list[Level]:
+    """``n`` levels at difficulties evenly spread over 0..1, seed 0, appended to ``collected`` as they
+    come (so that a caller catching a GenerateError keeps the levels made before it)."""
+    levels = collected if collected is not None else []
+    levels.extend(generate_iter(rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, summary=summary))
+    return levels
 
 
 def correlation(rules: Rules, levels: list[Level]) -> dict[str, Any]:

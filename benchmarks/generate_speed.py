@@ -29,6 +29,7 @@ from difficulty import correlation, model_for, spread
 from relaygen.drafters import SEARCH, GenerateError
 from relaygen.files import atomic_write
 from relaygen.generate import Summary
+from relaygen.level import Level
 from relaygen.rules import Rules, builtin_names, load_rules
 
 
@@ -36,9 +37,16 @@ def measure(rules: Rules, model: str | Path, n: int) -> dict[str, Any]:
     """Speed and quality of ``n`` levels of ``rules`` from ``model``."""
     summary = Summary()
     started = time.perf_counter()
-    levels = spread(rules, model, n, summary)
+    levels: list[Level] = []
+    try:
+        spread(rules, model, n, summary, levels)
+        failure = ""
+    except GenerateError as exc:  # the generator gave up on a level: report what it made before
+        failure = str(exc)
     seconds = time.perf_counter() - started
     return {
+        "failure": failure,
+        "written": summary.written,
         "seconds": seconds,
         "startup_seconds": seconds - summary.seconds,
         "levels_per_second": summary.written / seconds,
@@ -74,11 +82,13 @@ def main() -> None:
         for generator, row in rows.items():
             ratio = f"{row['speed_ratio']:.2f}x" if "speed_ratio" in row else ""
             print(
-                f"{rules.name:<9}{generator:<10}{args.levels:>7}{row['levels_per_second']:>9.2f}{row['startup_seconds']:>8.1f}{row['drafts']:>7}"
+                f"{rules.name:<9}{generator:<10}{row['written']:>7}{row['levels_per_second']:>9.2f}{row['startup_seconds']:>8.1f}{row['drafts']:>7}"
                 f"{row['raw_playable_rate']:>9.1%}{row['repaired']:>9}{row['distinct']:>9.1%}{row['mean_score']:>7.3f}"
                 f"{row['spearman']:>7.3f}{ratio:>7}",
                 flush=True,
             )
+            if row["failure"]:
+                print(f"  {generator} stopped early: {row['failure']}")
     if args.json:
         atomic_write(args.json, json.dumps({"levels": args.levels, "results": results}, indent=1))
 
