@@ -91,15 +91,11 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path) -> Any:
     shape, n_actions = tuple(env.single_observation_space["map"].shape), int(env.single_action_space.n)
     if resized and arch["spatial"]:
         policy.model = policy.model.resized(shape, n_actions)
-    ours = [list(shape), env.single_observation_space["cond"].shape[0], n_actions]
-    theirs = [
-        list(policy.model.arch[k]) if k == "map_shape" else policy.model.arch[k]
-        for k in ("map_shape", "cond_size", "n_actions")
-    ]
-    if ours != theirs:
+    misfits = policy.misfits(rules, env)
+    if misfits:
         raise GenerateError(
-            f"{model_path}: the model (map, conditions, actions = {theirs}) does not fit rules "
-            f"{rules.name!r} ({ours}); train one for them, or fine-tune with --init-from"
+            f"{model_path}: the model does not fit rules {rules.name!r}: {'; '.join(misfits)}; "
+            "train one for them, or fine-tune with --init-from"
         )
     return env
 

@@ -52,6 +52,26 @@ class Policy:
         probs = torch.softmax(logits, dim=1)
         return torch.multinomial(probs, 1, generator=self.generator).squeeze(1).numpy()
 
+    def misfits(self, rules: Rules, env: Any) -> list[str]:
+        """How this model does not fit ``env``, an environment of ``rules``: tile names in order, map
+        shape, conditions and actions, one line each (empty when it fits)."""
+        space, arch = env.single_observation_space, self.model.arch
+        ours = {
+            "tiles": [t.name for t in rules.tiles],
+            "map_shape": list(space["map"].shape),
+            "cond_size": int(space["cond"].shape[0]),
+            "n_actions": int(env.single_action_space.n),
+        }
+        theirs = {
+            "tiles": [t.name for t in self.rules.tiles],
+            "map_shape": list(arch["map_shape"]),
+            "cond_size": arch["cond_size"],
+            "n_actions": arch["n_actions"],
+        }
+        return [
+            f"{key} {theirs[key]} in the model, {value} here" for key, value in ours.items() if theirs[key] != value
+        ]
+
     def env_options(self, **options: Any) -> dict[str, Any]:
         """The environment's keyword arguments as in training (difficulty, change limit, crop size,
         budget observation); ``options`` that are not None override those."""

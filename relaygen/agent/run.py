@@ -84,15 +84,17 @@ def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, Tr
 def check_start(start: Policy, rules: Rules, config: TrainConfig) -> None:
     """Raise :class:`ModelError` naming the model file unless its model ``start`` fits a run of
     ``rules`` with the prepared ``config``: the same tiles in order, representation and architecture."""
-    ours = {
-        "tiles": [t.name for t in rules.tiles],
-        "representation": config.representation,
-        **build_model(make_env(config, rules, 1), config.channels, config.hidden).arch,
-    }
-    theirs = {"tiles": [t.name for t in start.rules.tiles], "representation": start.representation, **start.model.arch}
+    arch = start.model.arch
     differences = [
-        f"{key} {theirs[key]} in the model, {value} here" for key, value in ours.items() if theirs[key] != value
+        f"{key} {theirs} in the model, {ours} here"
+        for key, theirs, ours in [
+            ("representation", start.representation, config.representation),
+            ("channels", arch["channels"], config.channels),
+            ("hidden", arch["hidden"], config.hidden),
+        ]
+        if theirs != ours
     ]
+    differences += start.misfits(rules, make_env(config, rules, 1))
     if differences:
         raise ModelError(
             f"{config.init_from}: a run of rules {rules.name!r} cannot start from this model "
