@@ -8,7 +8,7 @@ solution length) as the playtester measured it. The mean metric over the easiest
 fifth of the levels shows the spread behind the correlation.
 
     python benchmarks/difficulty.py [--rules maze dungeon sokoban relay] [--levels 100]
-                                    [--model search | --models-dir DIR] [--json FILE]
+                                    [--model search | --models-dir DIR] [--candidates 16] [--json FILE]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from relaygen.drafters import SEARCH, GenerateError, default_model
+from relaygen.drafters import CANDIDATES, SEARCH, GenerateError, default_model
 from relaygen.files import atomic_write
 from relaygen.generate import Summary, generate_iter
 from relaygen.level import Level
@@ -45,12 +45,22 @@ def model_for(rules: Rules, model: str | None, models_dir: Path | None) -> tuple
 
 
 def spread(
-    rules: Rules, model: str | Path, n: int, summary: Summary | None = None, collected: list[Level] | None = None
+    rules: Rules,
+    model: str | Path,
+    n: int,
+    candidates: int,
+    summary: Summary | None = None,
+    collected: list[Level] | None = None,
 ) -> list[Level]:
-    """``n`` levels at difficulties evenly spread over 0..1, seed 0, appended to ``collected`` as they
-    come (so that a caller catching a GenerateError keeps the levels made before it)."""
+    """``n`` levels at difficulties evenly spread over 0..1, seed 0, a model drafting ``candidates``
+    per attempt, appended to ``collected`` as they come (so that a caller catching a GenerateError
+    keeps the levels made before it)."""
     levels = collected if collected is not None else []
-    levels.extend(generate_iter(rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, summary=summary))
+    levels.extend(
+        generate_iter(
+            rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, candidates=candidates, summary=summary
+        )
+    )
     return levels
 
 
@@ -83,6 +93,7 @@ def main() -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--model", default=None, help=f"{SEARCH!r}, or a model file (with one --rules)")
     source.add_argument("--models-dir", type=Path, default=None, help="a folder of models named <rules>.pt")
+    parser.add_argument("--candidates", type=int, default=CANDIDATES, help="episodes a model drafts per attempt")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
     args = parser.parse_args()
     try:
@@ -94,8 +105,8 @@ def main() -> None:
         f"{'rules':<9}{'levels':>7}  {'metric':<16}{'rho':>7}{'p':>10}{'easy 1/5':>10}{'hard 1/5':>10}{'bar':>8}  model"
     )
     for rules, label, model in plan:
-        row = {"rules": rules.name, "model": label, "levels": args.levels}
-        row |= correlation(rules, spread(rules, model, args.levels))
+        row = {"rules": rules.name, "model": label, "levels": args.levels, "candidates": args.candidates}
+        row |= correlation(rules, spread(rules, model, args.levels, args.candidates))
         results.append(row)
         mark = "ok" if row["spearman"] >= BAR else "no"
         print(

@@ -10,7 +10,7 @@ asked and measured difficulty (as in difficulty.py). The model's row ends with i
 the search's.
 
     python benchmarks/generate_speed.py [--rules maze dungeon sokoban relay] [--levels 100]
-                                        [--models-dir DIR] [--json FILE]
+                                        [--models-dir DIR] [--candidates 16] [--json FILE]
 """
 
 from __future__ import annotations
@@ -26,20 +26,20 @@ import numpy as np
 # benchmarks/ is on sys.path when this file is run as a script.
 from difficulty import correlation, model_for, spread
 
-from relaygen.drafters import SEARCH, GenerateError
+from relaygen.drafters import CANDIDATES, SEARCH, GenerateError
 from relaygen.files import atomic_write
 from relaygen.generate import Summary
 from relaygen.level import Level
 from relaygen.rules import Rules, builtin_names, load_rules
 
 
-def measure(rules: Rules, model: str | Path, n: int) -> dict[str, Any]:
-    """Speed and quality of ``n`` levels of ``rules`` from ``model``."""
+def measure(rules: Rules, model: str | Path, n: int, candidates: int) -> dict[str, Any]:
+    """Speed and quality of ``n`` levels of ``rules`` from ``model`` (drafting ``candidates`` per attempt)."""
     summary = Summary()
     started = time.perf_counter()
     levels: list[Level] = []
     try:
-        spread(rules, model, n, summary, levels)
+        spread(rules, model, n, candidates, summary, levels)
         failure = ""
     except GenerateError as exc:  # the generator gave up on a level: report what it made before
         failure = str(exc)
@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--rules", nargs="+", default=builtin_names())
     parser.add_argument("--levels", type=int, default=100)
     parser.add_argument("--models-dir", type=Path, default=None, help="models named <rules>.pt (default: shipped)")
+    parser.add_argument("--candidates", type=int, default=CANDIDATES, help="episodes the model drafts per attempt")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
     args = parser.parse_args()
     try:
@@ -70,15 +71,20 @@ def main() -> None:
     except GenerateError as exc:
         parser.error(str(exc))
     results = []
-    print(f"models: {args.models_dir / '<rules>.pt' if args.models_dir else 'shipped'}")
+    print(f"models: {args.models_dir / '<rules>.pt' if args.models_dir else 'shipped'}, {args.candidates} candidates")
     print(
         f"{'rules':<9}{'generator':<10}{'levels':>7}{'levels/s':>9}{'start s':>8}{'drafts':>7}{'raw play':>9}{'repaired':>9}"
         f"{'distinct':>9}{'score':>7}{'rho':>7}{'speed':>7}"
     )
     for rules, label, model in plan:
-        rows = {"model": measure(rules, model, args.levels), SEARCH: measure(rules, SEARCH, args.levels)}
+        rows = {
+            "model": measure(rules, model, args.levels, args.candidates),
+            SEARCH: measure(rules, SEARCH, args.levels, args.candidates),
+        }
         rows["model"]["speed_ratio"] = rows["model"]["levels_per_second"] / rows[SEARCH]["levels_per_second"]
-        results.append({"rules": rules.name, "model": label, "levels": args.levels, "rows": rows})
+        results.append(
+            {"rules": rules.name, "model": label, "levels": args.levels, "candidates": args.candidates, "rows": rows}
+        )
         for generator, row in rows.items():
             ratio = f"{row['speed_ratio']:.2f}x" if "speed_ratio" in row else ""
             print(

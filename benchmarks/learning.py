@@ -2,6 +2,7 @@
 
 For each ruleset: train A3C with the default config (wide for Sokoban) for at most ``--minutes``
 on this machine, then generate ``--levels`` levels with the learned policy (sampled and greedy,
+each episode's last level; and sampled, each episode's best level, as ``generate`` drafts them;
 no retries, every level judged by the full playtester) and with a random agent in the same
 environment. With ``stable_baselines3`` importable, ``--peer`` also trains SB3's A2C and PPO on
 the same environment for the same budget and adds their rows. The quality bars of the issue are
@@ -39,9 +40,10 @@ ANNEAL_STEPS_PER_SECOND = 2_500
 """Without --steps, the learning rate anneals over the steps this rate reaches in the budget."""
 
 
-def measure(policy: Policy, act: Any, levels: int, seed: int) -> dict[str, Any]:
-    """Metrics of ``levels`` levels built by ``act`` in the policy's environment."""
-    env = policy.make_env(min(16, levels))
+def measure(policy: Policy, act: Any, levels: int, seed: int, keep_best: bool = False) -> dict[str, Any]:
+    """Metrics of ``levels`` levels built by ``act`` in the policy's environment: each episode's last
+    level, or with ``keep_best`` its best (what ``generate`` drafts)."""
+    env = policy.make_env(min(16, levels), keep_best=keep_best)
     return judge(*build_levels(env, act, levels, seed))
 
 
@@ -101,6 +103,7 @@ def benchmark(rules: str, args: argparse.Namespace) -> dict[str, Any]:
     rows = {
         "a3c (sampled)": measure(sampled, sampled, args.levels, args.seed) | {"steps_per_second": speed},
         "a3c (greedy)": measure(greedy, greedy, args.levels, args.seed) | {"steps_per_second": speed},
+        "a3c (best)": measure(sampled, sampled, args.levels, args.seed, keep_best=True) | {"steps_per_second": speed},
         "random": measure(sampled, random_actor(n_actions, args.seed), args.levels, args.seed),
     }
     if args.peer:
@@ -126,7 +129,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
     args = parser.parse_args()
     results = []
-    print(f"{'rules':<9}{'agent':<15}{'playable':>9}{'bar':>6}{'score':>7}{'met':>7}{'distinct':>9}{'steps/s':>9}")
+    print(
+        f"{'rules':<9}{'agent':<15}{'playable':>9}{'bar':>6}{'score':>7}{'met':>7}{'distinct':>9}{'steps/s':>9}",
+        flush=True,
+    )
     for rules in args.rules:
         result = benchmark(rules, args)
         results.append(result)

@@ -10,6 +10,7 @@ import typer
 
 from relaygen.agent import cli as agent_cli
 from relaygen.cliutil import RulesArg, fail
+from relaygen.drafters import CANDIDATES
 from relaygen.level import LevelError
 from relaygen.rules import RulesError, builtin_names, load_rules
 from relaygen.viewer import cli as viewer_cli
@@ -141,6 +142,10 @@ def generate(
         int,
         typer.Option(min=0, help="Hill-climbing proposals that move a playable draft towards its targets (0: off)."),
     ] = 100,
+    candidates: Annotated[
+        int,
+        typer.Option(min=1, help="Episodes a model drafts together per attempt; the one nearest its target is kept."),
+    ] = CANDIDATES,
 ) -> None:
     """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
     from tqdm import tqdm
@@ -164,6 +169,7 @@ def generate(
             size=shape,
             workers=workers,
             polish=polish,
+            candidates=candidates,
             summary=summary,
         )
         for _ in tqdm(write_run(levels, out, fmt, n), total=n, desc=f"generate {loaded.name}", unit="level"):

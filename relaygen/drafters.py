@@ -1,7 +1,10 @@
-"""Where drafts come from: a trained model's episode in the environment, or the search baseline.
+"""Where drafts come from: a trained model's episodes in the environment, or the search baseline.
 
-A drafter maps (difficulty, seed, pinned partial level or None) to a draft level; the same
-arguments give the same draft. :func:`default_model` finds the model shipped for a built-in.
+A drafter maps (difficulty, seed, pinned partial level or None) to draft levels, each with the
+playtest report it was judged by in ``meta["report"]``; the same arguments give the same drafts.
+A model drafts a batch of episodes at once (one forward pass per step for all of them), and
+:func:`best_draft` picks the one to keep: playable, nearest its difficulty's target, best score.
+:func:`default_model` finds the model shipped for a built-in.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 
 from relaygen.files import file_digest
 from relaygen.level import Level
+from relaygen.playtest import distance
 from relaygen.rules import Rules
 from relaygen.search import hill_climb, search_level
 
@@ -22,18 +26,21 @@ if TYPE_CHECKING:
 
 SEARCH = "search"
 """The ``model`` value that selects the no-training search baseline."""
+CANDIDATES = 16
+"""Episodes a model drafts together per attempt by default (more follow the difficulty closer, slower)."""
 
 
 class GenerateError(ValueError):
     """Generation cannot start: bad rules, model, difficulty or output folder."""
 
 
-Drafter = Callable[[float, int, Level | None], Level]
-"""(difficulty, seed, pinned partial level or None) → a draft level."""
+Drafter = Callable[[float, int, Level | None], list[Level]]
+"""(difficulty, seed, pinned partial level or None) → draft levels, each with ``meta["report"]``."""
 
 
-def model_drafter(model_path: str | Path, rules: Rules) -> Drafter:
-    """Drafts from a trained model: one episode of its policy in the environment, at the rules' size."""
+def model_drafter(model_path: str | Path, rules: Rules, candidates: int = 1) -> Drafter:
+    """Drafts from a trained model: the best level of each of ``candidates`` episodes of its policy,
+    run in one batched environment at the rules' size and judged by the environment's playtest."""
     import torch
 
     from relaygen.agent.evaluate import load_policy
@@ -48,27 +55,31 @@ def model_drafter(model_path: str | Path, rules: Rules) -> Drafter:
             f"{model_path}: model was trained for rules {policy.rules.name!r} ({policy.rules.mechanic}, tiles "
             f"{[t.name for t in policy.rules.tiles]}), not {rules.name!r}"
         )
-    env = _model_env(policy, rules, model_path)
+    if candidates < 1:
+        raise GenerateError(f"candidates must be at least 1, got {candidates}")
+    env = _model_env(policy, rules, model_path, candidates)
     digest = file_digest(model_path)
 
-    def draft(difficulty: float, seed: int, pinned: Level | None) -> Level:
+    def draft(difficulty: float, seed: int, pinned: Level | None) -> list[Level]:
         policy.generator = torch.Generator().manual_seed(seed)
         options: dict[str, Any] = {"difficulty": difficulty}
         if pinned is not None:
             options["level"] = pinned
         obs, _ = env.reset(seed=seed, options=options)
-        while True:
+        drafts: dict[int, Level] = {}
+        while len(drafts) < candidates:
             obs, _, terminated, truncated, _ = env.step(policy(obs))
-            if terminated[0] or truncated[0]:
-                level = env.final_level(0)
-                level.meta.update(model=str(model_path), model_digest=digest)
-                return level
+            for i in np.flatnonzero(terminated | truncated):
+                if i not in drafts:  # a finished episode's later steps are ignored
+                    drafts[i] = env.final_level(i)
+                    drafts[i].meta.update(model=str(model_path), model_digest=digest)
+        return [drafts[i] for i in range(candidates)]
 
     return draft
 
 
-def _model_env(policy: Policy, rules: Rules, model_path: str | Path) -> Any:
-    """A one-level environment of ``rules`` (set up as in training) with ``policy``'s model fitted to it.
+def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: int) -> Any:
+    """A ``num_envs``-level environment of ``rules`` (set up as in training) with ``policy``'s model fitted to it.
 
     At another size than the model's, a crop-observing model keeps its crop, a spatial one is
     rebuilt for the new map with the same weights, and one that reads the whole map through fully
@@ -78,7 +89,7 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path) -> Any:
 
     trained, arch = policy.rules, policy.model.arch
     resized = (rules.width, rules.height) != (trained.width, trained.height)
-    options: dict[str, Any] = {"autoreset": False}
+    options: dict[str, Any] = {"autoreset": False, "keep_best": True}
     if resized and KINDS[policy.representation].egocentric:
         options["crop_size"] = arch["map_shape"][1]
     elif resized and not arch["spatial"]:
@@ -87,7 +98,7 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path) -> Any:
             f"connected layers, so it cannot generate at {rules.width}x{rules.height}; use --model {SEARCH}, or a "
             "model with a cropped view (narrow, turtle, carve) or spatial actions (wide)"
         )
-    env = policy.make_env(1, rules, **options)
+    env = policy.make_env(num_envs, rules, **options)
     shape, n_actions = tuple(env.single_observation_space["map"].shape), int(env.single_action_space.n)
     if resized and arch["spatial"]:
         policy.model = policy.model.resized(shape, n_actions)
@@ -103,16 +114,28 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path) -> Any:
 def search_drafter(rules: Rules, proposals: int = 300) -> Drafter:
     """Drafts from the search baseline: a random map improved by hill climbing (no model)."""
 
-    def draft(difficulty: float, seed: int, pinned: Level | None) -> Level:
+    def draft(difficulty: float, seed: int, pinned: Level | None) -> list[Level]:
         rng = np.random.default_rng(seed)
         if pinned is not None:
-            level, _ = hill_climb(_fill_free(pinned, rng), difficulty, rng, proposals)
+            level, report = hill_climb(_fill_free(pinned, rng), difficulty, rng, proposals)
         else:
-            level, _ = search_level(rules, difficulty, rng, proposals)
-        level.meta.update(model=SEARCH)
-        return level
+            level, report = search_level(rules, difficulty, rng, proposals)
+        level.meta.update(model=SEARCH, report=report.to_dict())
+        return [level]
 
     return draft
+
+
+def best_draft(drafts: list[Level]) -> Level:
+    """The draft to keep: playable first, then nearest the target of the rules' difficulty metric at
+    its difficulty, then the highest score (by each draft's ``meta["report"]``; the first on ties)."""
+
+    def key(level: Level) -> tuple[bool, float, float]:
+        report, knob = level.meta["report"], level.rules.difficulty
+        off = 0.0 if knob is None else distance(report["metrics"][knob.metric], report["targets"][knob.metric])
+        return not report["playable"], off, -report["score"]
+
+    return min(drafts, key=key)
 
 
 def _fill_free(partial: Level, rng: np.random.Generator) -> Level:

@@ -1,7 +1,7 @@
 """Generate: as many distinct, checked-playable levels as asked, from a model or the search baseline.
 
-Each level is drafted (a model's episode in the environment, or a random map improved by hill
-climbing), playtested with the full solver, repaired by hill climbing when unplayable (or
+Each level is drafted (the best of a model's batch of episodes in the environment, see
+:func:`~relaygen.drafters.best_draft`, or a random map improved by hill climbing), playtested with the full solver, repaired by hill climbing when unplayable (or
 polished by a shorter climb towards the objectives' targets at its difficulty when playable but
 off target), dropped when it duplicates an earlier one, and written atomically. The same rules, model, seed and count
 give byte-identical files, with one process or several (each level's drafts depend only on the
@@ -24,7 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from relaygen.drafters import SEARCH, Drafter, GenerateError, default_model, model_drafter, search_drafter
+from relaygen.drafters import (
+    CANDIDATES,
+    SEARCH,
+    Drafter,
+    GenerateError,
+    best_draft,
+    default_model,
+    model_drafter,
+    search_drafter,
+)
 from relaygen.export import EXPORT_FORMATS, export_level
 from relaygen.files import atomic_write
 from relaygen.level import Level, LevelError
@@ -105,6 +114,7 @@ def generate_iter(
     attempts: int = 30,
     repair: int = 300,
     polish: int = 100,
+    candidates: int = CANDIDATES,
     size: tuple[int, int] | None = None,
     workers: int = 1,
     summary: Summary | None = None,
@@ -117,7 +127,7 @@ def generate_iter(
     if workers < 1:
         raise GenerateError(f"workers must be at least 1, got {workers}")
     targets = tuple(difficulties(n, difficulty, difficulty_range))
-    plan = _Plan(rules, str(model or default_model(rules)), targets, seed, pin, attempts, repair, polish)
+    plan = _Plan(rules, str(model or default_model(rules)), targets, seed, pin, attempts, repair, polish, candidates)
     drafter = plan.drafter()  # built here too, so that a bad model fails before any worker starts
     summary = summary if summary is not None else Summary()
     seen: set[str] = set()
@@ -159,10 +169,13 @@ class _Plan:
     attempts: int
     repair: int
     polish: int
+    candidates: int
 
     def drafter(self) -> Drafter:
         """The drafter of this plan's model (or of the search baseline)."""
-        return search_drafter(self.rules) if self.model == SEARCH else model_drafter(self.model, self.rules)
+        if self.model == SEARCH:
+            return search_drafter(self.rules)
+        return model_drafter(self.model, self.rules, self.candidates)
 
 
 @dataclass
@@ -184,10 +197,11 @@ def _candidate(plan: _Plan, drafter: Drafter, index: int, start: int) -> _Candid
     for attempt in range(start, plan.attempts):
         s = draft_seed(plan.seed, index, attempt)
         found.attempt = attempt
-        level = drafter(d, s, plan.pin)
-        found.drafts += 1
+        drafts = drafter(d, s, plan.pin)
+        found.drafts += len(drafts)
+        found.raw_playable += sum(draft.meta["report"]["playable"] for draft in drafts)
+        level = best_draft(drafts)
         report = playtest(level, d)
-        found.raw_playable += report.playable
         if not report.met and rules.representations != ["carve"]:
             drafted_playable = report.playable
             level, _ = hill_climb(level, d, np.random.default_rng(s), plan.polish if drafted_playable else plan.repair)
@@ -213,7 +227,7 @@ def _accept(candidates: _Candidates, index: int, d: float, attempts: int, seen: 
         summary.repaired += found.repaired
         if found.level is None or found.report is None:
             raise GenerateError(
-                f"no distinct playable level after {attempts} drafts for level {index} (difficulty {d})"
+                f"no distinct playable level after {attempts} attempts for level {index} (difficulty {d})"
             )
         if found.level.digest() not in seen:
             break
@@ -282,7 +296,8 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
     ``pin`` (a partial level whose pinned cells are kept), ``size=(width, height)`` (default: the
     rules' size), ``workers`` (processes drafting in parallel; the levels are the same), ``repair``
     and ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
-    objectives are not all met; 0 turns either off).
+    objectives are not all met; 0 turns either off), ``candidates`` (episodes a model drafts
+    together for each attempt, of which the best is kept; default :data:`~relaygen.drafters.CANDIDATES`).
     """
     return list(generate_iter(rules, n, **options))
 

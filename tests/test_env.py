@@ -148,7 +148,7 @@ def test_return_is_final_minus_initial_score(env_id: str) -> None:
 
 
 def test_connecting_the_maze_raises_the_score_and_breaking_it_lowers_it() -> None:
-    env = LevelEnv("maze", "wide", difficulty=0.0, start_level=corridor_maze())
+    env = LevelEnv("maze", "wide", difficulty=1.0, start_level=corridor_maze())
     _, info = env.reset(seed=0)
     assert not info["playable"] and info["metrics"]["regions"] == 2
     floor, wall, cell = 0, 1, 1 * 16 + 7
@@ -160,19 +160,36 @@ def test_connecting_the_maze_raises_the_score_and_breaking_it_lowers_it() -> Non
     assert reward == 0.0 and info["changes"] == 2
 
 
+@pytest.mark.parametrize("keep_best", [False, True])
+def test_keep_best_hands_out_the_best_level_of_the_episode(keep_best: bool) -> None:
+    start = corridor_maze()
+    env = LevelEnv("maze", "wide", difficulty=1.0, start_level=start, change_limit=0.01, keep_best=keep_best)
+    env.reset(seed=0)
+    floor, wall, cell = 0, 1, 1 * 16 + 7  # two edits end the episode: connect the maze, then break it
+    _, _, _, truncated, info = env.step(floor * 256 + cell)
+    assert info["playable"] and not truncated
+    _, _, _, truncated, info = env.step(wall * 256 + cell)
+    assert truncated and not info["playable"]
+    level = info["level"]
+    assert level.meta["report"]["playable"] == keep_best == (level.grid[1, 7] == floor)
+    assert playtest(level, 1.0).playable == keep_best
+    env.reset(seed=1)  # a new episode forgets the last one's best
+    assert np.array_equal(env.batch.final_level(0).grid, start.grid)
+
+
 def test_a_level_that_meets_every_objective_ends_the_episode() -> None:
     rules = load_rules("maze")
     grid = np.full((16, 16), rules.tile_index["floor"], np.uint8)
     grid[[0, -1], :] = grid[:, [0, -1]] = rules.tile_index["wall"]
     grid[1, 1], grid[14, 14] = rules.tile_index["start"], rules.tile_index["exit"]
     solved = Level(rules, grid)
-    assert playtest(solved, 0.0).met
-    env = LevelEnv("maze", "narrow", difficulty=0.0, start_level=solved)
+    assert playtest(solved, 0.5).met
+    env = LevelEnv("maze", "narrow", difficulty=0.5, start_level=solved)
     _, info = env.reset(seed=0)
     assert info["met"]
     _, reward, terminated, truncated, info = env.step(len(rules.tiles))  # leave the cell
     assert terminated and not truncated and reward == 0.0
-    assert info["level"].meta["report"]["met"] and info["level"].meta["difficulty"] == 0.0
+    assert info["level"].meta["report"]["met"] and info["level"].meta["difficulty"] == 0.5
 
 
 def test_change_limit_truncates() -> None:

@@ -98,6 +98,9 @@ def evaluate(
     ] = None,
     greedy: Annotated[bool, typer.Option(help="Most probable action instead of sampling.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the environments and the sampling.")] = 0,
+    keep_best: Annotated[
+        bool, typer.Option(help="Judge the best level of each episode (as `generate` keeps), not the last.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Evaluate a generator: playable rate, score, objectives, diversity, time — next to a random agent."""
@@ -107,7 +110,7 @@ def evaluate(
     if model.is_dir():
         model = model / "model.pt"
     try:
-        result = run_evaluation(model, episodes, difficulty, greedy, seed)
+        result = run_evaluation(model, episodes, difficulty, greedy, seed, keep_best=keep_best)
     except ValueError as exc:  # model file, rules and environment errors
         raise fail(str(exc)) from None
     typer.echo(json.dumps(result, indent=1) if as_json else format_table(result))

@@ -160,11 +160,13 @@ def evaluate(
     greedy: bool = False,
     seed: int = 0,
     num_envs: int = 16,
+    keep_best: bool = False,
 ) -> dict[str, Any]:
-    """The model's metrics and a random agent's, in the same environment with the same seeds."""
+    """The model's metrics and a random agent's, in the same environment with the same seeds; with
+    ``keep_best`` each episode's best level is judged instead of its last."""
     policy = model if isinstance(model, Policy) else load_policy(model, greedy, seed)
     torch.set_num_threads(1)
-    env = policy.make_env(min(num_envs, episodes), difficulty=difficulty)
+    env = policy.make_env(min(num_envs, episodes), difficulty=difficulty, keep_best=keep_best)
     results = {}
     for name, act in (("model", policy), ("random", random_actor(env.single_action_space.n, seed))):
         results[name] = judge(*build_levels(env, act, episodes, seed))
@@ -173,6 +175,7 @@ def evaluate(
         "representation": policy.representation,
         "difficulty": difficulty,
         "greedy": greedy,
+        "keep_best": keep_best,
         "episodes": episodes,
         "training_steps": policy.meta.get("steps"),
         **results,
@@ -201,7 +204,9 @@ def format_table(result: dict[str, Any]) -> str:
     lines = [
         f"{result['rules']} ({result['representation']}), {result['episodes']} levels, "
         f"difficulty {'random' if result['difficulty'] is None else result['difficulty']}, "
-        f"{'greedy' if result['greedy'] else 'sampled'} actions, model trained {result['training_steps']} steps",
+        f"{'greedy' if result['greedy'] else 'sampled'} actions, "
+        f"{'best' if result.get('keep_best') else 'last'} level of each episode, "
+        f"model trained {result['training_steps']} steps",
         f"{'':<{width}}{'model':>10}{'random':>10}",
     ]
     lines += [f"{label:<{width}}{cell(model, key, fmt)}{cell(rand, key, fmt)}" for label, key, fmt in rows]

@@ -75,7 +75,9 @@ class LevelEnv(gym.Env):
     carve) or after ``max_steps`` steps (default three times the editable cells). ``info`` holds
     the playtest of the current level (``playable``, ``verdict``, ``score``, ``solution_length``,
     ``metrics``, ``terms``, ``met``) and ``changes``; the last step adds ``level``, the finished
-    :class:`~relaygen.level.Level` with ``meta["report"]`` and ``meta["difficulty"]``.
+    :class:`~relaygen.level.Level` with ``meta["report"]`` and ``meta["difficulty"]``. With
+    ``keep_best``, that level is the best the episode built (playable first, then the highest
+    score) rather than the last: what a generator hands out.
 
     ## Registered Configurations
 
@@ -101,6 +103,7 @@ class LevelEnv(gym.Env):
         start_level: Level | None = None,
         reward_scale: float = REWARD_SCALE,
         observe_budget: bool = False,
+        keep_best: bool = False,
         cell_size: int = 24,
         **options: Any,
     ) -> None:
@@ -120,6 +123,7 @@ class LevelEnv(gym.Env):
             start_level=start_level,
             reward_scale=reward_scale,
             observe_budget=observe_budget,
+            keep_best=keep_best,
             autoreset=False,
             **options,
         )

@@ -58,6 +58,7 @@ class BatchedLevelEnv(VectorEnv):
         start_level: Level | None = None,
         reward_scale: float = REWARD_SCALE,
         observe_budget: bool = False,
+        keep_best: bool = False,
         autoreset: bool = True,
         **options: Any,
     ) -> None:
@@ -74,7 +75,7 @@ class BatchedLevelEnv(VectorEnv):
         if not 0.0 < limit <= 1.0:
             raise ValueError(f"change_limit must be in (0, 1], got {change_limit}")
         self.change_limit, self.pinned_share, self.reward_scale = limit, pinned_share, reward_scale
-        self.observe_budget = observe_budget
+        self.observe_budget, self.keep_best = observe_budget, keep_best
         self.max_steps = max_steps or 3 * rules.editable_cells
         self.scorer = Scorer(rules, Budget(max_nodes=solver_budget, time_limit=None))
         self.crop_size = crop_size or 2 * max(self.height, self.width) - 1
@@ -128,6 +129,9 @@ class BatchedLevelEnv(VectorEnv):
         self.steps = np.zeros(n, np.int64)
         self._limit = np.ones(n, np.int64)
         self._scores = Scores.empty(n, len(self.scorer.metric_names), len(self.scorer.term_names))
+        self._best = np.zeros((n, h, w), np.uint8)
+        self._best_rank = np.zeros(n)
+        self._best_legs = [""] * n
         self._lut = plane_table(n_tiles)
         weights = np.array([t.weight for t in self.rules.tiles])
         if self.rules.start_map == "random" and weights.sum() <= 0:
@@ -175,6 +179,8 @@ class BatchedLevelEnv(VectorEnv):
         self._cond[index] = np.concatenate([d[:, None], np.clip(targets, -COND_CAP, COND_CAP).reshape(len(d), -1)], 1)
         fresh = self.scorer.score(self.grid[index], [self.legs[i] for i in index], d)
         self._scores.put(index, fresh.fields())
+        self._best_rank[index] = -np.inf
+        self._keep_best(index)
 
     def _start(self, i: int, difficulty: float | None, level: Level | None) -> None:
         """Draw environment ``i``'s start: difficulty, map, frozen cells, cursor (not its score)."""
@@ -250,10 +256,22 @@ class BatchedLevelEnv(VectorEnv):
             reward[idx] += self.reward_scale * (new.score - old_score)
             reward[idx] += self.rules.playable_bonus * (new.playable.astype(float) - old_playable)
             self._scores.put(idx, new.fields())
+            self._keep_best(idx)
         self.steps += 1
         terminated = self._scores.met | edits.end
         truncated = ~terminated & ((self.changes >= self._limit) | (self.steps >= self.max_steps))
         return reward, terminated, truncated
+
+    def _keep_best(self, index: np.ndarray) -> None:
+        """With ``keep_best``, remember the grids in ``index`` that rank above their episode's best so far."""
+        if not self.keep_best:
+            return
+        rank = self._scores.playable[index] + self._scores.score[index]  # playable first, then score
+        better = index[rank > self._best_rank[index]]
+        self._best_rank[better] = rank[rank > self._best_rank[index]]
+        self._best[better] = self.grid[better]
+        for i in better:
+            self._best_legs[i] = self.legs[i]
 
     # ----- observations and infos ----------------------------------------------------------------
 
@@ -309,11 +327,13 @@ class BatchedLevelEnv(VectorEnv):
         }
 
     def final_level(self, i: int) -> Level:
-        """Environment ``i``'s level as it stands, with its difficulty and playtest report in ``meta``."""
-        grid, d = self.grid[i].copy(), float(self._difficulty[i])
-        report = self.scorer.report(grid, self.legs[i], d)
+        """Environment ``i``'s level as it stands (with ``keep_best``: the best its episode built), with
+        its difficulty and playtest report in ``meta``."""
+        grid, legs = (self._best[i], self._best_legs[i]) if self.keep_best else (self.grid[i], self.legs[i])
+        grid, d = grid.copy(), float(self._difficulty[i])
+        report = self.scorer.report(grid, legs, d)
         pinned = self._pins[i].copy() if self._has_pins[i] else None
-        return Level(self.rules, grid, pinned, self.legs[i], meta={"difficulty": d, "report": report.to_dict()})
+        return Level(self.rules, grid, pinned, legs, meta={"difficulty": d, "report": report.to_dict()})
 
 
 def _check_difficulty(difficulty: float | None) -> float | None:

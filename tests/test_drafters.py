@@ -1,0 +1,74 @@
+"""Drafters: a model drafts a batch of episodes, and the draft kept is playable and nearest its target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from relaygen.drafters import GenerateError, best_draft, model_drafter
+from relaygen.generate import Summary, generate_iter
+from relaygen.level import Level
+from relaygen.playtest import playtest
+from relaygen.rules import load_rules
+from tests.test_generate import save_untrained
+
+
+def snake_maze(length: int, pocket: bool = False) -> Level:
+    """A 16x16 maze whose only path winds from start to exit in ``length`` moves; ``pocket`` adds a
+    sealed floor cell (a second region, so a lower score)."""
+    rules = load_rules("maze")
+    grid = np.full((16, 16), rules.tile_index["wall"], np.uint8)
+    cells = []
+    for row in range(1, 15, 2):
+        cols = range(1, 15) if row % 4 == 1 else range(14, 0, -1)
+        cells += [(row, c) for c in cols] + [(row + 1, cols[-1])]
+    path = cells[: length + 1]
+    for y, x in path:
+        grid[y, x] = rules.tile_index["floor"]
+    grid[path[0]], grid[path[-1]] = rules.tile_index["start"], rules.tile_index["exit"]
+    if pocket:
+        grid[14, 7] = rules.tile_index["floor"]
+    return Level(rules, grid)
+
+
+def judged(level: Level, difficulty: float) -> Level:
+    level.meta["report"] = playtest(level, difficulty).to_dict()
+    return level
+
+
+def test_best_draft_prefers_playable_then_nearest_target_then_score() -> None:
+    for length in (10, 30):
+        assert playtest(snake_maze(length), 0.5).metrics["path_length"] == length
+    unplayable = snake_maze(30)
+    unplayable.grid[unplayable.grid == unplayable.rules.tile_index["exit"]] = unplayable.rules.tile_index["wall"]
+    for d, want in ((0.0, 10), (1.0, 30)):  # targets: [8, 20] when easy, [28, 56] when hard
+        drafts = [judged(unplayable.copy(), d), judged(snake_maze(10), d), judged(snake_maze(30), d)]
+        assert best_draft(drafts).meta["report"]["metrics"]["path_length"] == want
+    pocketed, clean = judged(snake_maze(10, pocket=True), 0.0), judged(snake_maze(10), 0.0)
+    assert pocketed.meta["report"]["score"] < clean.meta["report"]["score"]
+    assert best_draft([pocketed, clean]) is clean and best_draft([clean, pocketed]) is clean
+    only = judged(unplayable, 0.0)
+    assert best_draft([only]) is only
+
+
+def test_a_model_drafts_a_judged_batch(tmp_path: Path) -> None:
+    path = save_untrained(tmp_path / "model.pt", "dungeon", "narrow")
+    drafter = model_drafter(path, load_rules("dungeon"), candidates=4)
+    drafts = drafter(0.3, 7, None)
+    assert len(drafts) == 4 and len({d.digest() for d in drafts}) == 4
+    for draft in drafts:
+        report = playtest(draft, 0.3)
+        assert draft.meta["report"]["playable"] == report.playable and draft.meta["difficulty"] == 0.3
+        assert draft.meta["report"]["score"] == pytest.approx(report.score)
+    assert [d.digest() for d in drafter(0.3, 7, None)] == [d.digest() for d in drafts]
+    with pytest.raises(GenerateError, match="candidates must be at least 1"):
+        model_drafter(path, load_rules("dungeon"), candidates=0)
+
+
+def test_generate_counts_every_candidate() -> None:
+    summary = Summary()
+    levels = list(generate_iter("dungeon", 3, seed=5, candidates=3, polish=0, repair=0, summary=summary))
+    assert summary.drafts % 3 == 0 and summary.drafts >= 9 and len(levels) == 3
+    assert all(playtest(level, level.meta["difficulty"]).playable for level in levels)
