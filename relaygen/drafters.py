@@ -38,7 +38,7 @@ Drafter = Callable[[float, int, Level | None], list[Level]]
 """(difficulty, seed, pinned partial level or None) → draft levels, each with ``meta["report"]``."""
 
 
-def model_drafter(model_path: str | Path, rules: Rules, candidates: int = 1) -> Drafter:
+def model_drafter(model_path: str | Path, rules: Rules, candidates: int = CANDIDATES) -> Drafter:
     """Drafts from a trained model: the best level of each of ``candidates`` episodes of its policy,
     run in one batched environment at the rules' size and judged by the environment's playtest."""
     import torch
