@@ -267,8 +267,9 @@ class BatchedLevelEnv(VectorEnv):
         if not self.keep_best:
             return
         rank = self._scores.playable[index] + self._scores.score[index]  # playable first, then score
-        better = index[rank > self._best_rank[index]]
-        self._best_rank[better] = rank[rank > self._best_rank[index]]
+        above = rank > self._best_rank[index]
+        better = index[above]
+        self._best_rank[better] = rank[above]
         self._best[better] = self.grid[better]
         for i in better:
             self._best_legs[i] = self.legs[i]
