@@ -1,12 +1,13 @@
 """Generate: as many distinct, checked-playable levels as asked, from a model or the search baseline.
 
 Each level is drafted (the best of a model's batch of episodes in the environment, see
-:func:`~relaygen.drafters.best_draft`, or a random map improved by hill climbing), playtested with the full solver, repaired by hill climbing when unplayable (or
-polished by a shorter climb towards the objectives' targets at its difficulty when playable but
-off target), dropped when it duplicates an earlier one, and written atomically. The same rules, model, seed and count
-give byte-identical files, with one process or several (each level's drafts depend only on the
-seed, its index and the attempt, and duplicates are dropped in index order); a run that was
-killed continues where it stopped. Levels may be made at another size than the rules'.
+:func:`~relaygen.drafters.best_draft`, or a random map improved by hill climbing), playtested
+with the full solver, repaired by hill climbing when unplayable (or polished by a shorter climb
+towards the objectives' targets at its difficulty when playable but off target), dropped when it
+duplicates an earlier one, and written atomically. The same rules, model, seed and count give
+byte-identical files, with one process or several (each level's drafts depend only on the seed,
+its index and the attempt, and duplicates are dropped in index order); a run that was killed
+continues where it stopped. Levels may be made at another size than the rules'.
 """
 
 from __future__ import annotations
@@ -131,10 +132,10 @@ def generate_iter(
     drafter = plan.drafter()  # built here too, so that a bad model fails before any worker starts
     summary = summary if summary is not None else Summary()
     seen: set[str] = set()
-    with _candidates(plan, drafter, workers) as candidates:
+    with _candidates(plan, drafter, workers) as candidate_of:
         for index, d in enumerate(targets):
             started = time.perf_counter()
-            level = _accept(candidates, index, d, attempts, seen, summary)
+            level = _accept(candidate_of, index, d, attempts, seen, summary)
             summary.seconds += time.perf_counter() - started
             level.name = f"{rules.name}-{index:04d}"
             level.meta.update(
@@ -217,11 +218,11 @@ _Candidates = Callable[[int, int], _Candidate]
 """(index, first attempt) → that index's candidate."""
 
 
-def _accept(candidates: _Candidates, index: int, d: float, attempts: int, seen: set[str], summary: Summary) -> Level:
+def _accept(candidate_of: _Candidates, index: int, d: float, attempts: int, seen: set[str], summary: Summary) -> Level:
     """Level ``index``: its first candidate that no earlier level duplicates (checked in index order)."""
     start = 0
     while True:
-        found = candidates(index, start)
+        found = candidate_of(index, start)
         summary.drafts += found.drafts
         summary.raw_playable += found.raw_playable
         summary.repaired += found.repaired
