@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 from relaygen.env import builtin_ids  # noqa: E402
 from relaygen.env.level_env import LevelEnv  # noqa: E402
-from relaygen.env.vector import BatchedLevelEnv  # noqa: E402
+from relaygen.env.vector import BatchedLevelEnv, random_actions  # noqa: E402
 
 
 def single_rate(rules: str, rep: str, seconds: float) -> float:
@@ -57,11 +57,11 @@ def batched_rate(rules: str, rep: str, n: int, seconds: float) -> tuple[float, f
 
     env.scorer.score = timed  # type: ignore[method-assign]
     rng = np.random.default_rng(0)
-    high = env.single_action_space.n
+    space = env.single_action_space
     steps, start = 0, time.process_time()
     while time.process_time() - start < seconds:
         for _ in range(10):
-            env.step(rng.integers(high, size=n))
+            env.step(random_actions(space, rng, n))
         steps += 10 * n
     elapsed = time.process_time() - start
     return steps / elapsed, scoring[0] / steps * 1e6

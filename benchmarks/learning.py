@@ -99,12 +99,12 @@ def benchmark(rules: str, args: argparse.Namespace) -> dict[str, Any]:
         folder, speed = train_a3c(rules, args)
     sampled = load_policy(folder / "model.pt", greedy=False, seed=args.seed)
     greedy = load_policy(folder / "model.pt", greedy=True)
-    n_actions = sampled.make_env(1).single_action_space.n
+    space = sampled.make_env(1).single_action_space
     rows = {
         "a3c (sampled)": measure(sampled, sampled, args.levels, args.seed) | {"steps_per_second": speed},
         "a3c (greedy)": measure(greedy, greedy, args.levels, args.seed) | {"steps_per_second": speed},
         "a3c (best)": measure(sampled, sampled, args.levels, args.seed, keep_best=True) | {"steps_per_second": speed},
-        "random": measure(sampled, random_actor(n_actions, args.seed), args.levels, args.seed),
+        "random": measure(sampled, random_actor(space, args.seed), args.levels, args.seed),
     }
     if args.peer:
         for algorithm in ("a2c", "ppo"):

@@ -86,6 +86,7 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: i
     connected layers cannot be used. The observation and actions must fit the model's.
     """
     from relaygen.env.representations import KINDS
+    from relaygen.env.vector import action_count
 
     trained, arch = policy.rules, policy.model.arch
     resized = (rules.width, rules.height) != (trained.width, trained.height)
@@ -99,7 +100,7 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: i
             "model with a cropped view (narrow, turtle, carve) or spatial actions (wide)"
         )
     env = policy.make_env(num_envs, rules, **options)
-    shape, n_actions = tuple(env.single_observation_space["map"].shape), int(env.single_action_space.n)
+    shape, n_actions = tuple(env.single_observation_space["map"].shape), action_count(env.single_action_space)
     if resized and arch["spatial"]:
         policy.model = policy.model.resized(shape, n_actions)
     misfits = policy.misfits(rules, env)

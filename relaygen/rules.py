@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 PROPERTIES = ("solid", "pushable", "player", "goal", "key", "door", "exit", "hazard")
 """Tile properties that mechanics read."""
 
-REPRESENTATIONS = ("narrow", "turtle", "wide", "carve")
+REPRESENTATIONS = ("narrow", "turtle", "wide", "carve", "nca")
 
 
 class RulesError(ValueError):
@@ -129,7 +129,7 @@ class Rules(_Strict):
     """Tile that fills the fixed outer ring of the grid, or none for a fully editable grid."""
     start_map: str = "random"
     """``random`` (tiles drawn by weight) or the name of a tile that fills the starting map."""
-    representations: list[Literal["narrow", "turtle", "wide", "carve"]] = ["narrow", "turtle", "wide"]
+    representations: list[Literal["narrow", "turtle", "wide", "carve", "nca"]] = ["narrow", "turtle", "wide", "nca"]
     tiles: list[Tile] = Field(min_length=2)
     constraints: list[Constraint] = []
     objectives: list[Objective] = Field(min_length=1)

@@ -23,7 +23,7 @@ def test_diversity_by_hand() -> None:
 
 def test_build_levels_gives_each_environment_an_equal_share() -> None:
     env = BatchedLevelEnv("sokoban", "narrow", 4)
-    levels, changes, seconds = build_levels(env, random_actor(env.single_action_space.n, 0), 10, seed=0)
+    levels, changes, seconds = build_levels(env, random_actor(env.single_action_space, 0), 10, seed=0)
     assert len(levels) == len(changes) == 10
     assert seconds > 0
     assert all(isinstance(level, Level) and "difficulty" in level.meta for level in levels)

@@ -9,7 +9,7 @@ import torch
 
 from relaygen.agent.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from relaygen.agent.model import ModelError, build_model, load_model, save_model, to_tensors
-from relaygen.env.vector import BatchedLevelEnv
+from relaygen.env.vector import BatchedLevelEnv, action_count
 from relaygen.rules import builtin_names, load_rules
 
 CASES = [(name, rep) for name in builtin_names() for rep in load_rules(name).representations]
@@ -21,10 +21,11 @@ def test_model_fits_every_builtin_and_representation(rules: str, representation:
     obs, _ = env.reset(seed=0)
     model = build_model(env, channels=8, hidden=16)
     logits, values = model(to_tensors(obs))
-    assert logits.shape == (3, env.single_action_space.n)
+    space = env.single_action_space
+    assert logits.shape == (3, *space.shape, action_count(space))
     assert values.shape == (3,)
-    assert model.spatial == env.spatial_actions
-    env.step(logits.argmax(dim=1).numpy())  # the actions are the environment's
+    assert model.spatial == (env.spatial_actions or env.cellwise_actions)
+    env.step(logits.argmax(dim=-1).numpy())  # the actions are the environment's
 
 
 def test_spatial_logits_follow_the_tile_major_action_layout() -> None:

@@ -14,7 +14,7 @@ from gymnasium.utils.env_checker import check_env
 import relaygen.env
 from relaygen.env.level_env import LevelEnv
 from relaygen.env.representations import RepresentationError
-from relaygen.env.vector import BatchedLevelEnv
+from relaygen.env.vector import BatchedLevelEnv, random_actions
 from relaygen.level import Level
 from relaygen.playtest import playtest
 from relaygen.rules import load_rules
@@ -71,7 +71,7 @@ def run_random(env: LevelEnv, seed: int, steps: int = 400) -> tuple[list, float,
     rng = np.random.default_rng(seed)
     transitions, total, info = [], 0.0, first
     for _ in range(steps):
-        action = int(rng.integers(env.action_space.n))
+        action = random_actions(env.action_space, rng)
         obs, reward, terminated, truncated, info = env.step(action)
         transitions.append((obs, reward, terminated, truncated, info))
         total += reward
@@ -96,7 +96,7 @@ def corridor_maze(wall_at: int | None = 7) -> Level:
 
 def test_registry_has_every_builtin_and_representation() -> None:
     expected = {f"relaygen/{n}-{r}-v0" for n in ("maze", "dungeon", "sokoban") for r in ("narrow", "turtle", "wide")}
-    expected |= {"relaygen/relay-carve-v0", "relaygen/level-v0"}
+    expected |= {"relaygen/relay-carve-v0", "relaygen/level-v0", "relaygen/maze-nca-v0", "relaygen/dungeon-nca-v0"}
     assert set(relaygen.env.register_envs()) == expected and expected <= set(gym.registry)
 
 
@@ -217,7 +217,7 @@ def test_training_pins_never_change_and_are_shown() -> None:
     assert np.array_equal(obs["map"][len(env.rules.tiles)], frozen)
     rng = np.random.default_rng(0)
     for _ in range(300):
-        _, _, terminated, truncated, info = env.step(int(rng.integers(env.action_space.n)))
+        _, _, terminated, truncated, info = env.step(random_actions(env.action_space, rng))
         if terminated or truncated:
             break
     final = info["level"].grid
@@ -236,7 +236,7 @@ def test_designer_pins_are_kept_and_the_rest_is_drawn() -> None:
     assert len(np.unique(grid[2:-2, 2:-2])) > 1
     rng = np.random.default_rng(1)
     for _ in range(200):
-        *_, terminated, truncated, info = env.step(int(rng.integers(env.action_space.n)))
+        *_, terminated, truncated, info = env.step(random_actions(env.action_space, rng))
         if terminated or truncated:
             break
         assert not env.batch.frozen[0][tuple(env.batch.cursor[0])]  # the scan skips frozen cells
@@ -298,10 +298,10 @@ def test_batched_matches_single_envs(rules: str, rep: str) -> None:
         assert infos["score"][i] == first[i][1]["score"]
     rng, ended = np.random.default_rng(0), 0
     for _ in range(60):
-        actions = rng.integers(batch.single_action_space.n, size=n)
+        actions = random_actions(batch.single_action_space, rng, n)
         obs, reward, terminated, truncated, infos = batch.step(actions)
         for i, env in enumerate(singles):
-            o, r, te, tr, info = env.step(int(actions[i]))
+            o, r, te, tr, info = env.step(actions[i])
             assert (r, te, tr) == (reward[i], terminated[i], truncated[i])
             assert info["score"] == infos["score"][i] and info["changes"] == infos["changes"][i]
             if te or tr:

@@ -45,22 +45,24 @@ class Policy:
 
     def __call__(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """Actions (B,) for stacked observations (B, ...)."""
-        with torch.no_grad():
+        with torch.inference_mode():
             logits, _ = self.model(to_tensors(obs))
         if self.greedy:
-            return logits.argmax(dim=1).numpy()
-        probs = torch.softmax(logits, dim=1)
-        return torch.multinomial(probs, 1, generator=self.generator).squeeze(1).numpy()
+            return logits.argmax(dim=-1).numpy()
+        uniform = torch.rand(logits.shape, generator=self.generator).clamp_(min=1e-12)
+        return (logits - torch.log(-torch.log(uniform))).argmax(dim=-1).numpy()  # Gumbel-max sample
 
     def misfits(self, rules: Rules, env: Any) -> list[str]:
         """How this model does not fit ``env``, an environment of ``rules``: tile names in order, map
         shape, conditions and actions, one line each (empty when it fits)."""
+        from relaygen.env.vector import action_count
+
         space, arch = env.single_observation_space, self.model.arch
         ours = {
             "tiles": [t.name for t in rules.tiles],
             "map_shape": list(space["map"].shape),
             "cond_size": int(space["cond"].shape[0]),
-            "n_actions": int(env.single_action_space.n),
+            "n_actions": action_count(env.single_action_space),
         }
         theirs = {
             "tiles": [t.name for t in self.rules.tiles],
@@ -99,10 +101,12 @@ def load_policy(path: str | Path, greedy: bool = False, seed: int | None = None)
     return Policy(model, rules, representation, meta, greedy, seed)
 
 
-def random_actor(n_actions: int, seed: int) -> Act:
-    """Uniformly random actions: the baseline."""
+def random_actor(space: Any, seed: int) -> Act:
+    """Uniformly random actions of the single action ``space``: the baseline."""
+    from relaygen.env.vector import random_actions
+
     rng = np.random.default_rng(seed)
-    return lambda obs: rng.integers(n_actions, size=len(obs["cond"]))
+    return lambda obs: random_actions(space, rng, len(obs["cond"]))
 
 
 def build_levels(env: Any, act: Act, episodes: int, seed: int) -> tuple[list[Level], list[int], float]:
@@ -168,7 +172,7 @@ def evaluate(
     torch.set_num_threads(1)
     env = policy.make_env(min(num_envs, episodes), difficulty=difficulty, keep_best=keep_best)
     results = {}
-    for name, act in (("model", policy), ("random", random_actor(env.single_action_space.n, seed))):
+    for name, act in (("model", policy), ("random", random_actor(env.single_action_space, seed))):
         results[name] = judge(*build_levels(env, act, episodes, seed))
     return {
         "rules": policy.rules.name,

@@ -11,6 +11,8 @@ heads: a policy (logits over the representation's actions) and a value V(s).
 - Whole-map observations with spatial actions (wide, action = tile·H·W + cell): the trunk keeps
   the map's size (dilated convolutions widen the view) and a 1×1 convolution gives each cell its
   tile logits, so any grid size works; the value reads the pooled features.
+- Cellwise actions (nca, one choice per cell): the same trunk, and the logits stay one row per
+  cell, (B, H, W, A); frozen and outside cells can only keep their tile (the last action).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from relaygen.agent.checkpoint import read_payload, write_payload
 
 Obs = dict[str, torch.Tensor]
 OBS_KEYS = ("map", "position", "cond")
+KEEP_BIAS = 2.0
+"""Initial logit bias of a cellwise policy's keep action: early policies edit a few cells per step."""
 
 
 class ModelError(ValueError):
@@ -44,6 +48,7 @@ class ActorCritic(nn.Module):
         spatial: bool = False,
         channels: int = 32,
         hidden: int = 128,
+        cellwise: bool = False,
     ) -> None:
         super().__init__()
         planes, height, width = map_shape
@@ -54,19 +59,20 @@ class ActorCritic(nn.Module):
             "spatial": spatial,
             "channels": channels,
             "hidden": hidden,
+            "cellwise": cellwise,
         }
-        self.spatial = spatial
+        self.spatial = spatial = spatial or cellwise
+        self.cellwise = cellwise
         self.context = nn.Sequential(nn.Linear(cond_size + 2 + planes, hidden), nn.ReLU())
         if spatial:
-            if n_actions % (height * width):
+            if not cellwise and n_actions % (height * width):
                 raise ValueError(f"spatial actions {n_actions} are not a multiple of the map's {height}x{width} cells")
             layers: list[nn.Module] = [_conv(planes, channels)]
             layers += [_conv(channels, channels, dilation=d) for d in (1, 2, 4)]
             self.trunk = nn.Sequential(*layers)
             self.film = nn.Linear(hidden, channels)
-            self.policy_head = nn.Sequential(
-                _conv(channels, channels), nn.Conv2d(channels, n_actions // (height * width), 1)
-            )
+            per_cell = n_actions if cellwise else n_actions // (height * width)
+            self.policy_head = nn.Sequential(_conv(channels, channels), nn.Conv2d(channels, per_cell, 1))
             self.value_head = nn.Sequential(nn.Linear(2 * channels, hidden), nn.ReLU(), nn.Linear(hidden, 1))
         else:
             strides = max(0, math.ceil(math.log2(max(height, width) / 8)))
@@ -89,6 +95,8 @@ class ActorCritic(nn.Module):
         last_value = self.value_head[-1] if self.spatial else self.value_head
         nn.init.orthogonal_(last_policy.weight, 0.01)
         nn.init.orthogonal_(last_value.weight, 1.0)
+        if self.cellwise:
+            nn.init.constant_(last_policy.bias[-1:], KEEP_BIAS)
 
     def resized(self, map_shape: tuple[int, int, int], n_actions: int) -> ActorCritic:
         """This spatial model, same weights, for maps of another size (its layers do not depend on it)."""
@@ -106,11 +114,20 @@ class ActorCritic(nn.Module):
         features = self.trunk(obs["map"])
         if self.spatial:
             features = torch.relu(features + self.film(context)[:, :, None, None])
-            logits = self.policy_head(features).flatten(1)
+            logits = self.policy_head(features)
+            logits = self._keep_fixed(obs["map"], logits.permute(0, 2, 3, 1)) if self.cellwise else logits.flatten(1)
             pooled = torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1)
             return logits, self.value_head(pooled).squeeze(1)
         joint = self.body(torch.cat([features, context], dim=1))
         return self.policy_head(joint), self.value_head(joint).squeeze(1)
+
+    @staticmethod
+    def _keep_fixed(planes: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """Cellwise logits (B, H, W, A) where frozen and outside cells can only keep their tile."""
+        fixed = planes[:, -2:].sum(dim=1) > 0
+        keep_only = torch.full((logits.shape[-1],), -1e9)
+        keep_only[-1] = 0.0
+        return torch.where(fixed[..., None], keep_only, logits)
 
 
 def _conv(inputs: int, outputs: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
@@ -119,10 +136,15 @@ def _conv(inputs: int, outputs: int, stride: int = 1, dilation: int = 1) -> nn.S
 
 def build_model(env: Any, channels: int, hidden: int) -> ActorCritic:
     """A fresh model shaped for ``env``'s observation and action spaces."""
+    from relaygen.env.vector import action_count
+
     space = env.single_observation_space if hasattr(env, "single_observation_space") else env.observation_space
     actions = env.single_action_space if hasattr(env, "single_action_space") else env.action_space
-    spatial = bool(getattr(getattr(env, "unwrapped", env), "spatial_actions", False))
-    return ActorCritic(tuple(space["map"].shape), space["cond"].shape[0], int(actions.n), spatial, channels, hidden)
+    base = getattr(env, "unwrapped", env)
+    spatial = bool(getattr(base, "spatial_actions", False))
+    cellwise = bool(getattr(base, "cellwise_actions", False))
+    n_actions = action_count(actions)
+    return ActorCritic(tuple(space["map"].shape), space["cond"].shape[0], n_actions, spatial, channels, hidden, cellwise)
 
 
 def to_tensors(obs: dict[str, Any]) -> Obs:

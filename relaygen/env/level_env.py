@@ -145,7 +145,7 @@ class LevelEnv(gym.Env):
             self.render()
         return self._observation(), self.batch.info(0)
 
-    def step(self, action: int) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+    def step(self, action: int | np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         reward, terminated, truncated = self.batch.advance(np.array([action]))
         info = self.batch.info(0)
         if terminated[0] or truncated[0]:

@@ -23,7 +23,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from relaygen.env.representations import make_representation
-from relaygen.env.representations.base import crops, map_planes, plane_table
+from relaygen.env.representations.base import Edits, crops, map_planes, plane_table
 from relaygen.env.scoring import VERDICTS, Scorer, Scores
 from relaygen.level import Level
 from relaygen.mechanics.base import Budget
@@ -67,6 +67,7 @@ class BatchedLevelEnv(VectorEnv):
         self.rep.bind(num_envs)
         self.num_envs, self.height, self.width = num_envs, rules.height, rules.width
         self.spatial_actions = self.rep.spatial_actions
+        self.cellwise_actions = self.rep.cellwise_actions
         self.difficulty = _check_difficulty(difficulty)
         self.start_level = self._check_level(start_level)
         if not 0.0 <= pinned_share < 1.0:
@@ -76,7 +77,7 @@ class BatchedLevelEnv(VectorEnv):
             raise ValueError(f"change_limit must be in (0, 1], got {change_limit}")
         self.change_limit, self.pinned_share, self.reward_scale = limit, pinned_share, reward_scale
         self.observe_budget, self.keep_best = observe_budget, keep_best
-        self.max_steps = max_steps or 3 * rules.editable_cells
+        self.max_steps = max_steps or self.rep.default_max_steps()
         self.scorer = Scorer(rules, Budget(max_nodes=solver_budget, time_limit=None))
         self.crop_size = crop_size or 2 * max(self.height, self.width) - 1
         if self.crop_size < 1 or self.crop_size % 2 == 0:
@@ -99,7 +100,10 @@ class BatchedLevelEnv(VectorEnv):
                 "cond": spaces.Box(-COND_CAP, COND_CAP, (1 + 2 * n_obj + self.observe_budget,), np.float32),
             }
         )
-        self.single_action_space = spaces.Discrete(self.rep.n_actions())
+        if self.rep.cellwise_actions:
+            self.single_action_space = spaces.MultiDiscrete(np.full((self.height, self.width), self.rep.n_actions()))
+        else:
+            self.single_action_space = spaces.Discrete(self.rep.n_actions())
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         bounds = self.scorer.targets(np.array([0.0, 1.0]))
@@ -235,32 +239,56 @@ class BatchedLevelEnv(VectorEnv):
             infos.update(final_obs=final_obs, _final_obs=mask, final_level=final_level, _final_level=mask)
         return self.observe(), reward, terminated, truncated, infos
 
-    def advance(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Apply and score one action per environment (no reset): (reward, terminated, truncated)."""
-        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
-        if actions.min() < 0 or actions.max() >= self.single_action_space.n:
-            raise ValueError(f"actions must be in [0, {self.single_action_space.n}), got {actions}")
-        edits = self.rep.act(self, actions)
-        rows = np.arange(self.num_envs)
-        y, x = np.divmod(np.maximum(edits.cells, 0), self.width)
-        changed = (edits.cells >= 0) & ~self.frozen[rows, y, x] & (self.grid[rows, y, x] != edits.tiles)
+    def advance(
+        self, actions: np.ndarray, index: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Apply and score one action for each environment in ``index`` (default: all; no reset):
+        (reward, terminated, truncated), one row per environment in ``index``."""
+        index = np.arange(self.num_envs) if index is None else np.asarray(index, dtype=np.int64)
+        actions = np.asarray(actions, dtype=np.int64).reshape(len(index), *self.single_action_space.shape)
+        n_actions = self.rep.n_actions()
+        if len(index) and (actions.min() < 0 or actions.max() >= n_actions):
+            raise ValueError(f"actions must be in [0, {n_actions}), got {actions}")
+        edits = self.rep.act(self, index, actions)
         reward = edits.penalty.astype(np.float64)
-        idx = np.flatnonzero(changed)
-        if len(idx):
-            y, x, tiles = y[idx], x[idx], edits.tiles[idx]
-            self.grid[idx, y, x] = tiles
-            self._codes[idx, y + self._pad, x + self._pad] = tiles
-            self.changes[idx] += 1
+        rows = self._apply(index, edits)
+        if len(rows):
+            idx = index[rows]
             old_score, old_playable = self._scores.score[idx], self._scores.playable[idx]
             new = self.scorer.score(self.grid[idx], [self.legs[i] for i in idx], self._difficulty[idx])
-            reward[idx] += self.reward_scale * (new.score - old_score)
-            reward[idx] += self.rules.playable_bonus * (new.playable.astype(float) - old_playable)
+            reward[rows] += self.reward_scale * (new.score - old_score)
+            reward[rows] += self.rules.playable_bonus * (new.playable.astype(float) - old_playable)
             self._scores.put(idx, new.fields())
             self._keep_best(idx)
-        self.steps += 1
-        terminated = self._scores.met | edits.end
-        truncated = ~terminated & ((self.changes >= self._limit) | (self.steps >= self.max_steps))
-        return reward, terminated, truncated
+        self.steps[index] += 1
+        terminated = self._scores.met[index] | edits.end
+        truncated = self.steps[index] >= self.max_steps
+        if not self.cellwise_actions:
+            truncated |= self.changes[index] >= self._limit[index]
+        return reward, terminated, truncated & ~terminated
+
+    def _apply(self, index: np.ndarray, edits: Edits) -> np.ndarray:
+        """Make ``edits`` of the environments in ``index`` (frozen cells stay); the rows of ``index``
+        whose grid changed, counting their changes."""
+        if edits.proposal is not None:
+            changed = (edits.proposal >= 0) & ~self.frozen[index] & (self.grid[index] != edits.proposal)
+            counts = changed.sum(axis=(1, 2))
+            rows = np.flatnonzero(counts)
+            idx = index[rows]
+            p, (h, w) = self._pad, self.grid.shape[1:]
+            grids = np.where(changed[rows], edits.proposal[rows], self.grid[idx]).astype(np.uint8)
+            self.grid[idx] = grids
+            self._codes[idx, p : p + h, p : p + w] = grids + (len(self.rules.tiles) + 1) * self.frozen[idx]
+            self.changes[idx] += counts[rows]
+            return rows
+        y, x = np.divmod(np.maximum(edits.cells, 0), self.width)
+        changed = (edits.cells >= 0) & ~self.frozen[index, y, x] & (self.grid[index, y, x] != edits.tiles)
+        rows = np.flatnonzero(changed)
+        idx, y, x, tiles = index[rows], y[rows], x[rows], edits.tiles[rows]
+        self.grid[idx, y, x] = tiles
+        self._codes[idx, y + self._pad, x + self._pad] = tiles
+        self.changes[idx] += 1
+        return rows
 
     def _keep_best(self, index: np.ndarray) -> None:
         """With ``keep_best``, remember the grids in ``index`` that rank above their episode's best so far."""
@@ -335,6 +363,21 @@ class BatchedLevelEnv(VectorEnv):
         report = self.scorer.report(grid, legs, d)
         pinned = self._pins[i].copy() if self._has_pins[i] else None
         return Level(self.rules, grid, pinned, legs, meta={"difficulty": d, "report": report.to_dict()})
+
+
+def action_count(space: spaces.Discrete | spaces.MultiDiscrete) -> int:
+    """The number of choices of a single action space (per cell for a cellwise one)."""
+    return int(space.nvec.flat[0]) if isinstance(space, spaces.MultiDiscrete) else int(space.n)
+
+
+def random_actions(
+    space: spaces.Discrete | spaces.MultiDiscrete, rng: np.random.Generator, n: int | None = None
+) -> np.ndarray:
+    """Uniformly random actions of a single action space: one, or ``n`` stacked."""
+    shape = () if n is None else (n,)
+    if isinstance(space, spaces.MultiDiscrete):
+        return rng.integers(space.nvec, size=shape + space.shape)
+    return rng.integers(space.n, size=shape)
 
 
 def _check_difficulty(difficulty: float | None) -> float | None:

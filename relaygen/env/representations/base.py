@@ -26,7 +26,8 @@ class RepresentationError(ValueError):
 
 @dataclass
 class Edits:
-    """One step's edits for a batch: per environment a cell (flat index, -1 for none) and a tile.
+    """One step's edits for a batch: per environment a cell (flat index, -1 for none) and a tile,
+    or, for whole-map representations, a ``proposal`` ``(n, H, W)`` of tiles (-1 keeps a cell).
 
     ``penalty`` is added to the reward (carve's invalid moves) and ``end`` ends the episode.
     """
@@ -35,6 +36,7 @@ class Edits:
     tiles: np.ndarray
     penalty: np.ndarray
     end: np.ndarray
+    proposal: np.ndarray | None = None
 
     @classmethod
     def none(cls, n: int) -> Edits:
@@ -49,6 +51,8 @@ class Representation:
     """The map observation is a crop centred on the cursor (else the whole map)."""
     spatial_actions: ClassVar[bool] = False
     """Actions are (tile, cell) pairs over the whole map: index = tile * (H * W) + cell."""
+    cellwise_actions: ClassVar[bool] = False
+    """An action is one choice per cell, an ``(H, W)`` array of ``n_actions()`` choices each."""
     change_limit: ClassVar[float] = 0.2
     """Default share of the editable cells an episode may change before it is truncated."""
     starts_from_levels: ClassVar[bool] = True
@@ -69,7 +73,12 @@ class Representation:
             )
 
     def n_actions(self) -> int:
+        """The number of actions (per cell, for cellwise representations)."""
         raise NotImplementedError
+
+    def default_max_steps(self) -> int:
+        """Steps after which an episode is truncated when ``max_steps`` is not given."""
+        return 3 * self.rules.editable_cells
 
     def bind(self, n: int) -> None:
         """Allocate per-environment state for a batch of ``n`` environments."""
@@ -78,8 +87,8 @@ class Representation:
         """Start environment ``i``'s episode: place its cursor (its map is already drawn)."""
         raise NotImplementedError
 
-    def act(self, env: BatchedLevelEnv, actions: np.ndarray) -> Edits:
-        """The edits that ``actions`` (one per environment) make; moves the cursors."""
+    def act(self, env: BatchedLevelEnv, index: np.ndarray, actions: np.ndarray) -> Edits:
+        """The edits that ``actions`` of the environments in ``index`` make (one row each); moves their cursors."""
         raise NotImplementedError
 
     def turns(self, env: BatchedLevelEnv, index: np.ndarray) -> np.ndarray | None:

@@ -58,30 +58,30 @@ class Carve(Representation):
         env.grid[i][tuple(env.cursor[i])] = self.start
         self.heading[i] = env.rngs[i].integers(4)
 
-    def act(self, env: BatchedLevelEnv, actions: np.ndarray) -> Edits:
-        edits = Edits.none(env.num_envs)
-        for i, action in enumerate(actions.tolist()):
+    def act(self, env: BatchedLevelEnv, index: np.ndarray, actions: np.ndarray) -> Edits:
+        edits = Edits.none(len(index))
+        for j, (i, action) in enumerate(zip(index.tolist(), actions.tolist(), strict=True)):
             moves = [k for k in (FORWARD, LEFT, RIGHT) if self._open(env, i, k)]
             can_end = bool(env.legs[i])
             if not (action in moves or (action == END and can_end)):
-                edits.penalty[i] = -self.penalty
+                edits.penalty[j] = -self.penalty
                 if moves:
                     action = moves[int(env.rngs[i].integers(len(moves)))]
                 elif can_end:
                     action = END
                 else:
-                    edits.end[i] = True
+                    edits.end[j] = True
                     continue
             if action == END:
-                edits.tiles[i], edits.end[i] = self.end, True
+                edits.tiles[j], edits.end[j] = self.end, True
             else:
                 heading = self._turned(i, action)
                 self.heading[i] = heading
                 env.cursor[i] += DELTAS[heading]
                 if not env.legs[i].endswith(HEADINGS[heading]):
                     env.legs[i] += HEADINGS[heading]
-                edits.tiles[i] = self.path
-            edits.cells[i] = env.cursor[i, 0] * env.width + env.cursor[i, 1]
+                edits.tiles[j] = self.path
+            edits.cells[j] = env.cursor[i, 0] * env.width + env.cursor[i, 1]
         return edits
 
     def turns(self, env: BatchedLevelEnv, index: np.ndarray) -> np.ndarray:

@@ -43,17 +43,16 @@ class Narrow(Representation):
         self._at[i] = env.rngs[i].integers(self._count[i])
         self._show(env, np.array([i]))
 
-    def act(self, env: BatchedLevelEnv, actions: np.ndarray) -> Edits:
-        n = env.num_envs
-        edits = Edits.none(n)
+    def act(self, env: BatchedLevelEnv, index: np.ndarray, actions: np.ndarray) -> Edits:
+        edits = Edits.none(len(index))
         place = actions < len(self.rules.tiles)
-        edits.cells[place] = self._cells[np.arange(n), self._at][place]
+        edits.cells[place] = self._cells[index, self._at[index]][place]
         edits.tiles[place] = actions[place]
         if self.order == "sequential":
-            self._at = (self._at + 1) % self._count
+            self._at[index] = (self._at[index] + 1) % self._count[index]
         else:
-            self._at = np.array([rng.integers(c) for rng, c in zip(env.rngs, self._count, strict=True)])
-        self._show(env, np.arange(n))
+            self._at[index] = [env.rngs[i].integers(self._count[i]) for i in index]
+        self._show(env, index)
         return edits
 
     def _show(self, env: BatchedLevelEnv, index: np.ndarray) -> None:

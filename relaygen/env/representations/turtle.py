@@ -27,13 +27,14 @@ class Turtle(Representation):
     def reset(self, env: BatchedLevelEnv, i: int) -> None:
         env.cursor[i] = random_free_cell(env, i)
 
-    def act(self, env: BatchedLevelEnv, actions: np.ndarray) -> Edits:
-        edits = Edits.none(env.num_envs)
+    def act(self, env: BatchedLevelEnv, index: np.ndarray, actions: np.ndarray) -> Edits:
+        edits = Edits.none(len(index))
         move = actions < len(MOVES)
         inset = 0 if self.rules.border is None else 1
         step = MOVES[np.where(move, actions, 0)] * move[:, None]
-        env.cursor[:] = np.clip(env.cursor + step, inset, [env.height - 1 - inset, env.width - 1 - inset])
+        cursor = np.clip(env.cursor[index] + step, inset, [env.height - 1 - inset, env.width - 1 - inset])
+        env.cursor[index] = cursor
         place = ~move
-        edits.cells[place] = env.cursor[place, 0] * env.width + env.cursor[place, 1]
+        edits.cells[place] = cursor[place, 0] * env.width + cursor[place, 1]
         edits.tiles[place] = actions[place] - len(MOVES)
         return edits

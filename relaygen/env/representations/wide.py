@@ -27,9 +27,9 @@ class Wide(Representation):
     def reset(self, env: BatchedLevelEnv, i: int) -> None:
         env.cursor[i] = 0
 
-    def act(self, env: BatchedLevelEnv, actions: np.ndarray) -> Edits:
-        edits = Edits.none(env.num_envs)
+    def act(self, env: BatchedLevelEnv, index: np.ndarray, actions: np.ndarray) -> Edits:
+        edits = Edits.none(len(index))
         tiles, edits.cells[:] = np.divmod(actions, env.height * env.width)
         edits.tiles[:] = tiles
-        env.cursor[:, 0], env.cursor[:, 1] = np.divmod(edits.cells, env.width)
+        env.cursor[index] = np.stack(np.divmod(edits.cells, env.width), axis=1)
         return edits
