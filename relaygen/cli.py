@@ -10,7 +10,7 @@ import typer
 
 from relaygen.agent import cli as agent_cli
 from relaygen.cliutil import RulesArg, fail
-from relaygen.drafters import CANDIDATES
+from relaygen.drafters import CANDIDATES, SLOTS
 from relaygen.level import LevelError
 from relaygen.rules import RulesError, builtin_names, load_rules
 from relaygen.viewer import cli as viewer_cli
@@ -136,22 +136,31 @@ def generate(
         str | None, typer.Option(metavar="WxH", help="Level size, e.g. 20x15 (default: the rules' size).")
     ] = None,
     workers: Annotated[
-        int, typer.Option(min=1, help="Processes drafting levels in parallel (the files are the same).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            min=1, help="Processes drafting levels in parallel (the files are the same; default: by -n and cores)."
+        ),
+    ] = None,
     polish: Annotated[
         int,
         typer.Option(min=0, help="Hill-climbing proposals that move a playable draft towards its targets (0: off)."),
-    ] = 100,
+    ] = 0,
     candidates: Annotated[
         int,
-        typer.Option(min=1, help="Episodes a model drafts together per attempt; the one nearest its target is kept."),
+        typer.Option(min=1, help="Episodes a model drafts per attempt; the one nearest its target is kept."),
     ] = CANDIDATES,
+    slots: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help=f"Episodes a model drafts together in each process (default {SLOTS}; the files are the same)."
+        ),
+    ] = None,
 ) -> None:
     """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
     from tqdm import tqdm
 
     from relaygen.formats import read_levels
-    from relaygen.generate import GenerateError, Summary, generate_iter, parse_size, write_run
+    from relaygen.generate import GenerateError, Summary, default_workers, generate_iter, parse_size, write_run
 
     summary = Summary()
     try:
@@ -167,9 +176,10 @@ def generate(
             seed=seed,
             pin=partial,
             size=shape,
-            workers=workers,
+            workers=workers or default_workers(n, model),
             polish=polish,
             candidates=candidates,
+            slots=slots,
             summary=summary,
         )
         for _ in tqdm(write_run(levels, out, fmt, n), total=n, desc=f"generate {loaded.name}", unit="level"):

@@ -1,15 +1,18 @@
 """Where drafts come from: a trained model's episodes in the environment, or the search baseline.
 
-A drafter maps (difficulty, seed, pinned partial level or None) to draft levels, each with the
-playtest report it was judged by in ``meta["report"]``; the same arguments give the same drafts.
-A model drafts a batch of episodes at once (one forward pass per step for all of them), and
-:func:`best_draft` picks the one to keep: playable, nearest its difficulty's target, best score.
-:func:`default_model` finds the model shipped for a built-in.
+A drafter maps a list of :class:`Job` (a level's index, attempt, difficulty and seed) and an
+optional pinned partial level to one draft level per job; the same job gives the same draft. A
+model drafts every job's episodes together in a :class:`~relaygen.pool.DraftPool` (one forward
+pass per step for all of them), ``candidates`` episodes per job, and :func:`best_draft` picks the
+one to keep: playable, nearest its difficulty's target, best score by the in-episode scores. The
+search baseline improves a random map by hill climbing. :func:`default_model` finds the model
+shipped for a built-in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,28 +26,42 @@ from relaygen.search import hill_climb, search_level
 
 if TYPE_CHECKING:
     from relaygen.agent.evaluate import Policy
+    from relaygen.env.vector import BatchedLevelEnv
 
 SEARCH = "search"
 """The ``model`` value that selects the no-training search baseline."""
-CANDIDATES = 16
-"""Episodes a model drafts together per attempt by default (more follow the difficulty closer, slower)."""
+SLOTS = 256
+"""Episodes a model's draft pool runs together by default (one forward pass per step for all)."""
+CANDIDATES = 1
+"""Episodes a model drafts per attempt by default; the best is kept (more follow the difficulty closer, slower)."""
 
 
 class GenerateError(ValueError):
     """Generation cannot start: bad rules, model, difficulty or output folder."""
 
 
-Drafter = Callable[[float, int, Level | None], list[Level]]
-"""(difficulty, seed, pinned partial level or None) → draft levels, each with ``meta["report"]``."""
+@dataclass(frozen=True)
+class Job:
+    """One draft to make: attempt ``attempt`` at level ``index``, at ``difficulty``, from ``seed``."""
+
+    index: int
+    attempt: int
+    difficulty: float
+    seed: int
 
 
-def model_drafter(model_path: str | Path, rules: Rules, candidates: int = CANDIDATES) -> Drafter:
-    """Drafts from a trained model: the best level of each of ``candidates`` episodes of its policy,
-    run in one batched environment at the rules' size and judged by the environment's playtest."""
-    import torch
+Drafter = Callable[[Sequence[Job], Level | None], list[Level]]
+"""(jobs, pinned partial level or None) → one draft level per job, each with ``meta["report"]``."""
 
+
+def model_drafter(
+    model_path: str | Path, rules: Rules, candidates: int = CANDIDATES, slots: int | None = None
+) -> Drafter:
+    """Drafts from a trained model: per job, the best level of each of ``candidates`` episodes of its
+    policy, all run in one draft pool of ``slots`` environments at the rules' size."""
     from relaygen.agent.evaluate import load_policy
     from relaygen.agent.model import ModelError
+    from relaygen.pool import DraftPool, Episode
 
     try:
         policy = load_policy(model_path)
@@ -57,28 +74,22 @@ def model_drafter(model_path: str | Path, rules: Rules, candidates: int = CANDID
         )
     if candidates < 1:
         raise GenerateError(f"candidates must be at least 1, got {candidates}")
-    env = _model_env(policy, rules, model_path, candidates)
-    digest = file_digest(model_path)
+    pool = DraftPool(policy.model, _model_env(policy, rules, model_path, slots or SLOTS))
+    meta = {"model": str(model_path), "model_digest": file_digest(model_path)}
 
-    def draft(difficulty: float, seed: int, pinned: Level | None) -> list[Level]:
-        policy.generator = torch.Generator().manual_seed(seed)
-        options: dict[str, Any] = {"difficulty": difficulty}
-        if pinned is not None:
-            options["level"] = pinned
-        obs, _ = env.reset(seed=seed, options=options)
-        drafts: dict[int, Level] = {}
-        while len(drafts) < candidates:
-            obs, _, terminated, truncated, _ = env.step(policy(obs))
-            for i in np.flatnonzero(terminated | truncated):
-                if i not in drafts:  # a finished episode's later steps are ignored
-                    drafts[i] = env.final_level(i)
-                    drafts[i].meta.update(model=str(model_path), model_digest=digest)
-        return [drafts[i] for i in range(candidates)]
+    def draft(jobs: Sequence[Job], pinned: Level | None) -> list[Level]:
+        seeds = [np.random.SeedSequence([job.seed, k]).generate_state(1)[0] for job in jobs for k in range(candidates)]
+        episodes = [Episode(int(s), jobs[e // candidates].difficulty, pinned) for e, s in enumerate(seeds)]
+        levels = pool.run(episodes)
+        kept = [best_draft(levels[j * candidates : (j + 1) * candidates]) for j in range(len(jobs))]
+        for level in kept:
+            level.meta.update(meta)
+        return kept
 
     return draft
 
 
-def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: int) -> Any:
+def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: int) -> BatchedLevelEnv:
     """A ``num_envs``-level environment of ``rules`` (set up as in training) with ``policy``'s model fitted to it.
 
     At another size than the model's, a crop-observing model keeps its crop, a spatial one is
@@ -115,14 +126,17 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: i
 def search_drafter(rules: Rules, proposals: int = 300) -> Drafter:
     """Drafts from the search baseline: a random map improved by hill climbing (no model)."""
 
-    def draft(difficulty: float, seed: int, pinned: Level | None) -> list[Level]:
-        rng = np.random.default_rng(seed)
-        if pinned is not None:
-            level, report = hill_climb(_fill_free(pinned, rng), difficulty, rng, proposals)
-        else:
-            level, report = search_level(rules, difficulty, rng, proposals)
-        level.meta.update(model=SEARCH, report=report.to_dict())
-        return [level]
+    def draft(jobs: Sequence[Job], pinned: Level | None) -> list[Level]:
+        levels = []
+        for job in jobs:
+            rng = np.random.default_rng(job.seed)
+            if pinned is not None:
+                level, report = hill_climb(_fill_free(pinned, rng), job.difficulty, rng, proposals)
+            else:
+                level, report = search_level(rules, job.difficulty, rng, proposals)
+            level.meta.update(model=SEARCH, difficulty=job.difficulty, report=report.to_dict())
+            levels.append(level)
+        return levels
 
     return draft
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -28,9 +29,10 @@ import numpy as np
 from relaygen.drafters import (
     CANDIDATES,
     SEARCH,
+    SLOTS,
     Drafter,
     GenerateError,
-    best_draft,
+    Job,
     default_model,
     model_drafter,
     search_drafter,
@@ -43,6 +45,10 @@ from relaygen.rules import Rules, load_rules
 from relaygen.search import hill_climb
 
 INDEX = "index.json"
+LEVELS_PER_WORKER = 400
+"""With a model, ``default_workers`` starts one process per this many levels (a start costs a second or two)."""
+SEARCH_LEVELS_PER_WORKER = 40
+"""The same for the search baseline, which makes fewer levels per second."""
 
 
 @dataclass
@@ -95,6 +101,14 @@ def draft_seed(seed: int, index: int, attempt: int) -> int:
     return int(np.random.SeedSequence([seed, index, attempt]).generate_state(1)[0])
 
 
+def default_workers(n: int, model: str | Path | None) -> int:
+    """Processes worth starting for ``n`` levels: one per ``LEVELS_PER_WORKER`` levels (a few for the
+    slower search), at most one per core this process may use."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    per_worker = SEARCH_LEVELS_PER_WORKER if str(model) == SEARCH else LEVELS_PER_WORKER
+    return max(1, min(cores, n // per_worker))
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """``"WxH"`` as (width, height)."""
     width, x, height = text.lower().partition("x")
@@ -114,10 +128,11 @@ def generate_iter(
     pin: Level | None = None,
     attempts: int = 30,
     repair: int = 300,
-    polish: int = 100,
+    polish: int = 0,
     candidates: int = CANDIDATES,
     size: tuple[int, int] | None = None,
     workers: int = 1,
+    slots: int | None = None,
     summary: Summary | None = None,
 ) -> Iterator[Level]:
     """Yield ``n`` distinct playable levels one by one (see :func:`generate`)."""
@@ -127,25 +142,17 @@ def generate_iter(
         pin = None if pin is None else _pin_for(pin, rules)
     if workers < 1:
         raise GenerateError(f"workers must be at least 1, got {workers}")
+    if slots is not None and slots < 1:
+        raise GenerateError(f"slots must be at least 1, got {slots}")
     targets = tuple(difficulties(n, difficulty, difficulty_range))
-    plan = _Plan(rules, str(model or default_model(rules)), targets, seed, pin, attempts, repair, polish, candidates)
-    drafter = plan.drafter()  # built here too, so that a bad model fails before any worker starts
+    plan = _Plan(rules, str(model or default_model(rules)), seed, pin, repair, polish, candidates, slots)
     summary = summary if summary is not None else Summary()
-    seen: set[str] = set()
-    with _candidates(plan, drafter, workers) as candidate_of:
-        for index, d in enumerate(targets):
-            started = time.perf_counter()
-            level = _accept(candidate_of, index, d, attempts, seen, summary)
-            summary.seconds += time.perf_counter() - started
-            level.name = f"{rules.name}-{index:04d}"
-            level.meta.update(
-                rules=rules.name,
-                rules_digest=rules.digest,
-                size=[level.width, level.height],
-                seed=seed,
-                index=index,
-                difficulty=d,
-            )
+    started = time.perf_counter()
+    with _drafting(plan, workers) as draft:
+        for level in _accepted(draft, targets, seed, attempts, summary, lookahead=plan.lookahead(workers)):
+            summary.seconds = time.perf_counter() - started
+            level.name = f"{rules.name}-{level.meta['index']:04d}"
+            level.meta.update(rules=rules.name, rules_digest=rules.digest, size=[level.width, level.height], seed=seed)
             yield level
 
 
@@ -160,107 +167,142 @@ def _pin_for(pin: Level, rules: Rules) -> Level:
 
 @dataclass(frozen=True)
 class _Plan:
-    """Everything a level's drafts depend on: the same plan gives the same candidates in any process."""
+    """Everything a level's drafts depend on besides the job: the same plan gives the same candidates anywhere."""
 
     rules: Rules
     model: str
-    targets: tuple[float, ...]
     seed: int
     pin: Level | None
-    attempts: int
     repair: int
     polish: int
     candidates: int
+    slots: int | None
 
     def drafter(self) -> Drafter:
         """The drafter of this plan's model (or of the search baseline)."""
         if self.model == SEARCH:
             return search_drafter(self.rules)
-        return model_drafter(self.model, self.rules, self.candidates)
+        return model_drafter(self.model, self.rules, self.candidates, self.slots)
+
+    def lookahead(self, workers: int) -> int:
+        """How many levels past the next one to draft ahead: enough to fill every worker's pool."""
+        if self.model == SEARCH:
+            return 2 * workers
+        return workers * (self.slots or SLOTS) // self.candidates
 
 
 @dataclass
 class _Candidate:
-    """A level's first playable draft from some attempt on (None: the attempts ran out), and what it cost."""
+    """A job's draft after the full playtest (and repair or polish), or None when it is not playable."""
 
-    attempt: int
-    level: Level | None = None
-    report: Report | None = None
-    drafts: int = 0
-    raw_playable: int = 0
-    repaired: int = 0
-
-
-def _candidate(plan: _Plan, drafter: Drafter, index: int, start: int) -> _Candidate:
-    """Draft level ``index`` from attempt ``start`` on, repairing unplayable drafts, until one is playable."""
-    d, rules = plan.targets[index], plan.rules
-    found = _Candidate(start)
-    for attempt in range(start, plan.attempts):
-        s = draft_seed(plan.seed, index, attempt)
-        found.attempt = attempt
-        drafts = drafter(d, s, plan.pin)
-        found.drafts += len(drafts)
-        found.raw_playable += sum(draft.meta["report"]["playable"] for draft in drafts)
-        level = best_draft(drafts)
-        report = playtest(level, d)
-        if not report.met and rules.representations != ["carve"]:
-            drafted_playable = report.playable
-            level, _ = hill_climb(level, d, np.random.default_rng(s), plan.polish if drafted_playable else plan.repair)
-            report = playtest(level, d)
-            found.repaired += report.playable and not drafted_playable
-        if report.playable:
-            found.level, found.report = level, report
-            break
-    return found
+    job: Job
+    level: Level | None
+    report: Report | None
+    raw_playable: bool
+    repaired: bool
 
 
-_Candidates = Callable[[int, int], _Candidate]
-"""(index, first attempt) → that index's candidate."""
+def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
+    """Playtest a kept draft with the full solver; repair it when unplayable, polish it when off target."""
+    raw = bool(level.meta["report"]["playable"])
+    report = playtest(level, job.difficulty)
+    drafted_playable = report.playable
+    proposals = plan.polish if drafted_playable else plan.repair
+    if not report.met and proposals and plan.rules.representations != ["carve"]:
+        level, _ = hill_climb(level, job.difficulty, np.random.default_rng(job.seed), proposals)
+        report = playtest(level, job.difficulty)
+    if not report.playable:
+        return _Candidate(job, None, None, raw, False)
+    return _Candidate(job, level, report, raw, not drafted_playable)
 
 
-def _accept(candidate_of: _Candidates, index: int, d: float, attempts: int, seen: set[str], summary: Summary) -> Level:
-    """Level ``index``: its first candidate that no earlier level duplicates (checked in index order)."""
-    start = 0
-    while True:
-        found = candidate_of(index, start)
-        summary.drafts += found.drafts
-        summary.raw_playable += found.raw_playable
-        summary.repaired += found.repaired
-        if found.level is None or found.report is None:
-            raise GenerateError(
-                f"no distinct playable level after {attempts} attempts for level {index} (difficulty {d})"
-            )
-        if found.level.digest() not in seen:
-            break
-        summary.duplicates += 1
-        start = found.attempt + 1
-    seen.add(found.level.digest())
-    _record(found.level, found.report, found.attempt, summary, d)
-    return found.level
+_Draft = Callable[[list[Job]], list[_Candidate]]
+"""Jobs → their candidates, in the same order."""
+
+
+def _accepted(
+    draft: _Draft, targets: tuple[float, ...], seed: int, attempts: int, summary: Summary, lookahead: int
+) -> Iterator[Level]:
+    """The levels in index order: each index's first playable candidate (by attempt) that no earlier
+    level duplicates. Jobs are drafted in rounds, each round the next attempt of every unresolved
+    index in a window ahead of the reader; whether a draft is playable does not depend on the others,
+    so only the duplicate check waits for index order."""
+    n = len(targets)
+    next_attempt = [0] * n
+    ready: dict[int, _Candidate] = {}
+    seen: set[str] = set()
+    for index in range(n):
+        while True:
+            while index not in ready:
+                if next_attempt[index] >= attempts:
+                    raise GenerateError(
+                        f"no distinct playable level after {attempts} attempts for level {index} "
+                        f"(difficulty {targets[index]})"
+                    )
+                window = range(index, min(n, index + max(1, lookahead)))
+                jobs = [
+                    Job(j, next_attempt[j], targets[j], draft_seed(seed, j, next_attempt[j]))
+                    for j in window
+                    if j not in ready and next_attempt[j] < attempts
+                ]
+                for found in draft(jobs):
+                    summary.drafts += 1
+                    summary.raw_playable += found.raw_playable
+                    summary.repaired += found.repaired
+                    if found.level is None:
+                        next_attempt[found.job.index] = found.job.attempt + 1
+                    else:
+                        ready[found.job.index] = found
+            found = ready.pop(index)
+            if found.level is not None and found.report is not None and found.level.digest() not in seen:
+                break
+            summary.duplicates += 1
+            next_attempt[index] = found.job.attempt + 1
+        seen.add(found.level.digest())
+        _record(found.level, found.report, found.job, summary)
+        yield found.level
 
 
 @contextmanager
-def _candidates(plan: _Plan, drafter: Drafter, workers: int) -> Iterator[_Candidates]:
-    """Candidates computed here, or by ``workers`` processes that run ahead of the reader in index order."""
+def _drafting(plan: _Plan, workers: int) -> Iterator[_Draft]:
+    """Draft here (one torch thread), or split each round's jobs over ``workers`` processes."""
+    drafter = plan.drafter()  # built here too, so that a bad model fails before any worker starts
     if workers == 1:
-        yield partial(_candidate, plan, drafter)
+        with _one_torch_thread(plan):
+            yield partial(_draft_jobs, plan, drafter)
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(plan,))
-    ahead: dict[int, Future[_Candidate]] = {}
-    submitted = 0
 
-    def fetch(index: int, start: int) -> _Candidate:
-        nonlocal submitted
-        while submitted < min(index + 2 * workers, len(plan.targets)):
-            ahead[submitted] = pool.submit(_work, submitted, 0)
-            submitted += 1
-        return (ahead.pop(index) if start == 0 else pool.submit(_work, index, start)).result()
+    def draft(jobs: list[Job]) -> list[_Candidate]:
+        size = -(-len(jobs) // workers)
+        parts = [pool.submit(_work, jobs[k : k + size]) for k in range(0, len(jobs), size)]
+        return [found for part in parts for found in part.result()]
 
     try:
-        yield fetch
+        yield draft
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def _draft_jobs(plan: _Plan, drafter: Drafter, jobs: list[Job]) -> list[_Candidate]:
+    return [_finish(plan, job, level) for job, level in zip(jobs, drafter(jobs, plan.pin), strict=True)]
+
+
+@contextmanager
+def _one_torch_thread(plan: _Plan) -> Iterator[None]:
+    """One torch intra-op thread while a model drafts: parallelism comes from processes."""
+    if plan.model == SEARCH:
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 _worker: tuple[_Plan, Drafter] | None = None
@@ -276,17 +318,17 @@ def _start_worker(plan: _Plan) -> None:
     _worker = (plan, plan.drafter())
 
 
-def _work(index: int, start: int) -> _Candidate:
+def _work(jobs: list[Job]) -> list[_Candidate]:
     assert _worker is not None
-    return _candidate(*_worker, index, start)
+    return _draft_jobs(*_worker, jobs)
 
 
-def _record(level: Level, report: Report, attempt: int, summary: Summary, d: float) -> None:
-    level.meta.update(report=report.to_dict(), attempt=attempt)
+def _record(level: Level, report: Report, job: Job, summary: Summary) -> None:
+    level.meta.update(report=report.to_dict(), index=job.index, difficulty=job.difficulty, attempt=job.attempt)
     summary.written += 1
     summary.scores.append(report.score)
     summary.lengths.append(report.length)
-    summary.by_difficulty.setdefault(d, []).append(report.length)
+    summary.by_difficulty.setdefault(job.difficulty, []).append(report.length)
 
 
 def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:

@@ -129,7 +129,7 @@ class Rules(_Strict):
     """Tile that fills the fixed outer ring of the grid, or none for a fully editable grid."""
     start_map: str = "random"
     """``random`` (tiles drawn by weight) or the name of a tile that fills the starting map."""
-    representations: list[Literal["narrow", "turtle", "wide", "carve", "nca"]] = ["narrow", "turtle", "wide", "nca"]
+    representations: list[Literal["narrow", "turtle", "wide", "carve", "nca"]] = ["narrow", "turtle", "wide"]
     tiles: list[Tile] = Field(min_length=2)
     constraints: list[Constraint] = []
     objectives: list[Objective] = Field(min_length=1)

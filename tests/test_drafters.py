@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relaygen.drafters import GenerateError, best_draft, model_drafter
+from relaygen.agent.evaluate import load_policy
+from relaygen.drafters import GenerateError, Job, best_draft, model_drafter
 from relaygen.generate import Summary, generate_iter
 from relaygen.level import Level
 from relaygen.playtest import playtest
+from relaygen.pool import DraftPool, Episode
 from relaygen.rules import load_rules
 from tests.test_generate import save_untrained
 
@@ -53,22 +55,28 @@ def test_best_draft_prefers_playable_then_nearest_target_then_score() -> None:
     assert best_draft([only]) is only
 
 
-def test_a_model_drafts_a_judged_batch(tmp_path: Path) -> None:
+def test_a_model_keeps_the_best_of_its_candidates(tmp_path: Path) -> None:
     path = save_untrained(tmp_path / "model.pt", "dungeon", "narrow")
-    drafter = model_drafter(path, load_rules("dungeon"), candidates=4)
-    drafts = drafter(0.3, 7, None)
-    assert len(drafts) == 4 and len({d.digest() for d in drafts}) == 4
-    for draft in drafts:
-        report = playtest(draft, 0.3)
-        assert draft.meta["report"]["playable"] == report.playable and draft.meta["difficulty"] == 0.3
-        assert draft.meta["report"]["score"] == pytest.approx(report.score)
-    assert [d.digest() for d in drafter(0.3, 7, None)] == [d.digest() for d in drafts]
+    rules = load_rules("dungeon")
+    jobs = [Job(0, 0, 0.3, 7), Job(1, 2, 0.8, 8)]
+    kept = model_drafter(path, rules, candidates=4)(jobs, None)
+    policy = load_policy(path)
+    pool = DraftPool(policy.model, policy.make_env(3, keep_best=True, autoreset=False))
+    for job, level in zip(jobs, kept, strict=True):
+        seeds = [int(np.random.SeedSequence([job.seed, k]).generate_state(1)[0]) for k in range(4)]
+        drafts = pool.run([Episode(s, job.difficulty) for s in seeds])
+        assert len({d.digest() for d in drafts}) == 4 and level.digest() == best_draft(drafts).digest()
+        for draft in drafts:
+            report = playtest(draft, job.difficulty)
+            assert draft.meta["report"]["playable"] == report.playable and draft.meta["difficulty"] == job.difficulty
+            assert draft.meta["report"]["score"] == pytest.approx(report.score)
+    assert [d.digest() for d in model_drafter(path, rules, candidates=4)(jobs, None)] == [d.digest() for d in kept]
     with pytest.raises(GenerateError, match="candidates must be at least 1"):
-        model_drafter(path, load_rules("dungeon"), candidates=0)
+        model_drafter(path, rules, candidates=0)
 
 
-def test_generate_counts_every_candidate() -> None:
+def test_generate_counts_every_draft() -> None:
     summary = Summary()
-    levels = list(generate_iter("dungeon", 3, seed=5, candidates=3, polish=0, repair=0, summary=summary))
-    assert summary.drafts % 3 == 0 and summary.drafts >= 9 and len(levels) == 3
+    levels = list(generate_iter("dungeon", 3, seed=5, candidates=3, repair=0, summary=summary))
+    assert summary.drafts == 3 + (summary.drafts - summary.raw_playable) and len(levels) == 3
     assert all(playtest(level, level.meta["difficulty"]).playable for level in levels)

@@ -76,4 +76,3 @@ def a3c_loss(
     policy = -(taken * advantages.detach()).mean()
     value = (returns.detach() - values).pow(2).mean()
     return Loss(policy + vf_coef * value - ent_coef * entropy, policy, value, entropy)
-

@@ -144,7 +144,9 @@ def build_model(env: Any, channels: int, hidden: int) -> ActorCritic:
     spatial = bool(getattr(base, "spatial_actions", False))
     cellwise = bool(getattr(base, "cellwise_actions", False))
     n_actions = action_count(actions)
-    return ActorCritic(tuple(space["map"].shape), space["cond"].shape[0], n_actions, spatial, channels, hidden, cellwise)
+    return ActorCritic(
+        tuple(space["map"].shape), space["cond"].shape[0], n_actions, spatial, channels, hidden, cellwise
+    )
 
 
 def to_tensors(obs: dict[str, Any]) -> Obs:

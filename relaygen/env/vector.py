@@ -134,6 +134,7 @@ class BatchedLevelEnv(VectorEnv):
         self._limit = np.ones(n, np.int64)
         self._scores = Scores.empty(n, len(self.scorer.metric_names), len(self.scorer.term_names))
         self._best = np.zeros((n, h, w), np.uint8)
+        self._best_scores = Scores.empty(n, len(self.scorer.metric_names), len(self.scorer.term_names))
         self._best_rank = np.zeros(n)
         self._best_legs = [""] * n
         self._lut = plane_table(n_tiles)
@@ -175,9 +176,14 @@ class BatchedLevelEnv(VectorEnv):
         if unknown:
             raise ValueError(f"unknown reset options {sorted(unknown)}; known: difficulty, level")
         difficulty = _check_difficulty(options.get("difficulty", self.difficulty))
-        level = self._check_level(options.get("level", self.start_level))
-        for i in index:
-            self._start(i, difficulty, level)
+        self.begin(index, [difficulty] * len(index), options.get("level", self.start_level))
+
+    def begin(self, index: np.ndarray, difficulties: list[float | None], level: Level | None = None) -> None:
+        """Start the episodes of the environments in ``index``, ``index[j]`` at ``difficulties[j]``
+        (None draws one), from ``level`` if given, each with its own ``rngs[i]``."""
+        level = self._check_level(level)
+        for i, difficulty in zip(index, difficulties, strict=True):
+            self._start(i, _check_difficulty(difficulty), level)
         d = self._difficulty[index]
         targets = self.scorer.targets(d) / self._cond_scale[:, None]
         self._cond[index] = np.concatenate([d[:, None], np.clip(targets, -COND_CAP, COND_CAP).reshape(len(d), -1)], 1)
@@ -299,6 +305,7 @@ class BatchedLevelEnv(VectorEnv):
         better = index[above]
         self._best_rank[better] = rank[above]
         self._best[better] = self.grid[better]
+        self._best_scores.put(better, tuple(f[better] for f in self._scores.fields()))
         for i in better:
             self._best_legs[i] = self.legs[i]
 
@@ -355,14 +362,25 @@ class BatchedLevelEnv(VectorEnv):
             "met": bool(s.met[i]),
         }
 
-    def final_level(self, i: int) -> Level:
+    def final_level(self, i: int, full_report: bool = True) -> Level:
         """Environment ``i``'s level as it stands (with ``keep_best``: the best its episode built), with
-        its difficulty and playtest report in ``meta``."""
+        its difficulty and playtest report in ``meta``: the full report (with the solution), or
+        without ``full_report`` the in-episode scores (playable, score, metrics, targets)."""
         grid, legs = (self._best[i], self._best_legs[i]) if self.keep_best else (self.grid[i], self.legs[i])
         grid, d = grid.copy(), float(self._difficulty[i])
-        report = self.scorer.report(grid, legs, d)
+        if full_report:
+            report = self.scorer.report(grid, legs, d).to_dict()
+        else:
+            scores = self._best_scores if self.keep_best else self._scores
+            targets = self.scorer.targets(np.array([d]))[0]
+            report = {
+                "playable": bool(scores.verdict[i] == 1),
+                "score": float(scores.score[i]),
+                "metrics": dict(zip(self.scorer.metric_names, scores.metrics[i].tolist(), strict=True)),
+                "targets": {o.metric: targets[j].tolist() for j, o in enumerate(self.rules.objectives)},
+            }
         pinned = self._pins[i].copy() if self._has_pins[i] else None
-        return Level(self.rules, grid, pinned, legs, meta={"difficulty": d, "report": report.to_dict()})
+        return Level(self.rules, grid, pinned, legs, meta={"difficulty": d, "report": report})
 
 
 def action_count(space: spaces.Discrete | spaces.MultiDiscrete) -> int:

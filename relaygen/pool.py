@@ -1,0 +1,96 @@
+"""A pool of environment slots that drafts many levels at once with one forward pass per step.
+
+:class:`DraftPool` runs episodes of a trained policy in one :class:`~relaygen.env.vector.BatchedLevelEnv`
+of ``slots`` environments. Every step, the active slots are observed together and the model runs
+once over them (in fixed-size chunks); a slot whose episode ends hands in its level (the best its
+episode built) and starts the next episode in the queue. Each episode draws its start map and its
+action noise (Gumbel-max sampling) from its own random streams, seeded by the episode's seed alone,
+and the model's output for a row does not depend on the other rows of its chunk, so an episode's
+level depends only on its seed: the same with any pool size, in any process.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from gymnasium.utils.seeding import np_random
+
+from relaygen.agent.model import ActorCritic, to_tensors
+from relaygen.env.vector import BatchedLevelEnv
+from relaygen.level import Level
+
+CHUNK = 64
+"""Rows per forward pass; the last chunk is padded, so a row's output never depends on the batch size."""
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One episode to run: its seed, difficulty and (optional) partial level whose pins it keeps."""
+
+    seed: int
+    difficulty: float
+    pinned: Level | None = None
+
+
+class DraftPool:
+    """Runs episodes of ``model`` in ``env`` (made with ``keep_best=True, autoreset=False``)."""
+
+    def __init__(self, model: ActorCritic, env: BatchedLevelEnv) -> None:
+        if not env.keep_best or env.autoreset:
+            raise ValueError("a draft pool needs an environment with keep_best=True and autoreset=False")
+        self.model, self.env = model.eval(), env
+        self._noise = [np.random.default_rng(0)] * env.num_envs
+
+    def run(self, episodes: Sequence[Episode]) -> list[Level]:
+        """The level each episode kept, in the order given; ``meta`` holds its difficulty."""
+        env = self.env
+        queue = deque(enumerate(episodes))
+        running: dict[int, int] = {}  # slot -> episode number
+        levels: list[Level | None] = [None] * len(episodes)
+        free = list(range(env.num_envs))
+        while queue or running:
+            started = []
+            while queue and free:
+                number, episode = queue.popleft()
+                slot = free.pop(0)
+                self._begin(slot, episode)
+                running[slot] = number
+                started.append(slot)
+            active = np.array(sorted(running))
+            _, terminated, truncated = env.advance(self._act(active), active)
+            for slot in active[terminated | truncated].tolist():
+                levels[running.pop(slot)] = env.final_level(slot, full_report=False)
+                free.append(slot)
+            free.sort()
+        return [level for level in levels if level is not None]
+
+    def _begin(self, slot: int, episode: Episode) -> None:
+        """Start ``episode`` in ``slot``, its start map and its action noise seeded by its seed."""
+        map_seed, noise_seed = np.random.SeedSequence(episode.seed).generate_state(2)
+        self.env.rngs[slot] = np_random(int(map_seed))[0]
+        self._noise[slot] = np.random.default_rng(int(noise_seed))
+        self.env.begin(np.array([slot]), [episode.difficulty], episode.pinned)
+
+    def _act(self, active: np.ndarray) -> np.ndarray:
+        """One sampled action per active slot: argmax of its logits plus its own Gumbel noise."""
+        logits = self._logits(self.env.observe(active))
+        noise = np.stack([self._noise[slot].gumbel(size=logits.shape[1:]) for slot in active.tolist()])
+        return (logits + noise).argmax(axis=-1)
+
+    def _logits(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """The model's logits for a stack of observations, computed in padded chunks of :data:`CHUNK` rows."""
+        rows = len(obs["cond"])
+        out = []
+        with torch.inference_mode():
+            for start in range(0, rows, CHUNK):
+                part = {k: v[start : start + CHUNK] for k, v in obs.items()}
+                short = CHUNK - len(part["cond"])
+                if short:
+                    part = {k: np.concatenate([v, np.zeros((short, *v.shape[1:]), v.dtype)]) for k, v in part.items()}
+                logits, _ = self.model(to_tensors(part))
+                out.append(logits[: CHUNK - short].numpy())
+        return np.concatenate(out)
