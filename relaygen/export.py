@@ -99,15 +99,15 @@ def tiled_map(level: Level, tile_size: int = TILE_SIZE) -> dict:
     }
 
 
-def export_level(level: Level, path: str | Path, kind: str) -> Path:
-    """Write one level as ``kind`` (json, txt, xsb, png, tiled), atomically."""
+def export_level(level: Level, path: str | Path, kind: str, durable: bool = True) -> Path:
+    """Write one level as ``kind`` (json, txt, xsb, png, tiled), atomically (see ``atomic_write``)."""
     path = Path(path)
     if kind == "png":
-        from relaygen.render import save_png
+        from relaygen.render import png_bytes
 
-        return save_png(level, path)
+        return atomic_write(path, png_bytes(level), durable)
     if kind == "tiled":
         if not (path.parent / tileset_name(level.rules)).exists():
             write_tileset(level.rules, path.parent)
-        return atomic_write(path, json.dumps(tiled_map(level), indent=1) + "\n")
-    return atomic_write(path, dump_levels([level], kind))
+        return atomic_write(path, json.dumps(tiled_map(level), indent=1) + "\n", durable)
+    return atomic_write(path, dump_levels([level], kind), durable)

@@ -49,6 +49,8 @@ LEVELS_PER_WORKER = 400
 """With a model, ``default_workers`` starts one process per this many levels (a start costs a second or two)."""
 SEARCH_LEVELS_PER_WORKER = 40
 """The same for the search baseline, which makes fewer levels per second."""
+INDEX_SECONDS = 1.0
+"""Seconds between two writes of a run's index while levels are being written."""
 
 
 @dataclass
@@ -346,7 +348,10 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
 
 
 def write_run(levels: Iterator[Level], out: Path, kind: str, n: int) -> Iterator[Path]:
-    """Write levels to ``out`` as they come, atomically, with an index; skip those already written."""
+    """Write levels to ``out`` as they come, atomically, with an index; skip those already written.
+
+    The index is rewritten (and flushed to disk) at most every :data:`INDEX_SECONDS` and when the
+    run ends or stops; a rerun after a kill adds the levels written since its last write."""
     if kind not in EXPORT_FORMATS:
         raise GenerateError(f"unknown format {kind!r} (use {', '.join(EXPORT_FORMATS)})")
     try:
@@ -358,18 +363,30 @@ def write_run(levels: Iterator[Level], out: Path, kind: str, n: int) -> Iterator
         raise GenerateError(f"{out}: cannot write levels there: {exc}") from None
     index_path = out / INDEX
     index = _read_index(index_path)
-    for level in levels:
-        path = out / f"{level.name}{EXPORT_FORMATS[kind]}"
-        if not path.exists():
-            export_level(level, path, kind)
-        report = level.meta["report"]
-        index[path.name] = {
-            "difficulty": level.meta["difficulty"],
-            "length": report["length"],
-            "score": report["score"],
-        }
-        atomic_write(index_path, json.dumps(dict(sorted(index.items())), indent=1) + "\n")
-        yield path
+    written, pending = time.monotonic(), False
+    try:
+        for level in levels:
+            path = out / f"{level.name}{EXPORT_FORMATS[kind]}"
+            if not path.exists():
+                export_level(level, path, kind, durable=False)
+            report = level.meta["report"]
+            index[path.name] = {
+                "difficulty": level.meta["difficulty"],
+                "length": report["length"],
+                "score": report["score"],
+            }
+            pending = True
+            if time.monotonic() - written > INDEX_SECONDS:
+                _write_index(index_path, index)
+                written, pending = time.monotonic(), False
+            yield path
+    finally:
+        if pending:
+            _write_index(index_path, index)
+
+
+def _write_index(path: Path, index: dict[str, Any]) -> None:
+    atomic_write(path, json.dumps(dict(sorted(index.items())), indent=1) + "\n")
 
 
 def _read_index(path: Path) -> dict[str, Any]:

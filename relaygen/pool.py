@@ -4,7 +4,7 @@
 of ``slots`` environments. Every step, the active slots are observed together and the model runs
 once over them (in fixed-size chunks); a slot whose episode ends hands in its level (the best its
 episode built) and starts the next episode in the queue. Each episode draws its start map and its
-action noise (Gumbel-max sampling) from its own random streams, seeded by the episode's seed alone,
+action sampling from its own random streams, seeded by the episode's seed alone,
 and the model's output for a row does not depend on the other rows of its chunk, so an episode's
 level depends only on its seed: the same with any pool size, in any process.
 """
@@ -76,10 +76,18 @@ class DraftPool:
         self.env.begin(np.array([slot]), [episode.difficulty], episode.pinned)
 
     def _act(self, active: np.ndarray) -> np.ndarray:
-        """One sampled action per active slot: argmax of its logits plus its own Gumbel noise."""
+        """One sampled action per active slot (per cell for a cellwise policy), by inverse transform:
+        the first action whose cumulative probability exceeds a uniform number from the slot's own stream."""
         logits = self._logits(self.env.observe(active))
-        noise = np.stack([self._noise[slot].gumbel(size=logits.shape[1:]) for slot in active.tolist()])
-        return (logits + noise).argmax(axis=-1)
+        shape = logits.shape[1:-1]
+        uniform = np.stack([self._noise[slot].random(shape, np.float32) for slot in active.tolist()])
+        probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        threshold = uniform * probs.sum(axis=-1)
+        cumulative, action = np.zeros_like(threshold), np.zeros(threshold.shape, np.int64)
+        for a in range(logits.shape[-1] - 1):
+            cumulative += probs[..., a]
+            action += cumulative < threshold
+        return action
 
     def _logits(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """The model's logits for a stack of observations, computed in padded chunks of :data:`CHUNK` rows."""

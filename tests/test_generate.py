@@ -215,3 +215,11 @@ def test_a_model_generates_under_the_rules_it_is_given(tmp_path: Path) -> None:
     fewer = maze | {"objectives": [o for o in maze["objectives"] if o["metric"] != "regions"]}
     with pytest.raises(GenerateError, match=r"does not fit rules 'maze'"):
         generate(Rules.model_validate(fewer), 1, model=path)
+
+
+def test_the_index_lists_every_level_written_when_a_run_stops_early(tmp_path: Path) -> None:
+    run = write_run(generate_iter("maze", 5, model="search", seed=1), tmp_path, "json", 5)
+    first = [next(run), next(run)]
+    run.close()
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert sorted(index) == sorted(p.name for p in first) and all(p.exists() for p in first)
