@@ -1,13 +1,14 @@
 """Generate: as many distinct, checked-playable levels as asked, from a model or the search baseline.
 
-Each level is drafted (the best of a model's batch of episodes in the environment, see
-:func:`~relaygen.drafters.best_draft`, or a random map improved by hill climbing), playtested
-with the full solver, repaired by hill climbing when unplayable (or polished by a shorter climb
-towards the objectives' targets at its difficulty when playable but off target), dropped when it
-duplicates an earlier one, and written atomically. The same rules, model, seed and count give
-byte-identical files, with one process or several (each level's drafts depend only on the seed,
-its index and the attempt, and duplicates are dropped in index order); a run that was killed
-continues where it stopped. Levels may be made at another size than the rules'.
+Levels are drafted in rounds: each round drafts the next attempt of every unfinished level in a
+window ahead of the reader (a model runs all of a round's episodes in one draft pool, see
+:mod:`relaygen.pool`; the search baseline improves random maps by hill climbing). Each kept draft
+is playtested with the full solver, repaired by hill climbing when unplayable (or, with
+``polish``, moved towards its difficulty's targets when playable but off target), dropped when it
+duplicates an earlier level, and written atomically. The same rules, model, seed and count give
+byte-identical files with any pool size and any number of processes (each draft depends only on
+the seed, its level's index and the attempt, and duplicates are dropped in index order); a run
+that was killed continues where it stopped. Levels may be made at another size than the rules'.
 """
 
 from __future__ import annotations
@@ -339,10 +340,12 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
     Options: ``difficulty`` (0..1) or ``difficulty_range=(a, b)``, ``model`` (a model file, or
     ``"search"`` for the no-training baseline; default: the built-in's shipped model), ``seed``,
     ``pin`` (a partial level whose pinned cells are kept), ``size=(width, height)`` (default: the
-    rules' size), ``workers`` (processes drafting in parallel; the levels are the same), ``repair``
-    and ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
-    objectives are not all met; 0 turns either off), ``candidates`` (episodes a model drafts
-    together for each attempt, of which the best is kept; default :data:`~relaygen.drafters.CANDIDATES`).
+    rules' size), ``workers`` (processes drafting in parallel; the levels are the same), ``slots``
+    (episodes a model runs together per process; the levels are the same), ``repair`` and
+    ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
+    objectives are not all met; 0 turns either off; polish is off by default), ``candidates``
+    (episodes a model drafts for each attempt, of which the best is kept; default
+    :data:`~relaygen.drafters.CANDIDATES`).
     """
     return list(generate_iter(rules, n, **options))
 

@@ -52,7 +52,9 @@ def test_episodes_end_after_their_steps_or_when_every_objective_is_met() -> None
         _, _, terminated, truncated, _ = env.step(keep_all)
         assert truncated[0] == (step == Nca.STEPS) and not terminated[0]
     rows = ["#" * 16] + ["#S" + "." * 12 + "E#"] + ["#" * 16] * 14  # a 13-step corridor meets the easy target
-    met = BatchedLevelEnv("maze", "nca", 1, autoreset=False, difficulty=0.0, start_level=Level.from_rows(env.rules, rows))
+    met = BatchedLevelEnv(
+        "maze", "nca", 1, autoreset=False, difficulty=0.0, start_level=Level.from_rows(env.rules, rows)
+    )
     met.reset(seed=0)
     _, _, terminated, truncated, _ = met.step(keep_all)
     assert terminated[0] and not truncated[0]

@@ -24,7 +24,7 @@ class TrainConfig:
     rules: str = "maze"
     """Built-in ruleset name or path of a rules TOML file."""
     representation: str | None = None
-    """How the agent edits the level (narrow, turtle, wide, carve); default: the rules' first."""
+    """How the agent edits the level (narrow, turtle, wide, carve, nca); default: the rules' first."""
     seed: int = 1
     """Seed of the run; worker i seeds itself with seed + i."""
     workers: int = 2
