@@ -53,13 +53,11 @@ class DraftPool:
         levels: list[Level | None] = [None] * len(episodes)
         free = list(range(env.num_envs))
         while queue or running:
-            started = []
             while queue and free:
                 number, episode = queue.popleft()
                 slot = free.pop(0)
                 self._begin(slot, episode)
                 running[slot] = number
-                started.append(slot)
             active = np.array(sorted(running))
             _, terminated, truncated = env.advance(self._act(active), active)
             for slot in active[terminated | truncated].tolist():

@@ -211,7 +211,7 @@ class BatchedLevelEnv(VectorEnv):
         self.legs[i] = ""
         self.rep.reset(self, i)
         p, (h, w) = self._pad, grid.shape
-        self._codes[i, p : p + h, p : p + w] = self.grid[i] + (len(self.rules.tiles) + 1) * frozen
+        self._codes[i, p : p + h, p : p + w] = self._encode(self.grid[i], frozen)
         self.changes[i] = self.steps[i] = 0
         self._limit[i] = max(1, math.ceil(self.change_limit * (~frozen).sum()))
 
@@ -284,7 +284,7 @@ class BatchedLevelEnv(VectorEnv):
             p, (h, w) = self._pad, self.grid.shape[1:]
             grids = np.where(changed[rows], edits.proposal[rows], self.grid[idx]).astype(np.uint8)
             self.grid[idx] = grids
-            self._codes[idx, p : p + h, p : p + w] = grids + (len(self.rules.tiles) + 1) * self.frozen[idx]
+            self._codes[idx, p : p + h, p : p + w] = self._encode(grids, self.frozen[idx])
             self.changes[idx] += counts[rows]
             return rows
         y, x = np.divmod(np.maximum(edits.cells, 0), self.width)
@@ -295,6 +295,10 @@ class BatchedLevelEnv(VectorEnv):
         self._codes[idx, y + self._pad, x + self._pad] = tiles
         self.changes[idx] += 1
         return rows
+
+    def _encode(self, grids: np.ndarray, frozen: np.ndarray) -> np.ndarray:
+        """Cell codes of grids with their frozen masks (see :func:`plane_table`)."""
+        return grids + (len(self.rules.tiles) + 1) * frozen
 
     def _keep_best(self, index: np.ndarray) -> None:
         """With ``keep_best``, remember the grids in ``index`` that rank above their episode's best so far."""
