@@ -89,13 +89,18 @@ def playtest(level: Level, difficulty: float = 0.5, budget: Budget = FULL_BUDGET
             broken.append(f"{c.describe()} (found {count})")
     for o in rules.objectives:
         target = targets[o.metric]
-        terms[o.metric] = term(analysis.metrics[o.metric], target, o.scale or max(1.0, target[0]))
+        value = analysis.metrics[o.metric]
+        terms[o.metric] = term(value, target, o.scale or max(1.0, target[0]))
         weights[o.metric] = o.weight
+        if o.required and distance(value, target):
+            broken.append(f"{o.metric} in [{target[0]:g}, {target[1]:g}] (found {value:g})")
     total = sum(weights.values())
     score = sum(terms[k] * weights[k] for k in terms) / total if total else 0.0
     verdict, reason = analysis.verdict, analysis.reason
     if broken:
-        verdict, reason = "no", "constraints broken: " + "; ".join(broken)
+        rules_broken = "rules broken: " + "; ".join(broken)
+        reason = f"{reason}; {rules_broken}" if verdict == "no" else rules_broken
+        verdict = "no"
     return Report(
         verdict=verdict,
         solution=analysis.solution if verdict == "yes" else None,
@@ -125,5 +130,5 @@ def describe(rules: Rules) -> str:
     for o in rules.objectives:
         lo, hi = rules.targets(0.0)[o.metric], rules.targets(1.0)[o.metric]
         span = f"{list(lo)}" if lo == hi else f"{list(lo)} .. {list(hi)}  <- difficulty"
-        lines.append(f"    {o.metric:<16} {span}  (weight {o.weight:g})")
+        lines.append(f"    {o.metric:<16} {span}  (weight {o.weight:g}{', required' if o.required else ''})")
     return "\n".join(lines)

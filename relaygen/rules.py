@@ -90,6 +90,8 @@ class Objective(_Strict):
     weight: float = Field(default=1.0, gt=0)
     scale: float | None = Field(default=None, gt=0)
     """Distance from the target at which the term's score reaches 0 (default: max(1, lo))."""
+    required: bool = False
+    """A level whose metric lies outside the target is unplayable, as if it broke a constraint."""
 
     @field_validator("target")
     @classmethod
@@ -258,8 +260,11 @@ class Rules(_Strict):
 
     @cached_property
     def digest(self) -> str:
-        """A short hash of the rules' content; a level records it to say which rules made it."""
-        blob = json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"))
+        """A short hash of the rules' content; a level records it to say which rules made it.
+
+        Fields at their default value do not enter it (as in :meth:`to_toml`), so a field added to
+        the schema later leaves every existing digest as it was."""
+        blob = json.dumps(self.model_dump(exclude_defaults=True), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def resized(self, width: int, height: int) -> Rules:

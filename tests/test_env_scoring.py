@@ -25,7 +25,7 @@ def random_grids(rules_name: str, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     weights = np.array([t.weight for t in rules.tiles])
     drawn = rng.choice(len(weights), size=(n, rules.height, rules.width), p=weights / weights.sum())
-    rooms = np.where(rng.random((n, rules.height, rules.width)) < 0.3, 1, 0)
+    rooms = np.where(rng.random((n, rules.height, rules.width)) < 0.12, 1, 0)
     rooms[:, [0, -1], :] = rooms[:, :, [0, -1]] = 1
     inner = (rules.height - 2) * (rules.width - 2)
     for room in rooms:

@@ -40,7 +40,7 @@ def test_maze_wall_makes_it_unplayable_and_lowers_score() -> None:
     open_maze = level("maze", *MAZE)
     closed = level("maze", *MAZE[:2], "####.#.#".replace(".", "#", 1), *MAZE[3:])
     good, bad = playtest(open_maze), playtest(closed)
-    assert not bad.playable and bad.reason == "no exit is reachable from the start"
+    assert not bad.playable and bad.reason.startswith("no exit is reachable from the start")
     assert bad.score < good.score
 
 
@@ -48,6 +48,17 @@ def test_constraints_broken_means_unplayable() -> None:
     report = playtest(level("maze", "######", "#SSE.#", "######"))
     assert report.verdict == "no" and "start in [1, 1] (found 2)" in report.reason
     assert report.terms["count:start"] == pytest.approx(0.5)
+
+
+def test_required_objective_broken_means_unplayable() -> None:
+    two_regions = level("maze", *MAZE[:-1], "########", "#.######", "########")
+    report = playtest(two_regions)
+    assert report.verdict == "no" and report.reason == "rules broken: regions in [1, 1] (found 2)"
+    rules = load_rules("maze")
+    lenient = rules.model_copy(
+        update={"objectives": [o.model_copy(update={"required": False}) for o in rules.objectives]}
+    )
+    assert playtest(Level(lenient, two_regions.grid)).playable
 
 
 def test_score_terms() -> None:

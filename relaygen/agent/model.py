@@ -11,8 +11,10 @@ heads: a policy (logits over the representation's actions) and a value V(s).
 - Whole-map observations with spatial actions (wide, action = tile·H·W + cell): the trunk keeps
   the map's size (dilated convolutions widen the view) and a 1×1 convolution gives each cell its
   tile logits, so any grid size works; the value reads the pooled features.
-- Cellwise actions (nca, one choice per cell): the same trunk, and the logits stay one row per
-  cell, (B, H, W, A); frozen and outside cells can only keep their tile (the last action).
+- Cellwise actions (nca, one choice per cell): the same trunk over the tile planes plus one
+  constant plane per conditioning value (every cell sees the targets from the first layer), and
+  the logits stay one row per cell, (B, H, W, A); frozen and outside cells can only keep their
+  tile (the last action).
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class ActorCritic(nn.Module):
         if spatial:
             if not cellwise and n_actions % (height * width):
                 raise ValueError(f"spatial actions {n_actions} are not a multiple of the map's {height}x{width} cells")
-            layers: list[nn.Module] = [_conv(planes, channels)]
+            inputs = planes + cond_size if cellwise else planes
+            layers: list[nn.Module] = [_conv(inputs, channels)]
             layers += [_conv(channels, channels, dilation=d) for d in (1, 2, 4)]
             self.trunk = nn.Sequential(*layers)
             self.film = nn.Linear(hidden, channels)
@@ -111,7 +114,7 @@ class ActorCritic(nn.Module):
         """Logits (B, n_actions) and values (B,) for a batch of observations."""
         counts = torch.log1p(obs["map"].sum(dim=(2, 3)))
         context = self.context(torch.cat([obs["cond"], obs["position"], counts], dim=1))
-        features = self.trunk(obs["map"])
+        features = self.trunk(self._with_cond_planes(obs) if self.cellwise else obs["map"])
         if self.spatial:
             features = torch.relu(features + self.film(context)[:, :, None, None])
             logits = self.policy_head(features)
@@ -120,6 +123,12 @@ class ActorCritic(nn.Module):
             return logits, self.value_head(pooled).squeeze(1)
         joint = self.body(torch.cat([features, context], dim=1))
         return self.policy_head(joint), self.value_head(joint).squeeze(1)
+
+    @staticmethod
+    def _with_cond_planes(obs: Obs) -> torch.Tensor:
+        """The map planes plus one constant plane per conditioning value, so every cell sees the targets."""
+        planes, cond = obs["map"], obs["cond"]
+        return torch.cat([planes, cond[:, :, None, None].expand(-1, -1, *planes.shape[2:])], dim=1)
 
     @staticmethod
     def _keep_fixed(planes: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from relaygen.mechanics.base import corridor_share
 from relaygen.rules import Rules
 
 _LABEL_STRUCTURE = np.zeros((3, 3, 3), dtype=bool)
@@ -82,7 +83,8 @@ def regions(open_cells: np.ndarray) -> np.ndarray:
 
 
 def walk(rules: Rules, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The walk mechanic over a stack: (playable, metrics [regions, path_length], solution length)."""
+    """The walk mechanic over a stack: (playable, metrics [regions, path_length, corridor_share],
+    solution length)."""
     walkable = ~(rules.with_property("solid")[grids] | rules.with_property("hazard")[grids])
     player, exits = rules.with_property("player")[grids], rules.with_property("exit")[grids]
     valid = (player.sum(axis=(1, 2)) == 1) & exits.any(axis=(1, 2))
@@ -90,7 +92,7 @@ def walk(rules: Rules, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     dist = first_layer(bfs_layers(pack(walkable), source), pack(exits), start=1)
     playable = valid & (dist > 0)
     length = np.where(playable, dist, 0)
-    metrics = np.stack([regions(walkable), length], axis=1).astype(np.float64)
+    metrics = np.stack([regions(walkable), length, corridor_share(walkable)], axis=1).astype(np.float64)
     return playable, metrics, length
 
 

@@ -88,6 +88,7 @@ class Scorer:
             [(c.min, np.inf if c.max is None else c.max) for c in rules.constraints], dtype=np.float64
         ).reshape(-1, 2)
         self._metric_col = np.array([self.metric_names.index(o.metric) for o in rules.objectives])
+        self._required = np.array([o.required for o in rules.objectives], dtype=bool)
         self._weights = np.array([c.weight for c in rules.constraints] + [o.weight for o in rules.objectives])
 
     # ----- public --------------------------------------------------------------------------------
@@ -179,13 +180,14 @@ class Scorer:
         values = metrics[:, self._metric_col]
         scales = np.array([o.scale or 0.0 for o in self.rules.objectives])
         scales = np.where(scales > 0, scales, np.maximum(1.0, targets[..., 0]))
-        objective_terms = 1.0 / (1.0 + _distance(values, targets[..., 0], targets[..., 1]) / scales)
+        objective_dist = _distance(values, targets[..., 0], targets[..., 1])
+        objective_terms = 1.0 / (1.0 + objective_dist / scales)
         terms = np.concatenate([count_terms, objective_terms], axis=1)
         total, score = sum(self._weights.tolist()), np.zeros(m)
         for j, weight in enumerate(self._weights):  # summed in playtest's order, for identical floats
             score = score + terms[:, j] * weight
         score = score / total if total else score
-        playable &= ~(count_dist > 0).any(axis=1)
+        playable &= ~(count_dist > 0).any(axis=1) & ~(objective_dist[:, self._required] > 0).any(axis=1)
         met = playable & (terms == 1.0).all(axis=1)
         verdict = playable.astype(np.int8)
         return Scores(score, verdict, np.where(playable, length, 0), met, metrics, terms)

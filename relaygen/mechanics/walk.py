@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from relaygen.level import Level
-from relaygen.mechanics.base import Analysis, Budget, Mechanic, cells_with, distances, path_moves, regions
+from relaygen.mechanics.base import (
+    Analysis,
+    Budget,
+    Mechanic,
+    cells_with,
+    corridor_share,
+    distances,
+    path_moves,
+    regions,
+)
 
 
 def open_cells(level: Level, grid: np.ndarray | None = None) -> np.ndarray:
@@ -16,15 +25,20 @@ def open_cells(level: Level, grid: np.ndarray | None = None) -> np.ndarray:
 
 
 class Walk(Mechanic):
-    """Reach an exit from the start; metrics: open regions and the shortest path length."""
+    """Reach an exit from the start; metrics: open regions, the shortest path length, and the
+    share of open cells that are corridors (at most two open neighbours)."""
 
     name = "walk"
     required_properties = ("player", "exit")
-    metrics = ("regions", "path_length")
+    metrics = ("regions", "path_length", "corridor_share")
 
     def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
         walkable = open_cells(level)
-        metrics = {"regions": float(regions(walkable)), "path_length": 0.0}
+        metrics = {
+            "regions": float(regions(walkable)),
+            "path_length": 0.0,
+            "corridor_share": float(corridor_share(walkable)),
+        }
         players, exits = cells_with(level, "player"), cells_with(level, "exit")
         if len(players) != 1 or not exits:
             return Analysis("no", None, metrics, "needs one player and an exit")
