@@ -42,7 +42,8 @@ PANEL_HEIGHT = 260
 BAR = (90, 150, 230)
 TARGET = (70, 110, 70)
 POINT = (255, 190, 70)
-Point = tuple[float, float]
+Pair = tuple[float, float]
+"""A pixel position, a data range or a target range."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Batch:
 
     @property
     def rules(self) -> Rules:
+        """The rules every level of the batch shares."""
         return self.levels[0].rules
 
     @property
@@ -149,6 +151,12 @@ def number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.3g}"
 
 
+def heading(batch: Batch) -> str:
+    """What the report is of: the rules, how many levels, and where."""
+    n = len(batch.levels)
+    return f"relaygen report: {batch.rules.name}, {n} level{'s' * (n != 1)} in {batch.folder}"
+
+
 def figure(name: str, value: float) -> str:
     """One of the batch's figures as printed and in the HTML page: 4 decimals (the count plainly; NaN as n/a)."""
     return number(value) if name == "levels" or math.isnan(value) else f"{value:.4f}"
@@ -170,7 +178,7 @@ def sheet_layout(batch: Batch) -> tuple[int, list[tuple[int, int]], int]:
 
 
 def text(
-    surface: pygame.Surface, words: str, pos: Point, size: int = SMALL, color: Any = TEXT, anchor: str = ""
+    surface: pygame.Surface, words: str, pos: Pair, size: int = SMALL, color: Any = TEXT, anchor: str = ""
 ) -> None:
     """Draw ``words`` with its top-left corner at ``pos`` (``anchor`` "right"/"center" shifts it; "up" rotates it)."""
     pg = require_pygame()
@@ -196,15 +204,15 @@ def plot_area(rect: pygame.Rect) -> pygame.Rect:
 
 
 def axes(
-    surface: pygame.Surface, rect: pygame.Rect, xs: Point, ys: Point, labels: tuple[str, str], xticks: list[float]
-) -> Callable[[float, float], Point]:
+    surface: pygame.Surface, rect: pygame.Rect, xs: Pair, ys: Pair, labels: tuple[str, str], xticks: list[float]
+) -> Callable[[float, float], Pair]:
     """A frame in a panel for data ranges ``xs`` and ``ys``, ticked at ``xticks`` and at the y ends; returns data → pixel."""
     pg = require_pygame()
     plot = plot_area(rect)
     pg.draw.rect(surface, DIM, plot, 1)
     (x0, x1), (y0, y1) = xs, ys
 
-    def at(x: float, y: float) -> Point:
+    def at(x: float, y: float) -> Pair:
         return plot.x + (x - x0) / (x1 - x0) * plot.w, plot.bottom - (y - y0) / (y1 - y0) * plot.h
 
     for x in xticks:
@@ -217,7 +225,7 @@ def axes(
     return at
 
 
-def histogram(surface: pygame.Surface, rect: pygame.Rect, title: str, values: np.ndarray, target: Point | None) -> None:
+def histogram(surface: pygame.Surface, rect: pygame.Rect, title: str, values: np.ndarray, target: Pair | None) -> None:
     """Bars of how many levels measured each value (one bar per integer when few), over the shaded target."""
     pg = require_pygame()
     lo, hi = float(values.min()), float(values.max())
@@ -259,47 +267,49 @@ def figures(surface: pygame.Surface, rect: pygame.Rect, numbers: dict[str, float
         text(surface, f"{name}: {shown}", (rect.x + 10, rect.y + 44 + i * (HEADING + 6)), HEADING - 2)
 
 
-def draw(batch: Batch, numbers: dict[str, float]) -> pygame.Surface:
-    """The whole report image."""
-    pg = require_pygame()
+def contact_sheet(surface: pygame.Surface, batch: Batch) -> None:
+    """The title, where the levels came from, and every level drawn by the renderer with its label."""
     rules, metric = batch.rules, batch.metric
-    cell, corners, bottom = sheet_layout(batch)
-    panels = [(o.metric, batch.values(o.metric)) for o in rules.objectives]
-    panels.sort(key=lambda panel: panel[0] != metric)
-    asked = batch.asked()
-    count = len(panels) + 1 + (asked is not None and metric is not None)
-    rows = math.ceil(count / PANELS_PER_ROW)
-    per_row = math.ceil(count / rows)
-    panel_w = (WIDTH - PAD * (per_row + 1)) // per_row
-    surface = pg.Surface((WIDTH, bottom + PAD + rows * (PANEL_HEIGHT + PAD)))
-    surface.fill(BACKGROUND)
+    cell, corners, _ = sheet_layout(batch)
     h, w = batch.levels[0].grid.shape
     meta = batch.levels[0].meta
-    text(surface, f"relaygen report: {rules.name}, {len(batch.levels)} levels in {batch.folder}", (PAD, PAD), TITLE)
+    text(surface, heading(batch), (PAD, PAD), TITLE)
     origin = f"model {meta.get('model', '?')}, seed {meta.get('seed', '?')}, {w}x{h}, mechanic {rules.mechanic}"
     text(surface, origin, (PAD, PAD + TITLE), color=DIM)
-    label = f"measured {metric}" if metric else "no difficulty metric"
-    text(surface, f"levels (label: index, {label})", (PAD, PAD + TITLE + SMALL + GAP), HEADING)
+    label = f"index, measured {metric}" if metric else "index"
+    unplayable = "; red: not playable" if not all(r["playable"] for r in batch.reports) else ""
+    text(surface, f"levels (label: {label}{unplayable})", (PAD, PAD + TITLE + SMALL + GAP), HEADING)
     for i, (level, report, (x, y)) in enumerate(zip(batch.levels, batch.reports, corners, strict=True)):
         surface.blit(grid_surface(rules, level.grid, cell_size=cell), (x, y))
         measured = f"  {number(report['metrics'][metric])}" if metric else ""
         color = TEXT if report["playable"] else BAD
         text(surface, f"#{level.meta.get('index', i)}{measured}", (x, y + h * cell + 1), color=color)
+
+
+def draw(batch: Batch, numbers: dict[str, float]) -> pygame.Surface:
+    """The whole report image: the contact sheet, then a row or two of charts."""
+    pg = require_pygame()
+    metric, asked = batch.metric, batch.asked()
+    names = sorted((o.metric for o in batch.rules.objectives), key=lambda name: name != metric)
+    count = len(names) + 1 + (asked is not None and metric is not None)
+    rows = math.ceil(count / PANELS_PER_ROW)
+    per_row = math.ceil(count / rows)
+    panel_w = (WIDTH - PAD * (per_row + 1)) // per_row
+    bottom = sheet_layout(batch)[2]
+    surface = pg.Surface((WIDTH, bottom + PAD + rows * (PANEL_HEIGHT + PAD)))
+    surface.fill(BACKGROUND)
+    contact_sheet(surface, batch)
+    step_x, step_y = panel_w + PAD, PANEL_HEIGHT + PAD
     slots = [
-        pg.Rect(
-            PAD + (i % per_row) * (panel_w + PAD),
-            bottom + PAD + (i // per_row) * (PANEL_HEIGHT + PAD),
-            panel_w,
-            PANEL_HEIGHT,
-        )
+        pg.Rect(PAD + (i % per_row) * step_x, bottom + PAD + (i // per_row) * step_y, panel_w, PANEL_HEIGHT)
         for i in range(count)
     ]
-    for (name, values), rect in zip(panels, slots, strict=False):
+    for name, rect in zip(names, slots, strict=False):
         targets = {tuple(r["targets"][name]) for r in batch.reports if name in r.get("targets", {})}
         title = f"{name} (difficulty)" if name == metric else name
-        histogram(surface, rect, title, values, targets.pop() if len(targets) == 1 else None)
+        histogram(surface, rect, title, batch.values(name), targets.pop() if len(targets) == 1 else None)
     if asked is not None and metric is not None:
-        scatter(surface, slots[len(panels)], asked, batch.values(metric), metric)
+        scatter(surface, slots[len(names)], asked, batch.values(metric), metric)
     figures(surface, slots[-1], numbers)
     return surface
 
@@ -309,7 +319,7 @@ def page(batch: Batch, numbers: dict[str, float], image: str) -> str:
     rows = "\n".join(
         f"<tr><th>{html.escape(name)}</th><td>{figure(name, value)}</td></tr>" for name, value in numbers.items()
     )
-    title = html.escape(f"relaygen report: {batch.rules.name}, {len(batch.levels)} levels in {batch.folder}")
+    title = html.escape(heading(batch))
     note = (
         "Mean Hamming distance: the share of cells that differ, averaged over every pair of levels. "
         f"Spearman rho: rank correlation of the asked difficulty and the measured {batch.metric or 'difficulty'}."
