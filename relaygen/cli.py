@@ -188,3 +188,26 @@ def generate(
         raise fail(str(exc)) from None
     typer.echo(summary.table())
     typer.echo(f"written to {out}/")
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="A folder of levels written by `relaygen generate`.")],
+    out: Annotated[Path, typer.Option(help="The report image (PNG); an HTML page is written beside it.")] = Path(
+        "report.png"
+    ),
+) -> None:
+    """Draw one picture of a batch of levels: contact sheet, metric histograms, difficulty, diversity."""
+    from relaygen.report import figure, write_report
+
+    if out.suffix.lower() != ".png":
+        raise fail(f"{out}: the report image must be a .png file")
+    try:
+        numbers = write_report(folder, out)
+    except LevelError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{exc.filename or out}: {exc.strerror or exc}") from None
+    for name, value in numbers.items():
+        typer.echo(f"{name}: {figure(name, value)}")
+    typer.echo(f"written {out} and {out.with_suffix('.html')}")

@@ -138,3 +138,13 @@ class Level:
             and self.name == other.name
             and self.meta == other.meta
         )
+
+
+def diversity(levels: list[Level]) -> tuple[float, float]:
+    """Mean pairwise Hamming distance (share of cells that differ) and the share of distinct levels."""
+    if len(levels) < 2:
+        return 0.0, float(len(levels))
+    grids = np.stack([level.grid.ravel() for level in levels])
+    differ = sum(float((grids[i] != grids[i + 1 :]).mean(axis=1).sum()) for i in range(len(grids) - 1))
+    pairs = len(grids) * (len(grids) - 1) / 2
+    return differ / pairs, len({level.digest() for level in levels}) / len(levels)

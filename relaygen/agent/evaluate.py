@@ -21,7 +21,7 @@ import torch
 
 from relaygen.agent.config import TrainConfig
 from relaygen.agent.model import ActorCritic, ModelError, load_model, to_tensors
-from relaygen.level import Level
+from relaygen.level import Level, diversity
 from relaygen.playtest import playtest
 from relaygen.rules import Rules, RulesError, parse_rules
 
@@ -127,16 +127,6 @@ def build_levels(env: Any, act: Act, episodes: int, seed: int) -> tuple[list[Lev
             changes.append(int(infos["changes"][i]))
             quota[i] -= 1
     return levels, changes, time.perf_counter() - started
-
-
-def diversity(levels: list[Level]) -> tuple[float, float]:
-    """Mean pairwise Hamming distance (share of cells that differ) and the share of distinct levels."""
-    if len(levels) < 2:
-        return 0.0, float(len(levels))
-    grids = np.stack([level.grid.ravel() for level in levels])
-    differ = sum(float((grids[i] != grids[i + 1 :]).mean(axis=1).sum()) for i in range(len(grids) - 1))
-    pairs = len(grids) * (len(grids) - 1) / 2
-    return differ / pairs, len({level.digest() for level in levels}) / len(levels)
 
 
 def judge(levels: list[Level], changes: list[int], seconds: float) -> dict[str, Any]:
