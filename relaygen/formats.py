@@ -350,7 +350,7 @@ def dump_levels(levels: list[Level], kind: str) -> str:
     if kind == "json":
         if len(levels) != 1:
             raise LevelError(f"a JSON level file holds one level, not {len(levels)}")
-        return json.dumps(_finite(level_to_dict(levels[0])), indent=1, sort_keys=True, allow_nan=False) + "\n"
+        return json.dumps(json_ready(level_to_dict(levels[0])), indent=1, sort_keys=True, allow_nan=False) + "\n"
     if kind == "txt":
         return levels_to_text(levels)
     if kind == "xsb":
@@ -358,13 +358,13 @@ def dump_levels(levels: list[Level], kind: str) -> str:
     raise LevelError(f"unknown level format {kind!r} (use json, txt, xsb)")
 
 
-def _finite(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """``value`` with every infinite or NaN float replaced by None: JSON has no Infinity (an
     unbounded target is written ``null``; readers take both)."""
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [json_ready(v) for v in value]
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 

@@ -39,6 +39,7 @@ class Report:
     met: bool
     """Every objective and constraint is inside its target."""
     reason: str = ""
+    """Why the search answered as it did (empty for a plain ``yes``)."""
     difficulty: float = 0.5
     targets: dict[str, tuple[float, float]] = field(default_factory=dict)
     broken: tuple[str, ...] = ()
@@ -124,9 +125,7 @@ def playtest(level: Level, difficulty: float = 0.5, budget: Budget = FULL_BUDGET
             off_target.append(outside(o.metric, value, target))
     total = sum(weights.values())
     score = sum(terms[k] * weights[k] for k in terms) / total if total else 0.0
-    verdict, reason = analysis.verdict, analysis.reason
-    if broken:
-        verdict, reason = "no", "; ".join(filter(None, [reason, "constraints broken: " + ", ".join(broken)]))
+    verdict = "no" if broken else analysis.verdict
     return Report(
         verdict=verdict,
         solvable=analysis.verdict,
@@ -135,13 +134,31 @@ def playtest(level: Level, difficulty: float = 0.5, budget: Budget = FULL_BUDGET
         terms=terms,
         score=score,
         met=all(v == 1.0 for v in terms.values()) and verdict == "yes",
-        reason=reason,
+        reason=analysis.reason,
         difficulty=difficulty,
         targets=targets,
         broken=tuple(broken),
         off_target=tuple(off_target),
         optimal=analysis.optimal,
     )
+
+
+def explain(report: Report, rules: str, optimal: bool = False) -> list[str]:
+    """The two answers as text lines: solvable (with the solution) and meets ``rules``, then the score.
+
+    ``optimal``: a move-optimal solution was asked for, so say whether this one is."""
+    why = f" ({report.reason})" if report.reason else ""
+    lines = [f"solvable: {report.solvable}{why}"]
+    if report.solution:
+        note = " (move-optimal: fewest moves, then fewest pushes)" if report.optimal else ""
+        note = f" (not proven optimal{': ' + report.reason if report.reason else ''})" if optimal and not note else note
+        lines = [f"solvable: yes, {report.length} moves{note}", f"solution: {report.solution}"]
+    broken = f" ({', '.join(report.broken)})" if report.broken else ""
+    lines.append(f"meets {rules} rules: {'yes' if report.meets_rules else 'no'}{broken}")
+    off = f"; off target: {', '.join(report.off_target)}" if report.off_target else ""
+    metrics = ", ".join(f"{k} {v:g}" for k, v in report.metrics.items())
+    lines.append(f"score {report.score:.3f} at difficulty {report.difficulty:g}{off} [{metrics}]")
+    return lines
 
 
 def describe(rules: Rules) -> str:
