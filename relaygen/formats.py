@@ -154,7 +154,7 @@ XSB_KEY = re.compile(r"([A-Za-z][\w-]*):[ \t]*(.*)")
 
 
 def levels_to_xsb(levels: list[Level]) -> str:
-    """Push-game levels in XSB, each after a ``; title`` line and before its text metadata as SOK lines."""
+    """Push-game levels in XSB, each after a ``; title`` line and before its SOK lines (``meta["sok"]``)."""
     blocks = []
     for i, level in enumerate(levels, start=1):
         rules = level.rules
@@ -162,17 +162,15 @@ def levels_to_xsb(levels: list[Level]) -> str:
             raise LevelError(f"XSB holds push-game levels; rules {rules.name!r} use mechanic {rules.mechanic!r}")
         chars = np.array([_xsb_char(rules.properties_of(t)) for t in range(len(rules.tiles))])
         rows = ["".join(row).rstrip() for row in chars[level.grid]]
-        blocks.append("\n".join([f"; {level.name or i}", *rows, *_sok_lines(level.meta)]))
+        blocks.append("\n".join([f"; {level.name or i}", *rows, *_sok_lines(level.meta.get("sok", {}))]))
     return "\n\n".join(blocks) + "\n"
 
 
-def _sok_lines(meta: dict[str, Any]) -> list[str]:
-    """A level's text metadata as SOK lines: ``Key: value``, or ``Key:`` ... ``Key-End:`` around several lines."""
+def _sok_lines(fields: dict[str, str]) -> list[str]:
+    """SOK fields as lines: ``Key: value``, or ``Key:`` ... ``Key-End:`` around a value of several lines."""
     lines: list[str] = []
-    for key, value in meta.items():
-        if isinstance(value, str) and value:
-            name = key.capitalize()
-            lines += [f"{name}:", *value.splitlines(), f"{name}-End:"] if "\n" in value else [f"{name}: {value}"]
+    for key, value in fields.items():
+        lines += [f"{key}:", *value.splitlines(), f"{key}-End:"] if "\n" in value else [f"{key}: {value}"]
     return lines
 
 
@@ -240,11 +238,11 @@ def _read_key(lines: list[str], i: int, key: re.Match[str], meta: dict[str, str]
     """Read the SOK ``Key: value`` at line ``i`` into ``meta``; return the line after it.
 
     ``Key:`` alone starts a block of lines that ends at ``Key-End:`` (or, without one, at a blank line)."""
-    name, value = key[1].lower(), key[2].strip()
+    name, value = key[1], key[2].strip()
     if value:
         meta[name] = value
         return i + 1
-    ends = {f"{name}-end:", f"{name}_end:"}
+    ends = {f"{name.lower()}-end:", f"{name.lower()}_end:"}
     stop = next((j for j in range(i + 1, len(lines)) if lines[j].strip().lower() in ends or _is_board(lines[j])), None)
     if stop is not None and not _is_board(lines[stop]):
         meta[name] = "\n".join(lines[i + 1 : stop]).strip()
@@ -261,7 +259,8 @@ def _bad_char(origin: str, i: int, line: str) -> LevelError:
 
 def levels_from_xsb(text: str, origin: str, rules: Rules | None = None) -> list[Level]:
     """Levels from an XSB or SOK collection: ``;`` and title lines before each board, SOK
-    ``Title:``/``Author:``/``Comment:`` lines after it (kept in the level's name and meta)."""
+    ``Title:``/``Author:``/``Comment:`` lines after it (the title names the level, the others go to
+    ``meta["sok"]``, as written: ``{"Author": ...}``)."""
     rules = rules or load_rules("sokoban")
     if rules.mechanic != "push":
         raise LevelError(f"{origin}: XSB needs push-game rules; {rules.name!r} use {rules.mechanic!r}")
@@ -279,7 +278,8 @@ def levels_from_xsb(text: str, origin: str, rules: Rules | None = None) -> list[
                     raise LevelError(f"{origin}: rules {rules.name!r} have no tile for XSB {c!r}")
                 grid[y, x] = index[c]
         _wall_outside(rules, grid)
-        levels.append(Level(rules, grid, name=board.meta.pop("title", "") or board.title, meta=board.meta))
+        title = next((board.meta.pop(k) for k in list(board.meta) if k.lower() == "title"), "")
+        levels.append(Level(rules, grid, name=title or board.title, meta={"sok": board.meta} if board.meta else {}))
     return levels
 
 

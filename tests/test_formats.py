@@ -196,15 +196,15 @@ def test_sok_titles_authors_comments_and_run_length_rows(data_dir: Path) -> None
     microban = read_levels(data_dir / "microban.xsb")[:5]
     assert [lv.grid.tolist() for lv in sok] == [lv.grid.tolist() for lv in microban]
     assert [lv.name for lv in sok] == [f"Microban {i}" for i in range(1, 6)]
-    assert all(lv.meta["author"] == "David W. Skinner" for lv in sok)
-    assert sok[0].meta["comment"] == "one box is already home"
-    assert sok[1].meta["comment"] == "Written with - floors.\nThree boxes, two of them on goals."
-    assert "comment" not in sok[3].meta  # the collection's own Title/Author lines are not a level's
+    assert all(lv.meta["sok"]["Author"] == "David W. Skinner" for lv in sok)
+    assert sok[0].meta["sok"]["Comment"] == "one box is already home"
+    assert sok[1].meta["sok"]["Comment"] == "Written with - floors.\nThree boxes, two of them on goals."
+    assert sok[3].meta == {"sok": {"Author": "David W. Skinner"}}  # not the collection's own Title/Author
 
 
 def test_xsb_writes_sok_metadata_lines() -> None:
     level = Level.from_rows(load_rules("sokoban"), ["#####", "#@$.#", "#####"], name="tiny")
-    level.meta = {"author": "me", "comment": "two\nlines", "seed": 3}
+    level.meta = {"sok": {"Author": "me", "Comment": "two\nlines"}, "seed": 3, "model": "search"}
     assert (
         dump_levels([level], "xsb") == "; tiny\n#####\n#@$.#\n#####\nAuthor: me\nComment:\ntwo\nlines\nComment-End:\n"
     )
