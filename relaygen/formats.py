@@ -183,9 +183,8 @@ def _xsb_char(props: frozenset[str]) -> str:
 
 @dataclass
 class _Board:
-    """One board of an XSB/SOK file as read: where it starts, its rows, its title and SOK metadata."""
+    """One board of an XSB/SOK file as read: its rows, its title and SOK metadata."""
 
-    line: int
     rows: list[str]
     title: str
     meta: dict[str, str] = field(default_factory=dict)
@@ -206,7 +205,7 @@ def _xsb_boards(text: str, origin: str) -> list[_Board]:
             while i < len(lines) and _is_board(lines[i]):
                 i += 1
             rows = [row for raw in lines[start:i] for row in _run_length(raw)]
-            boards.append(_Board(start + 1, rows, " ".join(paragraph) or title))
+            boards.append(_Board(rows, " ".join(paragraph) or title))
             paragraph, title = [], ""
             if i < len(lines) and "#" in lines[i] and not (lines[i].startswith(";") or XSB_KEY.fullmatch(lines[i])):
                 raise _bad_char(origin, i, lines[i])
@@ -253,7 +252,8 @@ def _read_key(lines: list[str], i: int, key: re.Match[str], meta: dict[str, str]
 
 
 def _bad_char(origin: str, i: int, line: str) -> LevelError:
-    column = next(x for x, c in enumerate(line) if XSB_BOARD.fullmatch(f"#{c}") is None and not c.isdigit())
+    """The error for a line beside a board that is not a board row (a count with no character ends it)."""
+    column = next((x for x, c in enumerate(line) if c not in XSB_CHARS + "#|0123456789"), len(line) - 1)
     return LevelError(f"{origin}: line {i + 1}, column {column + 1}: {line[column]!r} is not an XSB character")
 
 

@@ -64,7 +64,7 @@ class Report:
         return len(self.solution or "")
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A dict of plain values (``formats.json_ready`` turns its infinite targets into JSON's null)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out.update(metrics=dict(self.metrics), terms=dict(self.terms), playable=self.playable, length=self.length)
         out.update(broken=list(self.broken), off_target=list(self.off_target), meets_rules=self.meets_rules)

@@ -223,3 +223,16 @@ def test_json_has_no_infinity_and_old_files_still_read(tmp_path: Path) -> None:
     old.write_text(json.dumps(level_to_dict(level)))  # as written before: Infinity
     assert "Infinity" in old.read_text()
     assert read_levels(old)[0].meta["report"]["targets"]["pushes"] == [2.0, float("inf")]
+
+
+@given(text=st.text(alphabet="#@+$*. -_|0123456789;:\nTitleAuthorComment-End'x", max_size=300))
+@FAST
+def test_any_xsb_text_reads_or_gets_a_level_error(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "any.xsb"
+    path.write_text(text)
+    try:
+        levels_ = read_levels(path)
+    except LevelError as exc:
+        assert str(exc).startswith(str(path))
+    else:
+        assert levels_ and all(lv.name for lv in levels_)
