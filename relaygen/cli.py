@@ -84,7 +84,7 @@ def playtest(
     difficulty: Annotated[float, typer.Option(min=0.0, max=1.0, help="Difficulty the score is measured at.")] = 0.5,
     time_limit: Annotated[float, typer.Option(help="Seconds the solver may search per level (above 0).")] = 10.0,
     max_nodes: Annotated[
-        int | None, typer.Option(min=1, help="States the solver may expand per level: the same answer on any machine.")
+        int | None, typer.Option(help="States the solver may expand per level (1 or more): the same answer anywhere.")
     ] = None,
     optimal: Annotated[
         bool, typer.Option("--optimal", help="Push games: search on for a move-optimal solution (fewest moves).")
@@ -103,6 +103,8 @@ def playtest(
 
     if not 0 < time_limit < math.inf:
         raise fail(f"--time-limit: must be a positive number of seconds, not {time_limit}")
+    if max_nodes is not None and max_nodes < 1:
+        raise fail(f"--max-nodes: must be 1 or more, not {max_nodes}")
     try:
         given = load_rules(rules) if rules else None
     except RulesError as exc:

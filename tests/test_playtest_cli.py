@@ -133,12 +133,21 @@ def test_play_names_the_empty_file(tmp_path: Path) -> None:
     assert run.stderr.strip() == f"error: {tmp_path / 'empty.xsb'}: no levels in this file (XSB)"
 
 
-@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
-def test_time_limit_must_be_positive_and_finite(value: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "reason"),
+    [
+        *(
+            ("--time-limit", v, f"must be a positive number of seconds, not {float(v)}")
+            for v in ("-1", "0", "nan", "inf")
+        ),
+        ("--max-nodes", "0", "must be 1 or more, not 0"),
+    ],
+)
+def test_budget_options_are_checked(option: str, value: str, reason: str, tmp_path: Path) -> None:
     (tmp_path / "one.xsb").write_text(TINY)
-    run = relaygen("playtest", tmp_path / "one.xsb", "--time-limit", value)
+    run = relaygen("playtest", tmp_path / "one.xsb", option, value)
     assert run.returncode == 2 and run.stdout == ""
-    assert run.stderr.strip() == f"error: --time-limit: must be a positive number of seconds, not {float(value)}"
+    assert run.stderr.strip() == f"error: {option}: {reason}"
 
 
 def test_optimal_says_move_optimal_or_not_proven(data_dir: Path, tmp_path: Path) -> None:
