@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from relaygen.agent import cli as agent_cli
-from relaygen.cliutil import RulesArg, fail
+from relaygen.cliutil import RulesArg, fail, progress
 from relaygen.drafters import CANDIDATES, SLOTS
 from relaygen.level import LevelError
 from relaygen.rules import RulesError, builtin_names, load_rules
@@ -70,44 +71,94 @@ def rules_check(files: Annotated[list[Path], typer.Argument(help="Rules TOML fil
         raise typer.Exit(code=2)
 
 
+PLAYTEST_FAILED = 1
+"""``playtest``'s exit code when a level is not both solvable and within its rules (2 is bad input)."""
+
+
 @app.command()
 def playtest(
-    paths: Annotated[list[Path], typer.Argument(help="Level files (.json, .txt, .xsb) or folders of them.")],
+    paths: Annotated[list[Path], typer.Argument(help="Level files (.json, .txt, .xsb, .sok) or folders of them.")],
     rules: Annotated[
         str | None, typer.Option(help="Rules for files that do not name theirs (XSB defaults to sokoban).")
     ] = None,
     difficulty: Annotated[float, typer.Option(min=0.0, max=1.0, help="Difficulty the score is measured at.")] = 0.5,
-    time_limit: Annotated[float, typer.Option(help="Seconds the solver may search per level.")] = 10.0,
+    time_limit: Annotated[float, typer.Option(help="Seconds the solver may search per level (above 0).")] = 10.0,
+    max_nodes: Annotated[
+        int | None, typer.Option(help="States the solver may expand per level (1 or more): the same answer anywhere.")
+    ] = None,
+    optimal: Annotated[
+        bool, typer.Option("--optimal", help="Push games: search on for a move-optimal solution (fewest moves).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of reports.")] = False,
 ) -> None:
-    """Playtest levels: playable or not, the solution, its length, the metrics and the score."""
-    from relaygen.formats import read_levels
+    """Playtest levels. Two answers for each: solvable (yes / no / unknown when the search budget runs
+    out) with its solution, and whether it meets its rules (the constraints it breaks); then the score.
+
+    Exit code: 0 when every level is solvable and meets its rules, 1 when one is not (or is unknown),
+    2 for bad input (each bad file gets its own error line; the others are still playtested)."""
+    from relaygen.formats import json_ready, level_files, read_levels
     from relaygen.mechanics import Budget
+    from relaygen.playtest import explain
     from relaygen.playtest import playtest as run_playtest
+
+    if not 0 < time_limit < math.inf:
+        raise fail(f"--time-limit: must be a positive number of seconds, not {time_limit}")
+    if max_nodes is not None and max_nodes < 1:
+        raise fail(f"--max-nodes: must be 1 or more, not {max_nodes}")
+    try:
+        given = load_rules(rules) if rules else None
+    except RulesError as exc:
+        raise fail(str(exc)) from None
+    budget = Budget(max_nodes=max_nodes, time_limit=time_limit, optimal=optimal)
+    results, bad, failed = [], 0, 0
+    for path in paths:
+        try:
+            files = level_files(path)
+        except LevelError as exc:
+            files, bad = [], bad + 1
+            typer.echo(f"error: {exc}", err=True)
+        for file in files:
+            try:
+                levels = read_levels(file, given)
+            except LevelError as exc:
+                bad += 1
+                typer.echo(f"error: {exc}", err=True)
+                continue
+            for index, level in enumerate(levels, start=1):
+                report = run_playtest(level, difficulty, budget)
+                failed += not report.playable
+                entry = {"file": str(file), "index": index, "name": level.name, "rules": level.rules.name}
+                results.append(entry | report.to_dict())
+                if not as_json:
+                    lines = explain(report, level.rules.name, optimal)
+                    typer.echo("\n  ".join([f"{file} #{index} {level.name}", *lines]))
+    if as_json:
+        typer.echo(json.dumps(json_ready(results), indent=1, allow_nan=False))
+    raise typer.Exit(code=2 if bad else PLAYTEST_FAILED if failed else 0)
+
+
+@app.command()
+def collect(
+    paths: Annotated[list[Path], typer.Argument(help="Level files or folders to gather, in this order.")],
+    out: Annotated[
+        Path, typer.Option(help="The collection file: .xsb or .sok (push games) or .txt (any rules), one file.")
+    ],
+    rules: Annotated[
+        str | None, typer.Option(help="Rules for files that do not name theirs (XSB defaults to sokoban).")
+    ] = None,
+) -> None:
+    """Gather levels into one collection file, the way Sokoban sets travel (written atomically)."""
+    from relaygen.formats import read_levels, write_levels
 
     try:
         given = load_rules(rules) if rules else None
-        batches = [(path, read_levels(path, given)) for path in paths]
+        levels = [level for path in paths for level in read_levels(path, given)]
+        write_levels(levels, out)
     except (RulesError, LevelError) as exc:
         raise fail(str(exc)) from None
-    budget = Budget(time_limit=time_limit)
-    results = []
-    for path, levels in batches:
-        for index, level in enumerate(levels):
-            report = run_playtest(level, difficulty, budget)
-            entry = {"file": str(path), "index": index, "name": level.name, "rules": level.rules.name}
-            results.append(entry | report.to_dict())
-            if not as_json:
-                metrics = ", ".join(f"{k} {v:g}" for k, v in report.metrics.items())
-                why = f" ({report.reason})" if report.reason else ""
-                typer.echo(
-                    f"{path} #{index} {level.name}: playable {report.verdict}{why}, length {report.length}, "
-                    f"score {report.score:.3f} [{metrics}]"
-                )
-                if report.solution:
-                    typer.echo(f"  solution: {report.solution}")
-    if as_json:
-        typer.echo(json.dumps(results, indent=1))
+    except OSError as exc:
+        raise fail(f"{out}: cannot write the collection: {exc.strerror or exc}") from None
+    typer.echo(f"{len(levels)} levels written to {out}")
 
 
 def main() -> None:
@@ -157,8 +208,6 @@ def generate(
     ] = None,
 ) -> None:
     """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
-    from tqdm import tqdm
-
     from relaygen.formats import read_levels
     from relaygen.generate import GenerateError, Summary, default_workers, generate_iter, parse_size, write_run
 
@@ -182,7 +231,7 @@ def generate(
             slots=slots,
             summary=summary,
         )
-        for _ in tqdm(write_run(levels, out, fmt, n), total=n, desc=f"generate {loaded.name}", unit="level"):
+        for _ in progress(write_run(levels, out, fmt, n), total=n, desc=f"generate {loaded.name}", unit="level"):
             pass
     except (RulesError, LevelError, GenerateError) as exc:
         raise fail(str(exc)) from None

@@ -6,6 +6,9 @@ Every writer is atomic; every reader names the file and the line or field of wha
 from __future__ import annotations
 
 import json
+import math
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +20,11 @@ from relaygen.rules import Rules, RulesError, builtin_names, load_rules, parse_r
 
 FORMAT_ID = "relaygen-level"
 VERSION = 1
-SUFFIXES = {".json": "json", ".txt": "txt", ".xsb": "xsb"}
+SUFFIXES = {".json": "json", ".txt": "txt", ".xsb": "xsb", ".sok": "xsb"}
 XSB_FLOOR = " -_"
 XSB_CHARS = "#@+$*." + XSB_FLOOR
+RULES_LINE = re.compile(r"^;\s*rules:", re.MULTILINE)
+"""The header line that makes a .txt file a relaygen text map (without it, a .txt is read as XSB)."""
 NOT_LEVELS = {"ratings.json", "index.json", "summary.json"}
 """JSON files that may sit beside levels in a folder without being levels."""
 
@@ -140,11 +145,16 @@ def _blocks(text: str) -> list[tuple[int, dict[str, str], list[str]]]:
     return blocks
 
 
-# ----- XSB -------------------------------------------------------------------------------------------------
+# ----- XSB and SOK -------------------------------------------------------------------------------------------
+
+XSB_BOARD = re.compile(r"(?:\d{0,3}[#@+$*. _|-])+")
+"""A board row: XSB characters, ``|`` between run-length encoded rows, counts before a character."""
+XSB_KEY = re.compile(r"([A-Za-z][\w-]*):[ \t]*(.*)")
+"""A SOK ``Key: value`` line after a board (``Title:``, ``Author:``, ``Comment:`` ...)."""
 
 
 def levels_to_xsb(levels: list[Level]) -> str:
-    """Push-game levels in XSB, each after a ``; title`` line."""
+    """Push-game levels in XSB, each after a ``; title`` line and before its SOK lines (``meta["sok"]``)."""
     blocks = []
     for i, level in enumerate(levels, start=1):
         rules = level.rules
@@ -152,8 +162,16 @@ def levels_to_xsb(levels: list[Level]) -> str:
             raise LevelError(f"XSB holds push-game levels; rules {rules.name!r} use mechanic {rules.mechanic!r}")
         chars = np.array([_xsb_char(rules.properties_of(t)) for t in range(len(rules.tiles))])
         rows = ["".join(row).rstrip() for row in chars[level.grid]]
-        blocks.append("\n".join([f"; {level.name or i}", *rows]))
+        blocks.append("\n".join([f"; {level.name or i}", *rows, *_sok_lines(level.meta.get("sok", {}))]))
     return "\n\n".join(blocks) + "\n"
+
+
+def _sok_lines(fields: dict[str, str]) -> list[str]:
+    """SOK fields as lines: ``Key: value``, or ``Key:`` ... ``Key-End:`` around a value of several lines."""
+    lines: list[str] = []
+    for key, value in fields.items():
+        lines += [f"{key}:", *value.splitlines(), f"{key}-End:"] if "\n" in value else [f"{key}: {value}"]
+    return lines
 
 
 def _xsb_char(props: frozenset[str]) -> str:
@@ -163,8 +181,86 @@ def _xsb_char(props: frozenset[str]) -> str:
     return " "
 
 
+@dataclass
+class _Board:
+    """One board of an XSB/SOK file as read: its rows, its title and SOK metadata."""
+
+    rows: list[str]
+    title: str
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def _xsb_boards(text: str, origin: str) -> list[_Board]:
+    """The boards of an XSB/SOK collection with their titles (the text before) and ``Key: value`` lines (after)."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    boards: list[_Board] = []
+    paragraph: list[str] = []
+    title = ""
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        key = XSB_KEY.fullmatch(line)
+        if _is_board(line):
+            start = i
+            while i < len(lines) and _is_board(lines[i]):
+                i += 1
+            rows = [row for raw in lines[start:i] for row in _run_length(raw)]
+            boards.append(_Board(rows, " ".join(paragraph) or title))
+            paragraph, title = [], ""
+            if i < len(lines) and "#" in lines[i] and not (lines[i].startswith(";") or XSB_KEY.fullmatch(lines[i])):
+                raise _bad_char(origin, i, lines[i])
+            continue
+        if key:  # after a board, its metadata; before the first, the collection's (not kept)
+            i = _read_key(lines, i, key, boards[-1].meta if boards else {})
+            continue
+        if not line.strip():
+            title, paragraph = " ".join(paragraph) or title, []
+        elif line.lstrip(";").strip():
+            paragraph.append(line.lstrip(";").strip().strip("'\""))
+            if i + 1 < len(lines) and "#" in line and not line.startswith(";") and _is_board(lines[i + 1]):
+                raise _bad_char(origin, i, line)
+        i += 1
+    return boards
+
+
+def _is_board(line: str) -> bool:
+    return "#" in line and XSB_BOARD.fullmatch(line) is not None
+
+
+def _run_length(line: str) -> list[str]:
+    """A board line's rows: run-length counts expanded, ``|`` splitting rows."""
+    expanded = re.sub(r"(\d+)(\D)", lambda m: m[2] * int(m[1]), line)
+    return expanded.split("|")
+
+
+def _read_key(lines: list[str], i: int, key: re.Match[str], meta: dict[str, str]) -> int:
+    """Read the SOK ``Key: value`` at line ``i`` into ``meta``; return the line after it.
+
+    ``Key:`` alone starts a block of lines that ends at ``Key-End:`` (or, without one, at a blank line)."""
+    name, value = key[1], key[2].strip()
+    if value:
+        meta[name] = value
+        return i + 1
+    ends = {f"{name.lower()}-end:", f"{name.lower()}_end:"}
+    stop = next((j for j in range(i + 1, len(lines)) if lines[j].strip().lower() in ends or _is_board(lines[j])), None)
+    if stop is not None and not _is_board(lines[stop]):
+        meta[name] = "\n".join(lines[i + 1 : stop]).strip()
+        return stop + 1
+    stop = next((j for j in range(i + 1, len(lines)) if not lines[j].strip()), len(lines))
+    meta[name] = "\n".join(lines[i + 1 : stop]).strip()
+    return stop
+
+
+def _bad_char(origin: str, i: int, line: str) -> LevelError:
+    """The error for a line beside a board that is not a board row (a count with no character ends it)."""
+    column = next((x for x, c in enumerate(line) if c not in XSB_CHARS + "#|0123456789"), len(line) - 1)
+    return LevelError(f"{origin}: line {i + 1}, column {column + 1}: {line[column]!r} is not an XSB character")
+
+
 def levels_from_xsb(text: str, origin: str, rules: Rules | None = None) -> list[Level]:
-    """Levels from an XSB collection (``;`` comment and title lines, blank-line separated)."""
+    """Levels from an XSB or SOK collection: ``;`` and title lines before each board, SOK
+    ``Title:``/``Author:``/``Comment:`` lines after it (the title names the level, the others go to
+    ``meta["sok"]``, as written: ``{"Author": ...}``)."""
     rules = rules or load_rules("sokoban")
     if rules.mechanic != "push":
         raise LevelError(f"{origin}: XSB needs push-game rules; {rules.name!r} use {rules.mechanic!r}")
@@ -173,27 +269,17 @@ def levels_from_xsb(text: str, origin: str, rules: Rules | None = None) -> list[
     index = {c: rules.by_properties.get(frozenset(p)) for c, p in table.items()}
     index |= dict.fromkeys(XSB_FLOOR, rules.by_properties.get(frozenset()))
     levels = []
-    titles: list[str] = []
-    for first_line, header, rows in _blocks(text):
-        titles = [*titles, header.get("title", "")] if header or not rows else titles
-        while rows and "#" not in rows[0] and set(rows[0]) - set(XSB_CHARS):
-            titles.append(rows.pop(0).strip().strip("'\""))
-            first_line += 1
-        if not rows:
-            continue
-        width = max(len(r) for r in rows)
-        grid = np.zeros((len(rows), width), dtype=np.uint8)
-        for y, row in enumerate(rows):
+    for board in _xsb_boards(text, origin):
+        width = max(len(r) for r in board.rows)
+        grid = np.zeros((len(board.rows), width), dtype=np.uint8)
+        for y, row in enumerate(board.rows):
             for x, c in enumerate(row.ljust(width)):
-                if c not in XSB_CHARS:
-                    raise LevelError(f"{origin}: line {first_line + y}, column {x + 1}: {c!r} is not an XSB character")
                 if index[c] is None:
                     raise LevelError(f"{origin}: rules {rules.name!r} have no tile for XSB {c!r}")
                 grid[y, x] = index[c]
         _wall_outside(rules, grid)
-        name = " ".join(t for t in titles if t) or f"{Path(origin).stem} {len(levels) + 1}"
-        titles = []
-        levels.append(Level(rules, grid, name=name))
+        title = next((board.meta.pop(k) for k in list(board.meta) if k.lower() == "title"), "")
+        levels.append(Level(rules, grid, name=title or board.title, meta={"sok": board.meta} if board.meta else {}))
     return levels
 
 
@@ -216,7 +302,10 @@ def level_files(path: str | Path) -> list[Path]:
     path = Path(path)
     if not path.is_dir():
         return [path]
-    return [p for p in sorted(path.iterdir()) if p.suffix.lower() in SUFFIXES and p.name not in NOT_LEVELS]
+    files = [p for p in sorted(path.iterdir()) if p.suffix.lower() in SUFFIXES and p.name not in NOT_LEVELS]
+    if not files:
+        raise LevelError(f"{path}: no level files ({', '.join(SUFFIXES)}) in this folder")
+    return files
 
 
 def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
@@ -241,7 +330,16 @@ def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
         level = level_from_dict(data, str(path), rules)
         level.name = level.name or path.stem
         return [level]
-    levels = (levels_from_text if kind == "txt" else levels_from_xsb)(text, str(path), rules)
+    if kind == "txt" and (rules is None or rules.mechanic == "push") and not RULES_LINE.search(text):
+        kind = "xsb"  # a Sokoban collection in a .txt file, as Boxoban's
+        try:
+            levels = levels_from_xsb(text, str(path), rules)
+        except LevelError as exc:
+            raise LevelError(f"{exc} (a .txt file without a '; rules: NAME' line is read as XSB)") from exc
+    else:
+        levels = (levels_from_text if kind == "txt" else levels_from_xsb)(text, str(path), rules)
+    if not levels:
+        raise LevelError(f"{path}: no levels in this file ({'XSB' if kind == 'xsb' else 'text maps'})")
     for i, level in enumerate(levels, start=1):
         level.name = level.name or (path.stem if len(levels) == 1 else f"{path.stem} {i}")
     return levels
@@ -252,12 +350,22 @@ def dump_levels(levels: list[Level], kind: str) -> str:
     if kind == "json":
         if len(levels) != 1:
             raise LevelError(f"a JSON level file holds one level, not {len(levels)}")
-        return json.dumps(level_to_dict(levels[0]), indent=1, sort_keys=True) + "\n"
+        return json.dumps(json_ready(level_to_dict(levels[0])), indent=1, sort_keys=True, allow_nan=False) + "\n"
     if kind == "txt":
         return levels_to_text(levels)
     if kind == "xsb":
         return levels_to_xsb(levels)
     raise LevelError(f"unknown level format {kind!r} (use json, txt, xsb)")
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with every infinite or NaN float replaced by None: JSON has no Infinity (an
+    unbounded target is written ``null``; readers take both)."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def write_levels(levels: list[Level], path: str | Path, kind: str | None = None) -> Path:

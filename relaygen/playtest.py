@@ -1,4 +1,8 @@
-"""The automatic playtester: is a level playable, what is its solution, and how good is it.
+"""The automatic playtester: can a level be solved, does it meet its rules, and how good is it.
+
+Two answers: ``solvable`` is the mechanic's search alone (``unknown`` when its budget runs out,
+never ``no``); the rules' constraints are the second. A level is ``playable`` (what the generator
+demands) when it is solvable and meets its constraints.
 
 The quality score is the weighted mean of one term per objective and per constraint, each in
 [0, 1]: 1 inside its target range, falling as 1 / (1 + distance / scale) outside it.
@@ -22,8 +26,11 @@ class Report:
     """A playtest's findings about one level."""
 
     verdict: Verdict
-    """``yes``, ``no``, or ``unknown`` when the search budget ran out."""
+    """Playable: ``yes`` when solvable and within the constraints, ``no`` when either fails, else ``unknown``."""
+    solvable: Verdict
+    """The mechanic's search alone: ``yes``, ``no``, or ``unknown`` when its budget ran out."""
     solution: str | None
+    """The search's solution whenever ``solvable`` is ``yes``."""
     metrics: dict[str, float]
     terms: dict[str, float]
     """Each objective's and constraint's score in [0, 1]."""
@@ -32,8 +39,20 @@ class Report:
     met: bool
     """Every objective and constraint is inside its target."""
     reason: str = ""
+    """Why the search answered as it did (empty for a plain ``yes``)."""
     difficulty: float = 0.5
     targets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    broken: tuple[str, ...] = ()
+    """The constraints the level breaks, e.g. ``box+box_on_goal 4 > 3``."""
+    off_target: tuple[str, ...] = ()
+    """The objectives outside their target at ``difficulty``, e.g. ``solution_length 12 < 30``."""
+    optimal: bool = False
+    """The solution is move-optimal (fewest moves, then fewest pushes)."""
+
+    @property
+    def meets_rules(self) -> bool:
+        """The level keeps every constraint of its rules."""
+        return not self.broken
 
     @property
     def playable(self) -> bool:
@@ -45,9 +64,10 @@ class Report:
         return len(self.solution or "")
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A dict of plain values (``formats.json_ready`` turns its infinite targets into JSON's null)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out.update(metrics=dict(self.metrics), terms=dict(self.terms), playable=self.playable, length=self.length)
+        out.update(broken=list(self.broken), off_target=list(self.off_target), meets_rules=self.meets_rules)
         out["targets"] = {k: list(v) for k, v in self.targets.items()}
         return out
 
@@ -56,6 +76,12 @@ def distance(value: float, target: tuple[float, float]) -> float:
     """How far ``value`` lies outside ``target`` = [lo, hi] (0 inside)."""
     lo, hi = target
     return lo - value if value < lo else value - hi if value > hi else 0.0
+
+
+def outside(name: str, value: float, target: tuple[float, float]) -> str:
+    """How ``value`` misses ``target``, e.g. ``boxes 4 > 3`` (``value`` lies outside it)."""
+    lo, hi = target
+    return f"{name} {value:g} < {lo:g}" if value < lo else f"{name} {value:g} > {hi:g}"
 
 
 def term(value: float, target: tuple[float, float], scale: float) -> float:
@@ -75,43 +101,64 @@ def constraint_count(level: Level, constraint: Constraint) -> tuple[int, tuple[f
 
 
 def playtest(level: Level, difficulty: float = 0.5, budget: Budget = FULL_BUDGET) -> Report:
-    """Play ``level`` under its rules at ``difficulty`` in [0, 1] and score it."""
+    """Play ``level`` under its rules at ``difficulty`` in [0, 1]: solve it, check its constraints, score it."""
     rules = level.rules
     targets = rules.targets(difficulty)
     analysis = get_mechanic(rules.mechanic).analyse(level, targets, budget)
-    terms, weights, broken = {}, {}, []
+    terms, weights, broken, off_target = {}, {}, [], []
     for c in rules.constraints:
         count, allowed = constraint_count(level, c)
         name = f"count:{'+'.join(c.tiles)}"
         terms[name] = term(count, allowed, max(1.0, allowed[0]))
         weights[name] = c.weight
         if distance(count, allowed):
-            broken.append(f"{c.describe()} (found {count})")
+            left = "+".join(c.tiles)
+            if c.equal_to:
+                broken.append(f"{left} {count} != {'+'.join(c.equal_to)} {allowed[0]:g}")
+            else:
+                broken.append(outside(left, count, allowed))
     for o in rules.objectives:
-        target = targets[o.metric]
-        value = analysis.metrics[o.metric]
+        target, value = targets[o.metric], analysis.metrics[o.metric]
         terms[o.metric] = term(value, target, o.scale or max(1.0, target[0]))
         weights[o.metric] = o.weight
-        if o.required and distance(value, target):
-            broken.append(f"{o.metric} in [{target[0]:g}, {target[1]:g}] (found {value:g})")
+        if distance(value, target):
+            (broken if o.required else off_target).append(outside(o.metric, value, target))
     total = sum(weights.values())
     score = sum(terms[k] * weights[k] for k in terms) / total if total else 0.0
-    verdict, reason = analysis.verdict, analysis.reason
-    if broken:
-        rules_broken = "rules broken: " + "; ".join(broken)
-        reason = f"{reason}; {rules_broken}" if verdict == "no" else rules_broken
-        verdict = "no"
+    verdict = "no" if broken else analysis.verdict
     return Report(
         verdict=verdict,
-        solution=analysis.solution if verdict == "yes" else None,
+        solvable=analysis.verdict,
+        solution=analysis.solution if analysis.verdict == "yes" else None,
         metrics=analysis.metrics,
         terms=terms,
         score=score,
         met=all(v == 1.0 for v in terms.values()) and verdict == "yes",
-        reason=reason,
+        reason=analysis.reason,
         difficulty=difficulty,
         targets=targets,
+        broken=tuple(broken),
+        off_target=tuple(off_target),
+        optimal=analysis.optimal,
     )
+
+
+def explain(report: Report, rules: str, optimal: bool = False) -> list[str]:
+    """The two answers as text lines: solvable (with the solution) and meets ``rules``, then the score.
+
+    ``optimal``: a move-optimal solution was asked for, so say whether this one is."""
+    why = f" ({report.reason})" if report.reason else ""
+    lines = [f"solvable: {report.solvable}{why}"]
+    if report.solution:
+        note = " (move-optimal: fewest moves, then fewest pushes)" if report.optimal else ""
+        note = f" (not proven optimal{': ' + report.reason if report.reason else ''})" if optimal and not note else note
+        lines = [f"solvable: yes, {report.length} moves{note}", f"solution: {report.solution}"]
+    broken = f" ({', '.join(report.broken)})" if report.broken else ""
+    lines.append(f"meets {rules} rules: {'yes' if report.meets_rules else 'no'}{broken}")
+    off = f"; off target: {', '.join(report.off_target)}" if report.off_target else ""
+    metrics = ", ".join(f"{k} {v:g}" for k, v in report.metrics.items())
+    lines.append(f"score {report.score:.3f} at difficulty {report.difficulty:g}{off} [{metrics}]")
+    return lines
 
 
 def describe(rules: Rules) -> str:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relaygen.files import atomic_write
-from relaygen.formats import dump_levels, read_levels, write_levels
+from relaygen.formats import dump_levels, level_to_dict, read_levels, write_levels
 from relaygen.level import Level, LevelError
 from relaygen.rules import builtin_names, load_rules, parse_rules
 
@@ -100,11 +100,16 @@ BAD_FILES = {
     "bad.json": ('{\n  "format": "relaygen-level",\n  oops\n}', "bad.json: line 3, column 3: invalid JSON"),
     "foreign.json": ('{"hello": 1}', "foreign.json: not a relaygen level file"),
     "version.json": ('{"format": "relaygen-level", "version": 9}', "field 'version': unsupported version 9"),
-    "norules.txt": ("#####\n#S.E#\n#####\n", "no '; rules: NAME' line"),
+    "norules.txt": ("#####\n#S.E#\n#####\n", "'S' is not an XSB character (a .txt file without a '; rules: NAME' line"),
     "badchar.txt": ("; rules: maze\n\n#####\n#S.E#\n##z##\n", "line 3, column 3: 'z' is not a tile of maze"),
     "ragged.txt": ("; rules: maze\n#####\n#S.E#\n###\n", "rows have different lengths"),
     "badchar.xsb": ("; 1\n#####\n#@$.#\n#####\n#  x#\n", "badchar.xsb: line 5, column 4: 'x' is not an XSB character"),
     "level.png": ("", "unknown level file type '.png'"),
+    "empty.xsb": ("", "empty.xsb: no levels in this file (XSB)"),
+    "empty.txt": ("\n\n", "empty.txt: no levels in this file (XSB)"),
+    "empty-maze.txt": ("; rules: maze\n", "empty-maze.txt: no levels in this file (text maps)"),
+    "prose.xsb": ("These are my levels.\nI hope # you like them!\n", "prose.xsb: no levels in this file (XSB)"),
+    "badrow.sok": ("Level 1\n#x###\n#@$.#\n#####\n", "badrow.sok: line 2, column 2: 'x' is not an XSB character"),
 }
 
 
@@ -117,6 +122,12 @@ def test_malformed_file_gets_clear_error(name: str, tmp_path: Path) -> None:
         read_levels(path)
     assert reason in str(info.value)
     assert str(path) in str(info.value)
+
+
+def test_folder_without_level_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("levels to come")
+    with pytest.raises(LevelError, match=f"{tmp_path}: no level files"):
+        read_levels(tmp_path)
 
 
 def test_json_level_with_bad_row_names_the_field(tmp_path: Path) -> None:
@@ -149,3 +160,79 @@ def test_atomic_write_leaves_old_file_when_interrupted(tmp_path: Path, monkeypat
         atomic_write(path, "new" * 1000)
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+# ----- public collections ---------------------------------------------------------------------------------
+
+COLLECTIONS = {
+    "microban.xsb": 155,
+    "boxoban-medium-valid-000-first50.txt": 50,
+    "boxoban-hard-000-first200.txt": 200,
+    "microban-sample.sok": 5,
+}
+
+
+@pytest.mark.parametrize("name", sorted(COLLECTIONS))
+@pytest.mark.parametrize("kind", ["xsb", "txt"])
+def test_collection_round_trips(name: str, kind: str, data_dir: Path, tmp_path: Path) -> None:
+    levels_ = read_levels(data_dir / name)
+    assert len(levels_) == COLLECTIONS[name]
+    back = read_levels(write_levels(levels_, tmp_path / f"copy.{kind}"))
+    if kind == "xsb":  # XSB keeps the names and the SOK metadata too
+        assert back == levels_
+    else:
+        assert [(b.name, b.grid.tolist()) for b in back] == [(a.name, a.grid.tolist()) for a in levels_]
+
+
+def test_boxoban_txt_is_read_as_sokoban(data_dir: Path) -> None:
+    levels_ = read_levels(data_dir / "boxoban-hard-000-first200.txt")
+    assert [lv.name for lv in levels_[:3]] == ["0", "1", "2"] and levels_[-1].name == "199"
+    assert all(lv.rules.name == "sokoban" and lv.count("box") + lv.count("box_on_goal") == 4 for lv in levels_)
+    assert all(lv.grid.shape == (10, 10) for lv in levels_)
+
+
+def test_sok_titles_authors_comments_and_run_length_rows(data_dir: Path) -> None:
+    sok = read_levels(data_dir / "microban-sample.sok")
+    microban = read_levels(data_dir / "microban.xsb")[:5]
+    assert [lv.grid.tolist() for lv in sok] == [lv.grid.tolist() for lv in microban]
+    assert [lv.name for lv in sok] == [f"Microban {i}" for i in range(1, 6)]
+    assert all(lv.meta["sok"]["Author"] == "David W. Skinner" for lv in sok)
+    assert sok[0].meta["sok"]["Comment"] == "one box is already home"
+    assert sok[1].meta["sok"]["Comment"] == "Written with - floors.\nThree boxes, two of them on goals."
+    assert sok[3].meta == {"sok": {"Author": "David W. Skinner"}}  # not the collection's own Title/Author
+
+
+def test_xsb_writes_sok_metadata_lines() -> None:
+    level = Level.from_rows(load_rules("sokoban"), ["#####", "#@$.#", "#####"], name="tiny")
+    level.meta = {"sok": {"Author": "me", "Comment": "two\nlines"}, "seed": 3, "model": "search"}
+    assert (
+        dump_levels([level], "xsb") == "; tiny\n#####\n#@$.#\n#####\nAuthor: me\nComment:\ntwo\nlines\nComment-End:\n"
+    )
+
+
+def test_json_has_no_infinity_and_old_files_still_read(tmp_path: Path) -> None:
+    level = Level.from_rows(load_rules("sokoban"), ["#####", "#@$.#", "#####"], name="tiny")
+    level.meta = {"report": {"targets": {"pushes": [2.0, float("inf")]}}}
+    text = dump_levels([level], "json")
+
+    def strict(constant: str) -> None:
+        raise ValueError(f"not strict JSON: {constant}")
+
+    assert json.loads(text, parse_constant=strict)["meta"]["report"]["targets"]["pushes"] == [2.0, None]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(level_to_dict(level)))  # as written before: Infinity
+    assert "Infinity" in old.read_text()
+    assert read_levels(old)[0].meta["report"]["targets"]["pushes"] == [2.0, float("inf")]
+
+
+@given(text=st.text(alphabet="#@+$*. -_|0123456789;:\nTitleAuthorComment-End'x", max_size=300))
+@FAST
+def test_any_xsb_text_reads_or_gets_a_level_error(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "any.xsb"
+    path.write_text(text)
+    try:
+        levels_ = read_levels(path)
+    except LevelError as exc:
+        assert str(exc).startswith(str(path))
+    else:
+        assert levels_ and all(lv.name for lv in levels_)

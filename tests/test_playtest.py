@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from relaygen.formats import read_levels
 from relaygen.level import Level
-from relaygen.mechanics import get_mechanic
+from relaygen.mechanics import Budget, get_mechanic
 from relaygen.mechanics.relay import interest, legs_of, run_target
 from relaygen.playtest import playtest, term
 from relaygen.rules import load_rules
@@ -46,14 +49,15 @@ def test_maze_wall_makes_it_unplayable_and_lowers_score() -> None:
 
 def test_constraints_broken_means_unplayable() -> None:
     report = playtest(level("maze", "######", "#SSE.#", "######"))
-    assert report.verdict == "no" and "start in [1, 1] (found 2)" in report.reason
+    assert report.verdict == "no" and report.reason == "needs one player and an exit"
+    assert report.broken == ("start 2 > 1",) and not report.meets_rules
     assert report.terms["count:start"] == pytest.approx(0.5)
 
 
 def test_required_objective_broken_means_unplayable() -> None:
     two_regions = level("maze", *MAZE[:-1], "########", "#.######", "########")
     report = playtest(two_regions)
-    assert report.verdict == "no" and report.reason == "rules broken: regions in [1, 1] (found 2)"
+    assert report.solvable == "yes" and report.verdict == "no" and report.broken == ("regions 2 > 1",)
     rules = load_rules("maze")
     lenient = rules.model_copy(
         update={"objectives": [o.model_copy(update={"required": False}) for o in rules.objectives]}
@@ -138,3 +142,48 @@ def test_relay_run_targets_follow_interest_curve() -> None:
     assert run_target(0, 10, 9) == pytest.approx(9 * 0.8 + 1)
     expected = 9 * (1 - interest(1.0)) + 1
     assert run_target(30, 10, 9) == pytest.approx(expected)  # progress is capped at 1
+
+
+# ----- two answers: solvable, and meets the rules -------------------------------------------------------
+
+
+def test_four_box_level_is_solvable_but_breaks_the_sokoban_rules(data_dir: Path) -> None:
+    lv = read_levels(data_dir / "boxoban-medium-valid-000-first50.txt")[0]
+    report = playtest(lv)
+    assert report.solvable == "yes" and replay(lv, report.solution).won
+    assert report.broken == ("box+box_on_goal 4 > 3",) and not report.meets_rules
+    assert report.verdict == "no" and not report.playable  # what the generator demands
+    assert report.length == len(report.solution) and report.to_dict()["meets_rules"] is False
+
+
+def test_budget_exhaustion_is_unknown_never_no(data_dir: Path) -> None:
+    lv = read_levels(data_dir / "microban.xsb")[5]  # level 6: 3 boxes, needs a few hundred nodes
+    report = playtest(lv, budget=Budget(max_nodes=10))
+    assert report.solvable == "unknown" and report.verdict == "unknown" and report.solution is None
+    assert report.meets_rules and "unknown after 10 nodes" in report.reason
+
+
+def test_unsolvable_is_no_with_the_rules_met() -> None:
+    report = playtest(level("sokoban", "#######", "#@$#.-#", "#######"))
+    assert report.solvable == "no" and report.meets_rules and report.verdict == "no"
+
+
+def test_objectives_off_target_are_listed_not_broken() -> None:
+    report = playtest(level("sokoban", "######", "#@$-.#", "######"), 1.0)
+    assert report.playable and report.broken == ()
+    assert "solution_length 2 < 30" in report.off_target and "pushes 2" not in " ".join(report.off_target)
+
+
+def test_optimal_solution_has_the_fewest_moves(data_dir: Path) -> None:
+    lv = read_levels(data_dir / "microban.xsb")[3]  # level 4: the fast search finds 29 moves
+    fast, best = playtest(lv), playtest(lv, budget=Budget(time_limit=10.0, optimal=True))
+    assert best.optimal and not fast.optimal and replay(lv, best.solution).won
+    assert fast.length == 29 and best.length == 23  # 23 moves, 7 pushes by exhaustive search (test_sokoban_solver)
+    assert best.metrics["solution_length"] == 23 and best.metrics["pushes"] == 7
+
+
+def test_optimal_out_of_budget_keeps_the_first_solution(data_dir: Path) -> None:
+    lv = read_levels(data_dir / "microban.xsb")[3]  # solved in 9 nodes, move-optimal in about 600
+    fast, report = playtest(lv), playtest(lv, budget=Budget(max_nodes=50, optimal=True))
+    assert report.solvable == "yes" and not report.optimal and report.solution == fast.solution
+    assert "optimal search out of budget" in report.reason

@@ -37,6 +37,7 @@ from relaygen.agent.evaluate import Policy, load_policy
 from relaygen.agent.model import ActorCritic, ModelError, build_model, save_model
 from relaygen.agent.shared_optim import make_optimizer
 from relaygen.agent.worker import Update, make_env
+from relaygen.cliutil import progress
 from relaygen.files import atomic_write, file_digest
 from relaygen.rules import Rules, load_rules, parse_rules
 
@@ -148,7 +149,7 @@ class Run:
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer = SummaryWriter(str(folder))
-        self.bar = tqdm(
+        self.bar = progress(
             total=config.total_steps,
             initial=self.step,
             unit="step",

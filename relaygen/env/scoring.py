@@ -190,7 +190,7 @@ class Scorer:
         playable &= ~(count_dist > 0).any(axis=1) & ~(objective_dist[:, self._required] > 0).any(axis=1)
         met = playable & (terms == 1.0).all(axis=1)
         verdict = playable.astype(np.int8)
-        return Scores(score, verdict, np.where(playable, length, 0), met, metrics, terms)
+        return Scores(score, verdict, length, met, metrics, terms)
 
 
 def _tile_matrix(rules: Rules, groups: list[list[str]]) -> np.ndarray:

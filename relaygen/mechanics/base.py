@@ -49,6 +49,8 @@ class Analysis:
     solution: str | None
     metrics: dict[str, float]
     reason: str = ""
+    optimal: bool = False
+    """The solution is move-optimal (fewest moves, then fewest pushes)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class Budget:
 
     max_nodes: int | None = None
     time_limit: float | None = None
+    optimal: bool = False
+    """Push games: once solved, search on for a move-optimal solution with what is left of the budget."""
 
 
 FULL_BUDGET = Budget(max_nodes=None, time_limit=10.0)

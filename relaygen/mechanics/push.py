@@ -58,9 +58,24 @@ class Push(Mechanic):
         if result.status != "solved":
             verdict = "no" if result.status == "unsolvable" else "unknown"
             return Analysis(verdict, None, metrics, f"solver: {result.status} after {result.nodes} nodes")
+        optimal, reason = False, ""
+        if budget.optimal:
+            left = _left(budget, result.nodes, result.seconds)
+            best = solve(puzzle, max_nodes=left.max_nodes, time_limit=left.time_limit, optimal=True)
+            optimal = best.status == "solved"
+            result = best if optimal else result
+            reason = "" if optimal else f"optimal search out of budget after {best.nodes} nodes: first solution kept"
         metrics["solution_length"] = float(result.moves)
         metrics["pushes"] = float(result.pushes)
-        return Analysis("yes", result.solution, metrics)
+        return Analysis("yes", result.solution, metrics, reason, optimal)
+
+
+def _left(budget: Budget, nodes: int, seconds: float) -> Budget:
+    """What is left of ``budget`` after a search that spent ``nodes`` and ``seconds``."""
+    return Budget(
+        max_nodes=None if budget.max_nodes is None else max(1, budget.max_nodes - nodes),
+        time_limit=None if budget.time_limit is None else max(0.0, budget.time_limit - seconds),
+    )
 
 
 def to_puzzle(shape: tuple[int, ...], solid: np.ndarray, boxes: list[Cell], goals: list[Cell], player: Cell) -> Puzzle:
