@@ -43,7 +43,7 @@ class Report:
     difficulty: float = 0.5
     targets: dict[str, tuple[float, float]] = field(default_factory=dict)
     broken: tuple[str, ...] = ()
-    """The constraints the level breaks, e.g. ``box+box_on_goal 4 > 3``."""
+    """The constraints and required objectives the level breaks, e.g. ``box+box_on_goal 4 > 3``."""
     off_target: tuple[str, ...] = ()
     """The objectives outside their target at ``difficulty``, e.g. ``solution_length 12 < 30``."""
     optimal: bool = False

@@ -261,6 +261,20 @@ def test_optimal_matches_brute_force(rows: list[str]) -> None:
 # --- random levels ---------------------------------------------------------------------------
 
 
+# Scrambled levels on which an inadmissible bound (3x the pushes each box needs) returns a solution
+# one or two moves too long: each pins the optimal search's admissibility.
+INADMISSIBLE_BOUND_CATCHES = [(14, 5, 2, 60), (24, 5, 2, 60), (25, 5, 2, 60), (36, 5, 2, 60)]
+
+
+@pytest.mark.parametrize(("seed", "size", "boxes", "steps"), INADMISSIBLE_BOUND_CATCHES)
+def test_optimal_matches_brute_force_on_scrambled_levels(seed: int, size: int, boxes: int, steps: int) -> None:
+    p = scrambled(seed, size, boxes, steps)
+    result = solve(p, optimal=True, max_nodes=200_000)
+    assert result.status == "solved"
+    assert_solves(p, result.solution)
+    assert (result.moves, result.pushes) == brute_force(p)
+
+
 def scrambled(seed: int, size: int, boxes: int, steps: int) -> Puzzle:
     """A level made by pulling boxes away from a solved position: solvable by construction."""
     rng = random.Random(seed)
