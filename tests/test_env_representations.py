@@ -101,9 +101,8 @@ def test_wide_action_layout_and_whole_map_observation() -> None:
 def test_conditioning_vector() -> None:
     env = LevelEnv("maze", "narrow", difficulty=0.25)
     obs, _ = env.reset(seed=0)
-    # [difficulty, regions lo, hi (scale 1), path_length lo, hi (8..20 to 28..56: scale 56, its largest
-    # bound), corridor_share lo, hi (scale 1)]
-    assert np.allclose(obs["cond"], [0.25, 1, 1, 13 / 56, 29 / 56, 0.9, 1])
+    # [difficulty, regions lo, hi (scale 1), path_length lo, hi (8..20 to 28..56: scale 56, its largest bound)]
+    assert np.allclose(obs["cond"], [0.25, 1, 1, 13 / 56, 29 / 56])
     obs, _ = LevelEnv("dungeon", "narrow", difficulty=1.0).reset(seed=0)
     assert np.allclose(obs["cond"][-2:], [1.0, 2.0])  # enemy_distance [4, inf] → (1, cap 2)
     obs, _ = env.reset(seed=0, options={"difficulty": 1.0})
