@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from relaygen.files import file_digest
+from relaygen.hillclimb import hill_climb, search_level
 from relaygen.level import Level
 from relaygen.playtest import distance
 from relaygen.rules import Rules
-from relaygen.search import hill_climb, search_level
 
 if TYPE_CHECKING:
     from relaygen.agent.evaluate import Policy

@@ -40,10 +40,10 @@ from relaygen.drafters import (
 )
 from relaygen.export import EXPORT_FORMATS, export_level
 from relaygen.files import atomic_write
+from relaygen.hillclimb import hill_climb
 from relaygen.level import Level, LevelError
 from relaygen.playtest import Report, playtest
 from relaygen.rules import Rules, load_rules
-from relaygen.search import hill_climb
 
 INDEX = "index.json"
 LEVELS_PER_WORKER = 400
