@@ -24,7 +24,7 @@ def test_a_cellwise_action_is_one_log_probability_per_cell_summed() -> None:
     log_pi = math.log(1 / 2) + math.log(1 / 4)
     cell_entropy = [math.log(2), -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))]
     assert loss.policy.item() == pytest.approx(-2.0 * log_pi)
-    assert loss.entropy.item() == pytest.approx(sum(cell_entropy) / 2)  # the cells' mean entropy
+    assert loss.entropy.item() == pytest.approx(sum(cell_entropy))  # the joint action's entropy
 
 
 def test_frozen_cells_can_only_keep_their_tile_and_never_change() -> None:

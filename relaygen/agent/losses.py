@@ -66,13 +66,14 @@ def a3c_loss(
     ``logits`` is (B, A), the others (B,); with vf_coef = 0.5 this is the paper's
     0.5·Σ(R − V)² − log π·A − β·H, divided by the batch size B. A cellwise action (one choice per
     cell, independent given s) has logits (B, H, W, A) and actions (B, H, W): its log π is the sum
-    of the cells' log-probabilities, and H is the cells' mean entropy (so that β means the same
-    per cell whatever the map's size).
+    of the cells' log-probabilities and H the sum of the cells' entropies (the joint action's
+    entropy), so that β weighs each cell's entropy against its log-probability as for one action.
     """
     log_probs = F.log_softmax(logits, dim=-1)
     taken = log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
     taken = taken.reshape(len(taken), -1).sum(dim=1)
-    entropy = -(log_probs.exp() * log_probs).sum(dim=-1).mean()
+    cell_entropy = -(log_probs.exp() * log_probs).sum(dim=-1)
+    entropy = cell_entropy.reshape(len(cell_entropy), -1).sum(dim=1).mean()
     policy = -(taken * advantages.detach()).mean()
     value = (returns.detach() - values).pow(2).mean()
     return Loss(policy + vf_coef * value - ent_coef * entropy, policy, value, entropy)
