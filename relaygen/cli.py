@@ -208,6 +208,7 @@ def generate(
     ] = None,
 ) -> None:
     """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
+    from relaygen.export import check_format
     from relaygen.formats import read_levels
     from relaygen.generate import GenerateError, Summary, default_workers, generate_iter, parse_size, write_run
 
@@ -215,9 +216,10 @@ def generate(
     try:
         shape = parse_size(size) if size else None
         loaded = load_rules(rules)
+        check_format(fmt, loaded)
         partial = read_levels(pin, loaded)[0] if pin else None
         levels = generate_iter(
-            loaded,
+            rules,
             n,
             difficulty=difficulty,
             difficulty_range=difficulty_range,

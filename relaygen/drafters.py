@@ -172,12 +172,13 @@ def model_label(path: str | Path) -> str:
     return f"builtin:{path.stem}" if path.resolve().parent == shipped.resolve() else path.name
 
 
-def default_model(rules: Rules) -> Path:
-    """The model shipped for a built-in ruleset."""
+def default_model(rules: Rules, source: str | Path | None = None) -> Path:
+    """The model shipped for a built-in ruleset; the error for other rules says how to train one on
+    ``source``, the rules' name or file as the user gave it."""
     path = Path(str(resources.files("relaygen") / "models" / f"{rules.name}.pt"))
     if not path.exists():
         raise GenerateError(
-            f"no shipped model for rules {rules.name!r}: train one with `relaygen train {rules.name}` "
+            f"no shipped model for rules {rules.name!r}: train one with `relaygen train {source or rules.name}` "
             f"and pass --model, or use --model {SEARCH} for the no-training search baseline"
         )
     return path

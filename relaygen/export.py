@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from relaygen.files import atomic_write
-from relaygen.formats import dump_levels
-from relaygen.level import Level
+from relaygen.formats import require_push, write_levels
+from relaygen.level import Level, LevelError
 from relaygen.rules import PROPERTIES, Rules
 
 EXPORT_FORMATS = {"json": ".json", "txt": ".txt", "xsb": ".xsb", "png": ".png", "tiled": ".tmj"}
@@ -99,6 +99,14 @@ def tiled_map(level: Level, tile_size: int = TILE_SIZE) -> dict:
     }
 
 
+def check_format(kind: str, rules: Rules | None = None) -> None:
+    """Raise :class:`LevelError` for an unknown export format, or for XSB of ``rules`` that are not a push game."""
+    if kind not in EXPORT_FORMATS:
+        raise LevelError(f"unknown format {kind!r} (use {', '.join(EXPORT_FORMATS)})")
+    if kind == "xsb" and rules is not None:
+        require_push(rules)
+
+
 def export_level(level: Level, path: str | Path, kind: str, durable: bool = True) -> Path:
     """Write one level as ``kind`` (json, txt, xsb, png, tiled), atomically (see ``atomic_write``)."""
     path = Path(path)
@@ -110,4 +118,4 @@ def export_level(level: Level, path: str | Path, kind: str, durable: bool = True
         if not (path.parent / tileset_name(level.rules)).exists():
             write_tileset(level.rules, path.parent)
         return atomic_write(path, json.dumps(tiled_map(level), indent=1) + "\n", durable)
-    return atomic_write(path, dump_levels([level], kind), durable)
+    return write_levels([level], path, kind, durable)

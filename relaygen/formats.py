@@ -23,8 +23,11 @@ VERSION = 1
 SUFFIXES = {".json": "json", ".txt": "txt", ".xsb": "xsb", ".sok": "xsb"}
 XSB_FLOOR = " -_"
 XSB_CHARS = "#@+$*." + XSB_FLOOR
-RULES_LINE = re.compile(r"^;\s*rules:", re.MULTILINE)
-"""The header line that makes a .txt file a relaygen text map (without it, a .txt is read as XSB)."""
+RULES_LINE = re.compile(r"^;\s*rules:[ \t]*(.*?)\s*$", re.MULTILINE)
+"""The header line that names a file's rules; it makes a .txt file a relaygen text map (without it, a .txt
+is read as XSB)."""
+XSB_RULES = "sokoban"
+"""The rules of an XSB file that names none."""
 NOT_LEVELS = {"ratings.json", "index.json", "summary.json"}
 """JSON files that may sit beside levels in a folder without being levels."""
 
@@ -86,9 +89,10 @@ def _recorded_rules(record: dict, origin: str) -> Rules:
 # ----- text maps -------------------------------------------------------------------------------------------
 
 
-def levels_to_text(levels: list[Level]) -> str:
-    """Text maps separated by blank lines, with ``; key: value`` header lines."""
-    blocks = [f"; rules: {levels[0].rules.name}"] if levels else []
+def levels_to_text(levels: list[Level], rules_ref: str | None = None) -> str:
+    """Text maps separated by blank lines, with ``; key: value`` header lines; ``; rules:`` gives
+    ``rules_ref`` (default: the rules' name)."""
+    blocks = [f"; rules: {rules_ref or levels[0].rules.name}"] if levels else []
     for level in levels:
         head = [f"; name: {level.name}"] if level.name else []
         head += [f"; legs: {level.legs}"] if level.legs else []
@@ -114,8 +118,13 @@ def levels_from_text(text: str, origin: str, rules: Rules | None = None) -> list
 
 
 def _rules_named(name: str, origin: str) -> Rules:
+    """The rules a ``; rules:`` line of file ``origin`` names: a built-in, or a rules file, looked
+    for beside ``origin`` first (as NAME and NAME.toml)."""
+    folder = Path(origin).parent
+    beside = [folder / name, folder / f"{name}.toml"]
+    source = name if name in builtin_names() else next((str(p) for p in beside if p.is_file()), name)
     try:
-        return load_rules(name)
+        return load_rules(source)
     except RulesError as exc:
         raise LevelError(f"{origin}: '; rules: {name}': {exc}") from exc
 
@@ -153,13 +162,14 @@ XSB_KEY = re.compile(r"([A-Za-z][\w-]*):[ \t]*(.*)")
 """A SOK ``Key: value`` line after a board (``Title:``, ``Author:``, ``Comment:`` ...)."""
 
 
-def levels_to_xsb(levels: list[Level]) -> str:
-    """Push-game levels in XSB, each after a ``; title`` line and before its SOK lines (``meta["sok"]``)."""
-    blocks = []
+def levels_to_xsb(levels: list[Level], rules_ref: str | None = None) -> str:
+    """Push-game levels in XSB, each after a ``; title`` line and before its SOK lines (``meta["sok"]``);
+    rules other than the built-in sokoban (the XSB default) are named by a first ``; rules: RULES_REF`` line."""
+    ref = rules_ref or (levels[0].rules.name if levels else XSB_RULES)
+    blocks = [] if ref == XSB_RULES else [f"; rules: {ref}"]
     for i, level in enumerate(levels, start=1):
         rules = level.rules
-        if rules.mechanic != "push":
-            raise LevelError(f"XSB holds push-game levels; rules {rules.name!r} use mechanic {rules.mechanic!r}")
+        require_push(rules)
         chars = np.array([_xsb_char(rules.properties_of(t)) for t in range(len(rules.tiles))])
         rows = ["".join(row).rstrip() for row in chars[level.grid]]
         blocks.append("\n".join([f"; {level.name or i}", *rows, *_sok_lines(level.meta.get("sok", {}))]))
@@ -172,6 +182,12 @@ def _sok_lines(fields: dict[str, str]) -> list[str]:
     for key, value in fields.items():
         lines += [f"{key}:", *value.splitlines(), f"{key}-End:"] if "\n" in value else [f"{key}: {value}"]
     return lines
+
+
+def require_push(rules: Rules) -> None:
+    """Raise :class:`LevelError` unless ``rules`` are a push game, the only kind XSB holds."""
+    if rules.mechanic != "push":
+        raise LevelError(f"XSB holds push-game levels; rules {rules.name!r} use mechanic {rules.mechanic!r}")
 
 
 def _xsb_char(props: frozenset[str]) -> str:
@@ -212,6 +228,9 @@ def _xsb_boards(text: str, origin: str) -> list[_Board]:
             continue
         if key:  # after a board, its metadata; before the first, the collection's (not kept)
             i = _read_key(lines, i, key, boards[-1].meta if boards else {})
+            continue
+        if RULES_LINE.match(line):  # the rules (levels_from_xsb reads them), not a title
+            i += 1
             continue
         if not line.strip():
             title, paragraph = " ".join(paragraph) or title, []
@@ -260,8 +279,10 @@ def _bad_char(origin: str, i: int, line: str) -> LevelError:
 def levels_from_xsb(text: str, origin: str, rules: Rules | None = None) -> list[Level]:
     """Levels from an XSB or SOK collection: ``;`` and title lines before each board, SOK
     ``Title:``/``Author:``/``Comment:`` lines after it (the title names the level, the others go to
-    ``meta["sok"]``, as written: ``{"Author": ...}``)."""
-    rules = rules or load_rules("sokoban")
+    ``meta["sok"]``, as written: ``{"Author": ...}``). The rules are ``rules``, those a ``; rules:``
+    line names, or the built-in sokoban."""
+    named = RULES_LINE.search(text)
+    rules = rules or (_rules_named(named[1], origin) if named else load_rules(XSB_RULES))
     if rules.mechanic != "push":
         raise LevelError(f"{origin}: XSB needs push-game rules; {rules.name!r} use {rules.mechanic!r}")
     table = {"#": {"solid"}, "@": {"player"}, "+": {"player", "goal"}, "$": {"pushable"}, "*": {"pushable", "goal"}}
@@ -345,16 +366,17 @@ def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
     return levels
 
 
-def dump_levels(levels: list[Level], kind: str) -> str:
-    """Levels as the text of a ``kind`` file (json holds exactly one level)."""
+def dump_levels(levels: list[Level], kind: str, rules_ref: str | None = None) -> str:
+    """Levels as the text of a ``kind`` file (json holds exactly one level); text and XSB files name
+    their rules as ``rules_ref`` (default: the rules' name)."""
     if kind == "json":
         if len(levels) != 1:
             raise LevelError(f"a JSON level file holds one level, not {len(levels)}")
         return json.dumps(json_ready(level_to_dict(levels[0])), indent=1, sort_keys=True, allow_nan=False) + "\n"
     if kind == "txt":
-        return levels_to_text(levels)
+        return levels_to_text(levels, rules_ref)
     if kind == "xsb":
-        return levels_to_xsb(levels)
+        return levels_to_xsb(levels, rules_ref)
     raise LevelError(f"unknown level format {kind!r} (use json, txt, xsb)")
 
 
@@ -368,10 +390,36 @@ def json_ready(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-def write_levels(levels: list[Level], path: str | Path, kind: str | None = None) -> Path:
-    """Write levels atomically; the format comes from ``kind`` or the file's suffix."""
+def write_levels(levels: list[Level], path: str | Path, kind: str | None = None, durable: bool = True) -> Path:
+    """Write levels atomically; the format comes from ``kind`` or the file's suffix. Text and XSB
+    files of rules other than an unchanged built-in get a copy of the rules beside them (see
+    :func:`rules_beside`), so that they can be read back anywhere."""
     path = Path(path)
     kind = kind or SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise LevelError(f"{path}: cannot tell the format from suffix {path.suffix!r}")
-    return atomic_write(path, dump_levels(levels, kind))
+    named = kind in ("txt", "xsb") and levels
+    ref = rules_beside(levels[0].rules, path.parent, durable) if named else None
+    return atomic_write(path, dump_levels(levels, kind, ref), durable)
+
+
+def rules_beside(rules: Rules, folder: Path, durable: bool = True) -> str:
+    """How a text or XSB file in ``folder`` names ``rules``: an unchanged built-in by its name, other
+    rules by the name of their copy in ``folder`` (NAME.toml, or NAME-DIGEST.toml when NAME.toml holds
+    other rules), which is written unless it is there."""
+    if rules.name in builtin_names() and load_rules(rules.name) == rules:
+        return rules.name
+    copy = folder / f"{rules.name}.toml"
+    if copy.exists() and _digest_of(copy) != rules.digest:
+        copy = folder / f"{rules.name}-{rules.digest}.toml"
+    if _digest_of(copy) != rules.digest:
+        atomic_write(copy, rules.to_toml(), durable)
+    return copy.name
+
+
+def _digest_of(path: Path) -> str | None:
+    """The digest of the rules file ``path``, or None when there is none or it cannot be read."""
+    try:
+        return load_rules(path).digest if path.is_file() else None
+    except RulesError:
+        return None

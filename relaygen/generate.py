@@ -38,7 +38,7 @@ from relaygen.drafters import (
     model_drafter,
     search_drafter,
 )
-from relaygen.export import EXPORT_FORMATS, export_level
+from relaygen.export import EXPORT_FORMATS, check_format, export_level
 from relaygen.files import atomic_write
 from relaygen.hillclimb import hill_climb
 from relaygen.level import Level, LevelError
@@ -70,7 +70,6 @@ class Summary:
 
     def table(self) -> str:
         """The summary as aligned text lines."""
-        rate = self.written / self.seconds if self.seconds else 0.0
         rows = [
             ("levels written", f"{self.written}"),
             ("drafts", f"{self.drafts}"),
@@ -79,7 +78,8 @@ class Summary:
             ("duplicates dropped", f"{self.duplicates}"),
             ("mean score", f"{np.mean(self.scores):.3f}" if self.scores else "-"),
             ("mean solution length", f"{np.mean(self.lengths):.1f}" if self.lengths else "-"),
-            ("levels/s", f"{rate:.2f}"),
+            ("levels/s", f"{self.written / self.seconds:.3g}" if self.seconds else "-"),
+            ("seconds per level", f"{self.seconds / self.written:.3g}" if self.written else "-"),
         ]
         rows += [
             (f"difficulty {d:.2f}", f"{len(ls)} levels, mean length {np.mean(ls):.1f}")
@@ -138,8 +138,9 @@ def generate_iter(
     slots: int | None = None,
     summary: Summary | None = None,
 ) -> Iterator[Level]:
-    """Yield ``n`` distinct playable levels one by one (see :func:`generate`)."""
-    rules = load_rules(rules)
+    """``n`` distinct playable levels, yielded one by one (see :func:`generate`); bad options raise
+    here, before the first level is asked for."""
+    source, rules = rules, load_rules(rules)
     if size is not None:
         rules = rules.resized(*size)
         pin = None if pin is None else _pin_for(pin, rules)
@@ -148,8 +149,22 @@ def generate_iter(
     if slots is not None and slots < 1:
         raise GenerateError(f"slots must be at least 1, got {slots}")
     targets = tuple(difficulties(n, difficulty, difficulty_range))
-    plan = _Plan(rules, str(model or default_model(rules)), seed, pin, repair, polish, candidates, slots)
-    summary = summary if summary is not None else Summary()
+    plan = _Plan(
+        rules,
+        str(model or default_model(rules, None if isinstance(source, Rules) else source)),
+        seed,
+        pin,
+        repair,
+        polish,
+        candidates,
+        slots,
+    )
+    return _levels(plan, targets, attempts, workers, summary if summary is not None else Summary())
+
+
+def _levels(plan: _Plan, targets: tuple[float, ...], attempts: int, workers: int, summary: Summary) -> Iterator[Level]:
+    """The levels of ``plan`` at ``targets``, named and stamped with their rules, size and seed."""
+    rules, seed = plan.rules, plan.seed
     started = time.perf_counter()
     with _drafting(plan, workers) as draft:
         for level in _accepted(draft, targets, seed, attempts, summary, lookahead=plan.lookahead(workers)):
@@ -355,8 +370,7 @@ def write_run(levels: Iterator[Level], out: Path, kind: str, n: int) -> Iterator
 
     The index is rewritten (and flushed to disk) at most every :data:`INDEX_SECONDS` and when the
     run ends or stops; a rerun after a kill adds the levels written since its last write."""
-    if kind not in EXPORT_FORMATS:
-        raise GenerateError(f"unknown format {kind!r} (use {', '.join(EXPORT_FORMATS)})")
+    check_format(kind)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".relaygen-write-test"

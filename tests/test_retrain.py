@@ -50,12 +50,15 @@ TRAINED = ("hall", "lava")
 
 SMALL = {"envs_per_worker": 4, "t_max": 8, "channels": 8, "hidden": 32, "progress": False}
 """A tiny model and batch (the command line gives the steps and workers)."""
-STEPS = 600
+STEPS = 320
+"""Steps of each trained run: ten updates of 32 steps. Runs are bounded by steps, never by the clock."""
+TIMEOUT = 1800
+"""Seconds a command may take before the test gives up: only a hang, never a busy machine, reaches it."""
 
 
 def cli(*args: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "relaygen", *map(str, args)], capture_output=True, text=True, timeout=180
+        [sys.executable, "-m", "relaygen", *map(str, args)], capture_output=True, text=True, timeout=TIMEOUT
     )
 
 
@@ -68,8 +71,8 @@ def train(rules: Path, runs: Path, *options: object) -> Path:
 
 
 def small(workdir: Path, steps: int) -> tuple[object, ...]:
-    """The options of a two-worker run of ``steps`` with the small model."""
-    return ("--config", workdir / "small.toml", "--steps", steps, "--workers", 2)
+    """The options of a one-worker run of ``steps`` with the small model (several workers: test_agent_train)."""
+    return ("--config", workdir / "small.toml", "--steps", steps, "--workers", 1)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +87,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(workdir: Path) -> dict[str, Path]:
-    """A short two-worker run on each of TRAINED, through the command line: name → run folder."""
+    """A short run on each of TRAINED, through the command line, shared by the tests: name → run folder."""
     return {name: train(workdir / f"{name}.toml", workdir / f"runs-{name}", *small(workdir, STEPS)) for name in TRAINED}
 
 
