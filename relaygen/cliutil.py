@@ -38,10 +38,12 @@ class LogProgress:
         unit: str = "it",
         unit_scale: bool = False,
         disable: bool = False,
+        bar_format: str | None = None,
         **terminal_only: Any,
     ) -> None:
         self.iterable, self.total, self.n, self.desc, self.unit = iterable, total, initial, desc, unit
         self.unit_scale, self.disable, self.postfix, self.closed = unit_scale, disable, "", False
+        self.bar_format = bar_format
         self.start = self.last = time.monotonic()
 
     def __iter__(self) -> Iterator[Any]:
@@ -57,6 +59,9 @@ class LogProgress:
 
     def set_postfix(self, postfix: dict[str, Any], refresh: bool = False) -> None:
         self.postfix = ", ".join(f"{k}={v}" for k, v in postfix.items())
+
+    def set_postfix_str(self, postfix: str, refresh: bool = False) -> None:
+        self.postfix = postfix
 
     def close(self) -> None:
         if not self.closed:
@@ -75,6 +80,7 @@ class LogProgress:
                 unit=self.unit,
                 unit_scale=self.unit_scale,
                 postfix=self.postfix or None,
+                bar_format=self.bar_format,
             )
             print(line, file=sys.stderr, flush=True)
 

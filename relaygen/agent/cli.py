@@ -34,6 +34,9 @@ def train(
     envs: Annotated[int | None, typer.Option(help="Environments per worker.")] = None,
     t_max: Annotated[int | None, typer.Option(help="Steps per environment between updates.")] = None,
     lr: Annotated[float | None, typer.Option(help="Initial learning rate.")] = None,
+    episode_steps: Annotated[
+        int | None, typer.Option(help="Steps after which an episode is cut short (default: 3x the editable cells).")
+    ] = None,
     difficulty: Annotated[
         float | None, typer.Option(help="Fixed difficulty in [0, 1] (default: drawn per episode).")
     ] = None,
@@ -66,6 +69,7 @@ def train(
         "envs_per_worker": envs,
         "t_max": t_max,
         "learning_rate": lr,
+        "episode_steps": episode_steps,
         "difficulty": difficulty,
         "backend": backend,
         "ray_address": address,
@@ -110,7 +114,7 @@ def evaluate(
     if model.is_dir():
         model = model / "model.pt"
     try:
-        result = run_evaluation(model, episodes, difficulty, greedy, seed, keep_best=keep_best)
+        result = run_evaluation(model, episodes, difficulty, greedy, seed, keep_best=keep_best, progress=True)
     except ValueError as exc:  # model file, rules and environment errors
         raise fail(str(exc)) from None
     typer.echo(json.dumps(result, indent=1) if as_json else format_table(result))

@@ -63,6 +63,8 @@ class TrainConfig:
     """Fixed difficulty in [0, 1] for every episode; None samples it per episode."""
     change_limit: float | None = None
     """Share of the editable cells an episode may change; None: 0.5 (room to fix counts and connect), carve 1.0."""
+    episode_steps: int | None = None
+    """Steps after which an episode is cut short; None: the representation's default (three times the editable cells, nca 16)."""
     crop_size: int | None = None
     """Side of the egocentric crop (odd); None: the environment's default (the whole map in view)."""
     observe_budget: bool = False
@@ -90,7 +92,12 @@ class TrainConfig:
 
     def env_options(self) -> dict[str, Any]:
         """Keyword arguments of the environment that this config sets."""
-        options = {"difficulty": self.difficulty, "change_limit": self.change_limit, "crop_size": self.crop_size}
+        options = {
+            "difficulty": self.difficulty,
+            "change_limit": self.change_limit,
+            "crop_size": self.crop_size,
+            "max_steps": self.episode_steps,
+        }
         return {k: v for k, v in options.items() if v is not None} | {"observe_budget": self.observe_budget}
 
     def lr_at(self, step: int) -> float:
@@ -102,6 +109,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise :class:`ConfigError` for a value no run can use."""
         positive = ("workers", "envs_per_worker", "total_steps", "t_max", "learning_rate", "channels", "hidden")
+        positive += ("episode_steps", "max_minutes")
         for name in positive:
             value = getattr(self, name)
             if value is not None and not value > 0:
@@ -112,8 +120,6 @@ class TrainConfig:
         for name in ("ent_coef", "vf_coef", "max_grad_norm", "checkpoint_minutes", "log_seconds"):
             if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
                 raise ConfigError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
-        if self.max_minutes is not None and not self.max_minutes > 0:
-            raise ConfigError(f"max_minutes must be positive, got {self.max_minutes}")
         if self.difficulty is not None and not 0.0 <= self.difficulty <= 1.0:
             raise ConfigError(f"difficulty must be in [0, 1], got {self.difficulty}")
         if self.optimizer not in ("adam", "rmsprop"):

@@ -21,6 +21,7 @@ import torch
 
 from relaygen.agent.config import TrainConfig
 from relaygen.agent.model import ActorCritic, ModelError, load_model, to_tensors
+from relaygen.cliutil import progress as bars
 from relaygen.level import Level, diversity
 from relaygen.playtest import playtest
 from relaygen.rules import Rules, RulesError, parse_rules
@@ -109,8 +110,11 @@ def random_actor(space: Any, seed: int) -> Act:
     return lambda obs: random_actions(space, rng, len(obs["cond"]))
 
 
-def build_levels(env: Any, act: Act, episodes: int, seed: int) -> tuple[list[Level], list[int], float]:
-    """Run ``episodes`` episodes (an equal share per environment, so short ones are not favoured).
+def build_levels(
+    env: Any, act: Act, episodes: int, seed: int, tick: Callable[[], object] = lambda: None
+) -> tuple[list[Level], list[int], float]:
+    """Run ``episodes`` episodes (an equal share per environment, so short ones are not favoured),
+    calling ``tick`` as each one ends.
 
     Returns the finished levels, the tiles each episode changed, and the wall time.
     """
@@ -126,12 +130,19 @@ def build_levels(env: Any, act: Act, episodes: int, seed: int) -> tuple[list[Lev
             levels.append(infos["final_level"][i])
             changes.append(int(infos["changes"][i]))
             quota[i] -= 1
+            tick()
     return levels, changes, time.perf_counter() - started
 
 
-def judge(levels: list[Level], changes: list[int], seconds: float) -> dict[str, Any]:
-    """The metrics of a set of generated levels, each playtested in full at its own difficulty."""
-    reports = [playtest(level, level.meta["difficulty"]) for level in levels]
+def judge(
+    levels: list[Level], changes: list[int], seconds: float, tick: Callable[[], object] = lambda: None
+) -> dict[str, Any]:
+    """The metrics of a set of generated levels, each playtested in full at its own difficulty
+    (``tick`` is called after each playtest)."""
+    reports = []
+    for level in levels:
+        reports.append(playtest(level, level.meta["difficulty"]))
+        tick()
     hamming, distinct = diversity(levels)
     terms = reports[0].terms.keys() if reports else []
     return {
@@ -155,15 +166,22 @@ def evaluate(
     seed: int = 0,
     num_envs: int = 16,
     keep_best: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """The model's metrics and a random agent's, in the same environment with the same seeds; with
-    ``keep_best`` each episode's best level is judged instead of its last."""
+    ``keep_best`` each episode's best level is judged instead of its last; ``progress`` shows bars
+    of the levels built and playtested on stderr."""
     policy = model if isinstance(model, Policy) else load_policy(model, greedy, seed)
     torch.set_num_threads(1)
     env = policy.make_env(min(num_envs, episodes), difficulty=difficulty, keep_best=keep_best)
     results = {}
     for name, act in (("model", policy), ("random", random_actor(env.single_action_space, seed))):
-        results[name] = judge(*build_levels(env, act, episodes, seed))
+        built = bars(total=episodes, desc=f"{name}: levels built", unit="level", disable=not progress)
+        made = build_levels(env, act, episodes, seed, built.update)
+        built.close()
+        tested = bars(total=episodes, desc=f"{name}: levels playtested", unit="level", disable=not progress)
+        results[name] = judge(*made, tested.update)
+        tested.close()
     return {
         "rules": policy.rules.name,
         "representation": policy.representation,

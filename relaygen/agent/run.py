@@ -55,6 +55,8 @@ EPISODE_CHARTS = {
 CHANGE_LIMIT = {"carve": 1.0}
 """Default share of editable cells an episode may change, by representation (else DEFAULT_CHANGE_LIMIT)."""
 DEFAULT_CHANGE_LIMIT = 0.5
+CONSOLE_SECONDS = 30.0
+"""Without a progress bar, seconds between two status lines on the console (and one at the end)."""
 DEFAULT_WIDTHS = {"channels": 32, "hidden": 128}
 """Model widths of a run that neither sets them nor starts from a model."""
 
@@ -145,15 +147,21 @@ class Run:
             self.origin = dict(checkpoint.get("origin", {}))
         self.started = time.time()
         self.tally, self.last_log, self.last_log_step = Tally(), time.time(), self.step
+        self.last_line = 0.0
+        """When the console last got a status line (without a progress bar)."""
         self.last_checkpoint = time.time()
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer = SummaryWriter(str(folder))
+        self.speed = 0.0
+        """Steps per second at the latest log."""
+        self.episode_stats = "no episode ended yet"
+        """The latest episodes' statistics, as the progress bar and the console show them."""
         self.bar = progress(
-            total=config.total_steps,
-            initial=self.step,
-            unit="step",
-            unit_scale=True,
+            total=1.0,
+            initial=self.budget_spent()[0],
+            desc=f"train {rules.name}",
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}",
             dynamic_ncols=True,
             disable=not config.progress,
         )
@@ -220,9 +228,27 @@ class Run:
         self.worker_updates[update.worker] += 1
 
     def advance(self, step: int) -> None:
-        """Set the global step counter (the backend's count of environment steps)."""
-        self.bar.update(step - self.step)
+        """Set the global step counter (the backend's count of environment steps) and move the bar."""
         self.step = step
+        self.bar.update(min(self.budget_spent()[0], 1.0) - self.bar.n)
+        self.bar.set_postfix_str(self.status(), refresh=False)
+
+    def status(self) -> str:
+        """The budget spent, the speed and the latest episodes' statistics, in one line."""
+        return f"{self.budget_spent()[1]}, {self.speed:.0f} steps/s, {self.episode_stats}"
+
+    def budget_spent(self) -> tuple[float, str]:
+        """The share of the run's budget spent, by the budget that will stop it first (the steps, or
+        the minutes when their share is ahead), and both budgets as text, the first one first."""
+        steps = self.step / self.config.total_steps
+        counted = f"steps {_count(self.step)}/{_count(self.config.total_steps)}"
+        if self.config.max_minutes is None:
+            return steps, counted
+        seconds, budget = self.elapsed + time.time() - self.started, 60.0 * self.config.max_minutes
+        timed = f"time {_clock(seconds)}/{_clock(budget)}"
+        if seconds / budget <= steps:
+            return steps, f"{counted} ({timed})"
+        return seconds / budget, f"{timed} ({counted})"
 
     def log(self, force: bool = False) -> None:
         """Write TensorBoard scalars and refresh the progress bar, every ``log_seconds``."""
@@ -238,13 +264,17 @@ class Run:
         if tally.episodes:
             for key, name in EPISODE_CHARTS.items():
                 scalars[f"charts/{name}"] = float(np.mean([e[key] for e in tally.episodes]))
+            self.episode_stats = (
+                f"{len(tally.episodes)} episodes: return {scalars['charts/episodic_return']:.2f}, "
+                f"playable {scalars['charts/playable_rate']:.2f}, score {scalars['charts/score']:.2f}"
+            )
         for name, value in scalars.items():
             self.writer.add_scalar(name, value, self.step)
         self.writer.flush()
-        postfix = {"sps": f"{scalars['charts/steps_per_second']:.0f}"}
-        if "charts/playable_rate" in scalars:
-            postfix["playable"] = f"{scalars['charts/playable_rate']:.2f}"
-        self.bar.set_postfix(postfix, refresh=False)
+        self.speed = scalars["charts/steps_per_second"]
+        if not self.config.progress and (force or now - self.last_line >= CONSOLE_SECONDS):
+            tqdm.write(f"relaygen train: {self.status()}", file=sys.stderr)
+            self.last_line = now
         self.tally, self.last_log, self.last_log_step = Tally(), now, self.step
 
     def report(self, message: str) -> None:
@@ -322,6 +352,21 @@ def stop_signals() -> Iterator[Callable[[], bool]]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _count(n: int) -> str:
+    """A step count in three significant digits: 950, 12.3k, 3M."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= size:
+            return f"{n / size:.3g}{suffix}"
+    return str(n)
+
+
+def _clock(seconds: float) -> str:
+    """Seconds as m:ss (or h:mm:ss)."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _resized(values: list[int], size: int) -> list[int]:
