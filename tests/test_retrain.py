@@ -62,12 +62,33 @@ def cli(*args: object) -> subprocess.CompletedProcess[str]:
     )
 
 
+def train_all(jobs: dict[str, tuple[object, ...]]) -> dict[str, Path]:
+    """``relaygen train RULES --runs-dir RUNS OPTIONS...`` for each job (RULES, RUNS, OPTIONS...), all at
+    once; each must succeed. Job name → its new run folder."""
+    started = {
+        name: subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "relaygen",
+                "train",
+                *map(str, [rules, "--runs-dir", runs, "--no-progress", *options]),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, (rules, runs, *options) in jobs.items()
+    }
+    for process in started.values():
+        _, stderr = process.communicate(timeout=TIMEOUT)
+        assert process.returncode == 0, stderr
+    return {name: next(Path(str(runs)).iterdir()) for name, (_, runs, *_) in jobs.items()}
+
+
 def train(rules: Path, runs: Path, *options: object) -> Path:
-    """``relaygen train RULES --runs-dir RUNS OPTIONS...``, which must succeed; the new run folder."""
-    done = cli("train", rules, "--runs-dir", runs, "--no-progress", *options)
-    assert done.returncode == 0, done.stderr
-    (folder,) = runs.iterdir()
-    return folder
+    """One run of :func:`train_all`: its run folder."""
+    return train_all({"run": (rules, runs, *options)})["run"]
 
 
 def small(workdir: Path, steps: int) -> tuple[object, ...]:
@@ -87,8 +108,11 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(workdir: Path) -> dict[str, Path]:
-    """A short run on each of TRAINED, through the command line, shared by the tests: name → run folder."""
-    return {name: train(workdir / f"{name}.toml", workdir / f"runs-{name}", *small(workdir, STEPS)) for name in TRAINED}
+    """A short run on each of TRAINED, side by side, through the command line, shared by the tests:
+    name → run folder."""
+    return train_all(
+        {name: (workdir / f"{name}.toml", workdir / f"runs-{name}", *small(workdir, STEPS)) for name in TRAINED}
+    )
 
 
 def test_the_new_rules_files_pass_the_check(workdir: Path) -> None:

@@ -57,7 +57,11 @@ def play(
 def watch(
     rules: Annotated[str, typer.Argument(help="A built-in ruleset name or a rules TOML file.")],
     model: Annotated[
-        Path | None, typer.Option(help="A trained model file; without one a random policy edits the level.")
+        str | None,
+        typer.Option(
+            help="A trained model file, or 'random' for a random policy "
+            "(default: a built-in's shipped model, else a random policy)."
+        ),
     ] = None,
     representation: Annotated[
         str | None, typer.Option(help="How the policy edits (default: the model's, else the rules' first).")
@@ -66,29 +70,21 @@ def watch(
     seed: Annotated[int, typer.Option(help="Seed of the first episode (the next ones count up).")] = 0,
     scale: ScaleOpt = 40,
     screenshot: ScreenshotOpt = None,
-    keys: KeysOpt = "",
+    keys: Annotated[str, typer.Option(help=KEYS_HELP + " Without keys the shot shows the finished level.")] = "",
 ) -> None:
     """Watch a generator build levels tile by tile; P plays the finished level, G generates the next."""
-    from relaygen.env.level_env import LevelEnv
-    from relaygen.rules import RulesError, load_rules
+    from relaygen.rules import RulesError
     from relaygen.viewer import run
     from relaygen.viewer import screenshot as take_screenshot
-    from relaygen.viewer.watch import WatchSession, model_policy, random_policy
+    from relaygen.viewer.watch import open_watch
 
     try:
-        loaded = load_rules(rules)
-        policy, trained = model_policy(model, seed) if model else (None, None)
-        if trained is not None and trained.rules.digest != loaded.digest:
-            raise ValueError(f"{model}: the model was trained on rules {trained.rules.name!r}, not these {rules!r}")
-        options = trained.env_options(difficulty=difficulty) if trained else {"difficulty": difficulty}
-        chosen = representation or (trained.representation if trained else None)
-        env = LevelEnv(rules=loaded, representation=chosen, **options)
+        session = open_watch(rules, model, representation, difficulty, seed)
     except (RulesError, ValueError) as exc:
         raise fail(str(exc)) from None
-    session = WatchSession(env, policy or random_policy(env, seed), seed=seed)
     try:
         if screenshot is not None:
-            typer.echo(take_screenshot(session, scale, screenshot, keys))
+            typer.echo(take_screenshot(session, scale, screenshot, keys or "f"))
         else:
             run(session, scale)
     except ValueError as exc:

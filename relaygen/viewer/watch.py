@@ -1,9 +1,10 @@
 """Watching a generator build levels (``relaygen watch``): an episode of the environment, step by step.
 
-A policy maps an observation to an action: a trained model's (:func:`model_policy`) or a random
-one (:func:`random_policy`). The board shows the grid being edited, the cursor (or turtle) and
-the cells changed so far; when the episode ends it shows the playtester's verdict. P plays the
-finished level in a :class:`~relaygen.viewer.play.PlaySession`, G starts the next episode.
+A policy maps an observation to an action: a trained model's (:func:`model_policy`; by default a
+built-in's shipped model, see :func:`open_watch`) or a random one (:func:`random_policy`). The
+board shows the grid being edited, the cursor (or turtle) and the cells changed so far; when the
+episode ends it shows the playtester's verdict. P plays the finished level in a
+:class:`~relaygen.viewer.play.PlaySession`, G starts the next episode.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
     from relaygen.agent.evaluate import Policy as TrainedPolicy
     from relaygen.level import Level
+    from relaygen.rules import Rules
 
 Policy = Callable[[dict[str, np.ndarray]], int]
 """An observation (the environment's Dict) to an action."""
@@ -61,6 +63,57 @@ def random_policy(env: gymnasium.Env, seed: int | None = None) -> Policy:
     return lambda obs: int(space.sample())
 
 
+RANDOM = "random"
+"""The ``--model`` value that asks for a random policy."""
+
+
+def shipped_model(rules: Rules) -> Path | None:
+    """The shipped model of ``rules`` when they are an unchanged built-in that has one."""
+    from relaygen.drafters import GenerateError, default_model
+    from relaygen.rules import builtin_names, load_rules
+
+    if rules.name not in builtin_names() or load_rules(rules.name) != rules:
+        return None
+    try:
+        return default_model(rules)
+    except GenerateError:
+        return None
+
+
+def open_watch(
+    rules: str | Path, model: str | None, representation: str | None, difficulty: float, seed: int
+) -> WatchSession:
+    """A session watching a generator of ``rules`` at ``difficulty``: the model file ``model``, a random
+    policy when it is ``"random"``, else the shipped model of a built-in (when it edits with
+    ``representation``, if given) or a random policy. ValueError (RulesError, ModelError) says why
+    rules, representation or model do not fit."""
+    from relaygen.env.level_env import LevelEnv
+    from relaygen.rules import load_rules
+
+    loaded = load_rules(rules)
+    source: str | Path | None = model if model != RANDOM else None
+    if model is None:
+        source = shipped_model(loaded)
+        if source is not None and representation not in (None, _representation_of(source)):
+            source = None
+    if source is None:
+        env = LevelEnv(rules=loaded, representation=representation, difficulty=difficulty)
+        return WatchSession(env, random_policy(env, seed), seed=seed, label="random policy")
+    policy, trained = model_policy(source, seed)
+    if trained.rules.digest != loaded.digest:
+        raise ValueError(f"{source}: the model was trained on rules {trained.rules.name!r}, not these {str(rules)!r}")
+    if representation not in (None, trained.representation):
+        raise ValueError(f"{source}: the model edits with {trained.representation!r}, not {representation!r}")
+    env = LevelEnv(rules=loaded, representation=trained.representation, **trained.env_options(difficulty=difficulty))
+    return WatchSession(env, policy, seed=seed, label=f"model {Path(source).name}")
+
+
+def _representation_of(model: str | Path) -> str:
+    from relaygen.agent.model import load_model
+
+    return str(load_model(model)[1]["representation"])
+
+
 def model_policy(path: str | Path, seed: int = 0) -> tuple[Policy, TrainedPolicy]:
     """A trained model's policy for one observation (actions sampled), and the loaded model's policy
     (its rules, representation and training environment options)."""
@@ -73,8 +126,12 @@ def model_policy(path: str | Path, seed: int = 0) -> tuple[Policy, TrainedPolicy
 class WatchSession:
     """One environment, one policy: animates episodes and hands finished levels to a play session."""
 
-    def __init__(self, env: gymnasium.Env, policy: Policy, seed: int = 0, speed: float = 20.0) -> None:
+    def __init__(
+        self, env: gymnasium.Env, policy: Policy, seed: int = 0, speed: float = 20.0, label: str = "policy"
+    ) -> None:
         self.env = env
+        self.label = label
+        """What edits the level, as the HUD names it (``model maze.pt``, ``random policy``)."""
         self.batch = env.unwrapped.batch
         self.policy = policy
         self.seed = seed
@@ -104,6 +161,8 @@ class WatchSession:
         self.obs, self.info = self.env.reset(seed=self.seed + self.episode)
         self.episode += 1
         self.start = self.grid.copy()
+        self.problem = ""
+        """Why the finished level cannot be played (after P), or empty."""
         self.steps = 0
         self.clock = 0.0
         self.level: Level | None = None
@@ -149,10 +208,15 @@ class WatchSession:
         self.speed = min(480.0, max(1.0, self.speed * float(factor)))
 
     def play(self) -> None:
-        """Play the finished level (finishing the episode first)."""
+        """Play the finished level (finishing the episode first), unless it cannot be played at all."""
         self.finish()
         assert self.level is not None
-        self.playing = PlaySession([Entry(self.level.name, self.level)])
+        session = PlaySession([Entry(self.level.name, self.level)])
+        if session.problem:
+            session.close()
+            self.problem = session.problem
+        else:
+            self.playing = session
 
     def toggle_help(self) -> None:
         self.show_help = not self.show_help
@@ -209,14 +273,21 @@ class WatchSession:
         hud.draw_board(surface, board, lay.board)
         info = self.info
         left = [
-            [(f"episode {self.episode}", hud.TEXT), (f"   {self.rules.name} · {self.batch.rep.name}", hud.DIM)],
+            [
+                (f"episode {self.episode}", hud.TEXT),
+                (f"   {self.rules.name} · {self.batch.rep.name} · {self.label}", hud.DIM),
+            ],
             [(f"step {self.steps}   changes {info['changes']}   score {info['score']:.2f}", hud.TEXT)],
         ]
         verdict = [("playable: ", hud.DIM), (info["verdict"], VERDICT_COLOR[info["verdict"]])]
         status = "done" if self.level else "paused" if self.paused else f"{self.speed:g} steps/s"
         right = [verdict, [(f"{status}   ", hud.ACCENT), ("H: keys", hud.DIM)]]
         hud.draw_hud(surface, lay, left, right)
-        if self.level is not None:
+        if self.problem:
+            hud.draw_banner(
+                surface, lay, [("cannot play", hud.BAD)], [(f"{self.problem} · G generates the next", hud.TEXT)]
+            )
+        elif self.level is not None:
             good = info["verdict"] == "yes"
             title = ("playable!", hud.GOOD) if good else ("not playable", hud.BAD)
             length = f"solution {info['solution_length']} · " if good else ""
