@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -27,9 +29,10 @@ from relaygen.viewer import parse_keys, run, screenshot
 from relaygen.viewer.hud import layout
 from relaygen.viewer.hud import window_size as hud_window_size
 from relaygen.viewer.play import KEYS, PlaySession, load_entries
-from relaygen.viewer.watch import WatchSession, model_policy, random_policy
+from relaygen.viewer.watch import WatchSession, model_policy, open_watch, random_policy
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "levels" / "examples"
+MODELS = Path(__file__).resolve().parents[1] / "relaygen" / "models"
 MOVE_KEYS = {"u": "up", "d": "down", "l": "left", "r": "right"}
 
 
@@ -270,7 +273,7 @@ def watch_session(rules: str = "maze", representation: str = "narrow", seed: int
 
 
 def test_watch_animates_an_episode_and_plays_its_level() -> None:
-    session = watch_session()
+    session = open_watch("maze", None, None, 0.5, 0)  # the shipped model: its level can be played
     session.tick(1.5 / session.speed)
     assert session.steps == 1
     session.press("space")
@@ -340,3 +343,46 @@ def test_watch_command_with_a_model(tmp_path: Path) -> None:
     assert pygame.image.load(str(shot)).get_size() == hud_window_size((16, 16), 40)
     result = CliRunner().invoke(app, ["dungeon", "--model", str(path), "--screenshot", str(shot)])
     assert result.exit_code == 2 and "trained on rules 'maze'" in result.output
+
+
+def test_watch_defaults_to_the_shipped_model_of_a_built_in(tmp_path: Path) -> None:
+    assert open_watch("sokoban", None, None, 0.5, 0).label == "model sokoban.pt"
+    assert open_watch("sokoban", None, "turtle", 0.5, 0).label == "random policy", "the shipped one edits wide"
+    assert open_watch("sokoban", "random", None, 0.5, 0).label == "random policy"
+    own = tmp_path / "boxes.toml"
+    own.write_text(load_rules("sokoban").model_copy(update={"name": "boxes"}).to_toml())
+    assert open_watch(own, None, None, 0.5, 0).label == "random policy", "no shipped model for new rules"
+    with pytest.raises(ValueError, match="edits with 'wide', not 'turtle'"):
+        open_watch("sokoban", str(MODELS / "sokoban.pt"), "turtle", 0.5, 0)
+
+
+def watch_cli(*args: object) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    command = [sys.executable, "-m", "relaygen", "watch", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+
+
+@pytest.mark.parametrize(("keys", "playing"), [((), False), (("--keys", "p"), True)])
+def test_watch_command_shows_the_shipped_model_finished_level(tmp_path: Path, keys: tuple, playing: bool) -> None:
+    done = watch_cli("sokoban", "--screenshot", tmp_path / "shot.png", "--scale", 20, *keys)
+    assert done.returncode == 0, done.stderr
+    session = open_watch("sokoban", None, None, 0.5, 0)
+    expected = screenshot(session, 20, tmp_path / "expected.png", "p" if playing else "f")
+    assert session.level is not None and (session.playing is not None) == playing and not session.problem
+    assert session.level.meta["report"]["playable"], "the shipped model's level can be played"
+    shot = to_array(pygame.image.load(str(tmp_path / "shot.png")))
+    assert np.array_equal(shot, to_array(pygame.image.load(str(expected))))
+    first = to_array(
+        pygame.image.load(str(screenshot(open_watch("sokoban", None, None, 0.5, 0), 20, tmp_path / "0.png")))
+    )
+    assert not np.array_equal(shot, first), "not the episode's first step"
+    session.close()
+
+
+def test_watch_says_why_a_level_cannot_be_played() -> None:
+    session = watch_session("sokoban", "narrow")
+    session.press("p")
+    assert session.playing is None and "needs exactly one player tile" in session.problem
+    session.press("g")
+    assert not session.problem
+    session.close()

@@ -100,11 +100,15 @@ def open_watch(
         env = LevelEnv(rules=loaded, representation=representation, difficulty=difficulty)
         return WatchSession(env, random_policy(env, seed), seed=seed, label="random policy")
     policy, trained = model_policy(source, seed)
-    if trained.rules.digest != loaded.digest:
-        raise ValueError(f"{source}: the model was trained on rules {trained.rules.name!r}, not these {str(rules)!r}")
     if representation not in (None, trained.representation):
         raise ValueError(f"{source}: the model edits with {trained.representation!r}, not {representation!r}")
     env = LevelEnv(rules=loaded, representation=trained.representation, **trained.env_options(difficulty=difficulty))
+    misfits = trained.misfits(loaded, env.unwrapped.batch)
+    if misfits:
+        raise ValueError(
+            f"{source}: the model, trained on rules {trained.rules.name!r}, does not fit rules {loaded.name!r}: "
+            + "; ".join(misfits)
+        )
     return WatchSession(env, policy, seed=seed, label=f"model {Path(source).name}")
 
 
