@@ -22,11 +22,11 @@ from typer.testing import CliRunner
 from relaygen.env.level_env import LevelEnv
 from relaygen.formats import write_levels
 from relaygen.level import Level
-from relaygen.render import CURSOR, tile_image, to_array
+from relaygen.render import CURSOR, grid_surface, tile_image, to_array
 from relaygen.rules import load_rules
 from relaygen.viewer import cli as viewer_cli
 from relaygen.viewer import parse_keys, run, screenshot
-from relaygen.viewer.hud import layout
+from relaygen.viewer.hud import ACCENT, GOOD, layout
 from relaygen.viewer.hud import window_size as hud_window_size
 from relaygen.viewer.play import KEYS, PlaySession, load_entries
 from relaygen.viewer.watch import WatchSession, model_policy, open_watch, random_policy
@@ -385,4 +385,31 @@ def test_watch_says_why_a_level_cannot_be_played() -> None:
     assert session.playing is None and "needs exactly one player tile" in session.problem
     session.press("g")
     assert not session.problem
+    session.close()
+
+
+@pytest.mark.parametrize("scale", [8, 40])
+def test_the_solved_banner_leaves_a_small_board_uncovered(levels_dir: Path, tmp_path: Path, scale: int) -> None:
+    session = PlaySession.from_path(levels_dir / "sokoban.xsb")
+    frame = to_array(pygame.image.load(str(screenshot(session, scale, tmp_path / "won.png", keys="S"))))
+    assert session.won
+    lay = layout(session.window_size(scale), session.level.grid.shape)
+    board = to_array(grid_surface(session.level.rules, session.grid(), cell_size=lay.cell))
+    shown = frame[lay.board.top : lay.board.bottom, lay.board.left : lay.board.right]
+    assert np.array_equal(shown, board), "every cell of the board shows, its centre too"
+    band = frame[lay.banner.top : lay.banner.bottom]
+    assert (band == ACCENT).all(axis=2).sum() > 50, "'solved!' is written in the banner band"
+    assert lay.banner.bottom <= lay.board.top and lay.board.bottom <= lay.hud.top
+    session.close()
+
+
+def test_the_playable_banner_leaves_the_watched_board_uncovered(tmp_path: Path) -> None:
+    session = open_watch("sokoban", None, None, 0.5, 0)
+    frame = to_array(pygame.image.load(str(screenshot(session, 20, tmp_path / "done.png", keys="f"))))
+    lay = layout(session.window_size(20), session.grid.shape)
+    board = to_array(
+        grid_surface(session.rules, session.grid, cell_size=lay.cell, highlight=session.grid != session.start)
+    )
+    assert np.array_equal(frame[lay.board.top : lay.board.bottom, lay.board.left : lay.board.right], board)
+    assert (frame[lay.banner.top : lay.banner.bottom] == GOOD).all(axis=2).sum() > 50, "'playable!' in the band"
     session.close()

@@ -1,4 +1,6 @@
-"""Frame layout and the viewer's text: the board fitted to the window, the HUD band, banners, the help.
+"""Frame layout and the viewer's text: the board fitted to the window, the banner band above it, the
+HUD band below it, the help. Banners ("solved!", "playable!") have a band of their own, so that they
+never hide the board, however small.
 
 Text is drawn with pygame's default font. Its arrow glyphs are missing, so ``↑ ↓ ← →`` in a
 HUD line are drawn as small polygons instead.
@@ -47,38 +49,42 @@ def font(size: int) -> pygame.font.Font:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where things go in a window: the board's cell size and rectangle, the HUD band, the font size."""
+    """Where things go in a window: the board's cell size and rectangle, the banner band above it, the
+    HUD band below it, the font size."""
 
     cell: int
     board: pygame.Rect
+    banner: pygame.Rect
     hud: pygame.Rect
     font_size: int
 
 
-def _metrics(width: int) -> tuple[int, int, int]:
-    """Font size, HUD height and margin for a window ``width`` wide."""
+def _metrics(width: int) -> tuple[int, int, int, int]:
+    """Font size, banner height, HUD height and margin for a window ``width`` wide."""
     size = max(20, min(34, width // 28))
-    return size, HUD_LINES * round(size * 1.2) + size, max(8, size // 2)
+    return size, round(size * 2.2), HUD_LINES * round(size * 1.2) + size, max(8, size // 2)
 
 
 def window_size(grid_shape: tuple[int, int], scale: int) -> tuple[int, int]:
-    """A window that shows a grid of ``grid_shape`` (rows, columns) at ``scale`` px per tile, with the HUD."""
+    """A window that shows a grid of ``grid_shape`` (rows, columns) at ``scale`` px per tile, with the
+    banner band and the HUD."""
     rows, cols = grid_shape
-    width = max(MIN_WIDTH, cols * scale + 2 * _metrics(MIN_WIDTH)[2])
-    _, hud, margin = _metrics(width)
-    return width, rows * scale + 2 * margin + hud
+    width = max(MIN_WIDTH, cols * scale + 2 * _metrics(MIN_WIDTH)[3])
+    _, banner, hud, margin = _metrics(width)
+    return width, banner + rows * scale + 2 * margin + hud
 
 
 def layout(size: tuple[int, int], grid_shape: tuple[int, int]) -> Layout:
-    """The largest board of ``grid_shape`` that fits a window of ``size`` above the HUD band."""
+    """The largest board of ``grid_shape`` that fits a window of ``size`` between the banner and HUD bands."""
     pg = require_pygame()
     w, h = size
-    font_size, hud_height, margin = _metrics(w)
+    font_size, banner_height, hud_height, margin = _metrics(w)
     rows, cols = grid_shape
-    cell = max(2, min((w - 2 * margin) // cols, (h - hud_height - 2 * margin) // rows))
+    cell = max(2, min((w - 2 * margin) // cols, (h - banner_height - hud_height - 2 * margin) // rows))
     board = pg.Rect(0, 0, cols * cell, rows * cell)
-    board.center = (w // 2, (h - hud_height) // 2)
-    return Layout(cell, board, pg.Rect(0, h - hud_height, w, hud_height), font_size)
+    board.center = (w // 2, banner_height + (h - banner_height - hud_height) // 2)
+    banner = pg.Rect(0, 0, w, banner_height)
+    return Layout(cell, board, banner, pg.Rect(0, h - hud_height, w, hud_height), font_size)
 
 
 def draw_board(surface: pygame.Surface, board: pygame.Surface, rect: pygame.Rect) -> None:
@@ -141,21 +147,23 @@ def draw_hud(surface: pygame.Surface, lay: Layout, left: list[Line], right: list
 
 
 def draw_banner(surface: pygame.Surface, lay: Layout, title: Line, subtitle: Line | None = None) -> None:
-    """A translucent banner across the middle of the board: a big ``title`` and an optional ``subtitle``."""
+    """A banner in the band above the board: a large ``title``, then an optional ``subtitle``, on one
+    line (smaller when the window is too narrow for them)."""
     pg = require_pygame()
-    big = lay.font_size * 2
-    lines = [(title, big), *([(subtitle, lay.font_size)] if subtitle else [])]
-    height = sum(round(s * 1.1) for _, s in lines) + lay.font_size
-    width = max(line_width(line, s) for line, s in lines) + 3 * lay.font_size
-    panel = pg.Rect(0, 0, min(width, surface.get_width() - 8), height)
-    panel.center = lay.board.center
-    shade = pg.Surface(panel.size, pg.SRCALPHA)
-    pg.draw.rect(shade, (*PANEL, 215), shade.get_rect(), border_radius=lay.font_size // 2)
-    surface.blit(shade, panel)
-    y = panel.top + lay.font_size // 2
-    for line, s in lines:
-        draw_line(surface, line, (panel.centerx, y), s, "center")
-        y += round(s * 1.1)
+    pg.draw.rect(surface, PANEL, lay.banner)
+    pg.draw.line(surface, (60, 66, 90), lay.banner.bottomleft, lay.banner.bottomright, 2)
+    size = lay.font_size
+    while True:
+        big, gap = round(size * 1.5), size
+        width = line_width(title, big) + (gap + line_width(subtitle, size) if subtitle else 0)
+        if width <= lay.banner.width - 2 * lay.font_size or size <= 10:
+            break
+        size -= 1
+    x = lay.banner.centerx - width // 2
+    draw_line(surface, title, (x, lay.banner.centery - font(big).get_height() // 2), big)
+    if subtitle:
+        x += line_width(title, big) + gap
+        draw_line(surface, subtitle, (x, lay.banner.centery - font(size).get_height() // 2 + 1), size)
 
 
 def draw_help(surface: pygame.Surface, title: str, rows: list[tuple[str, str]], size: int) -> None:
