@@ -27,6 +27,7 @@ from relaygen.rules import load_rules
 from relaygen.viewer import cli as viewer_cli
 from relaygen.viewer import parse_keys, run, screenshot
 from relaygen.viewer.hud import ACCENT, GOOD, layout
+from relaygen.viewer.hud import line_width as hud_line_width
 from relaygen.viewer.hud import window_size as hud_window_size
 from relaygen.viewer.play import KEYS, PlaySession, load_entries
 from relaygen.viewer.watch import WatchSession, model_policy, open_watch, random_policy
@@ -412,4 +413,25 @@ def test_the_playable_banner_leaves_the_watched_board_uncovered(tmp_path: Path) 
     )
     assert np.array_equal(frame[lay.board.top : lay.board.bottom, lay.board.left : lay.board.right], board)
     assert (frame[lay.banner.top : lay.banner.bottom] == GOOD).all(axis=2).sum() > 50, "'playable!' in the band"
+    session.close()
+
+
+def hud_text(line: list[tuple[str, tuple[int, int, int]]]) -> str:
+    return "".join(text for text, _ in line)
+
+
+def test_the_hud_says_what_keep_and_reject_do(levels_dir: Path) -> None:
+    session = PlaySession.from_path(levels_dir)
+    assert "K keep · X reject, then next" in hud_text(session._right_lines()[1])
+    session.press("k")
+    assert session.index == 1 and hud_text(session._right_lines()[1]) == "dungeon.txt kept · now 2/6   H: keys"
+    session.press("end")
+    session.press("x")
+    assert hud_text(session._right_lines()[1]).startswith("REJECT   sokoban.xsb#3 rejected · the last level")
+    session.goto(3)
+    press_all(session, ["left", "down"])  # moves and pushes on the left, the longest right line: no overlap
+    size = session.window_size(8)
+    lay = layout(size, session.level.grid.shape)
+    left, right = session._left_lines()[1], session._right_lines()[1]
+    assert hud_line_width(left, lay.font_size) + hud_line_width(right, lay.font_size) + 4 * lay.font_size < size[0]
     session.close()

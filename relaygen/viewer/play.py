@@ -62,10 +62,13 @@ HELP = [
     ("Home / End", "first / last level"),
     ("Shift+S / Tab", "play the solver's solution"),
     ("Space   + / -", "pause, faster / slower while it plays"),
-    ("K / X", f"keep / reject the level (saved in {RATINGS_FILE})"),
+    ("K / X", f"keep / reject the level, then go to the next (saved in {RATINGS_FILE})"),
     ("H / ?", "show or hide these keys"),
     ("Esc", "stop the solution, close this help, or quit"),
 ]
+
+RATED = {"keep": "kept", "reject": "rejected"}
+"""A rating as the HUD reports it."""
 
 VERDICT_COLOR = {"yes": hud.GOOD, "no": hud.BAD, "unknown": hud.WARN}
 
@@ -248,13 +251,15 @@ class PlaySession:
         self.speed = min(64.0, max(1.0, self.speed * float(factor)))
 
     def rate(self, verdict: str) -> None:
-        """Keep or reject the current level: write the ratings file, then go on to the next level."""
-        entry = self.entries[self.index]
+        """Keep or reject the current level: write the ratings file, then go on to the next level (the
+        message says which level was rated and where the session went)."""
+        entry, last = self.entries[self.index], self.index == len(self.entries) - 1
         self.ratings[entry.key] = verdict
         if self.ratings_path is not None:
             atomic_write(self.ratings_path, json.dumps(self.ratings, indent=1, sort_keys=True) + "\n")
         self.next_level(1)
-        self.message = f"{entry.key}: {verdict}"
+        where = "the last level" if last else f"now {self.index + 1}/{len(self.entries)}"
+        self.message = f"{entry.key} {RATED[verdict]} · {where}"
 
     def toggle_help(self) -> None:
         self.show_help = not self.show_help
@@ -372,5 +377,7 @@ class PlaySession:
             second.append((f"solver {anim.done}/{len(anim.moves)} · {self.speed:g} moves/s{state}   ", hud.ACCENT))
         elif self.message:
             second.append((self.message + "   ", hud.WARN))
-        second.append(("H: keys", hud.DIM))
+        second.append(
+            ("H: keys" if self.message or self.animation else "K keep · X reject, then next · H: keys", hud.DIM)
+        )
         return [first, second]
