@@ -12,6 +12,7 @@ import typer
 from relaygen.agent import cli as agent_cli
 from relaygen.cliutil import RulesArg, fail, progress
 from relaygen.drafters import CANDIDATES, SLOTS
+from relaygen.export import TILE_SIZE
 from relaygen.level import LevelError
 from relaygen.rules import RulesError, builtin_names, load_rules
 from relaygen.viewer import cli as viewer_cli
@@ -180,6 +181,9 @@ def generate(
     seed: Annotated[int, typer.Option(help="Seed: the same rules, model, seed and -n give identical files.")] = 0,
     out: Annotated[Path, typer.Option(help="Folder the levels are written to (with index.json).")] = Path("generated"),
     fmt: Annotated[str, typer.Option("--format", help="json, txt, xsb (push games), png or tiled (.tmj).")] = "json",
+    scale: Annotated[
+        int, typer.Option(min=1, max=256, help="Pixels per tile of png pictures and tiled tilesets.")
+    ] = TILE_SIZE,
     pin: Annotated[
         Path | None, typer.Option(help="A partial level (text map with '?' free cells, or JSON with pins) to complete.")
     ] = None,
@@ -233,7 +237,7 @@ def generate(
             slots=slots,
             summary=summary,
         )
-        for _ in progress(write_run(levels, out, fmt, n), total=n, desc=f"generate {loaded.name}", unit="level"):
+        for _ in progress(write_run(levels, out, fmt, n, scale), total=n, desc=f"generate {loaded.name}", unit="level"):
             pass
     except (RulesError, LevelError, GenerateError) as exc:
         raise fail(str(exc)) from None

@@ -1,5 +1,7 @@
 """Export levels for game engines: PNG pictures and Tiled maps (``.tmj`` with an embedded tileset).
 
+A PNG of a Relay level draws the run through its legs (the playtester's solution) over the tiles.
+
 Tiled map JSON follows the documented structure of the Tiled editor (map → tile layer of global
 tile ids, tileset with image, size and per-tile properties). The tileset image is drawn by the one
 renderer: every tile of the rules once, in a row.
@@ -14,7 +16,8 @@ import numpy as np
 
 from relaygen.files import atomic_write
 from relaygen.formats import require_push, write_levels
-from relaygen.level import Level, LevelError
+from relaygen.level import DIRECTIONS, Level, LevelError
+from relaygen.playtest import playtest
 from relaygen.rules import PROPERTIES, Rules
 
 EXPORT_FORMATS = {"json": ".json", "txt": ".txt", "xsb": ".xsb", "png": ".png", "tiled": ".tmj"}
@@ -22,9 +25,9 @@ TILE_SIZE = 24
 TILED_VERSION = "1.10"
 
 
-def tileset_name(rules: Rules) -> str:
-    """File name of a ruleset's tileset image."""
-    return f"{rules.name}-tileset.png"
+def tileset_name(rules: Rules, tile_size: int = TILE_SIZE) -> str:
+    """File name of a ruleset's tileset image (with its tile size unless it is the default)."""
+    return f"{rules.name}-tileset{'' if tile_size == TILE_SIZE else f'-{tile_size}'}.png"
 
 
 def write_tileset(rules: Rules, folder: Path, tile_size: int = TILE_SIZE) -> Path:
@@ -32,7 +35,23 @@ def write_tileset(rules: Rules, folder: Path, tile_size: int = TILE_SIZE) -> Pat
     from relaygen.render import save_png
 
     strip = np.arange(len(rules.tiles), dtype=np.uint8)[None, :]
-    return save_png(Level(rules, strip), folder / tileset_name(rules), cell_size=tile_size)
+    return save_png(Level(rules, strip), folder / tileset_name(rules, tile_size), cell_size=tile_size)
+
+
+def run_cells(level: Level) -> list[tuple[int, int]] | None:
+    """The cells a Relay level's run passes through, leg by leg, from the start (the playtester's
+    solution, as recorded in the level's report or found now); None for other games or without one."""
+    if level.rules.mechanic != "relay":
+        return None
+    solution = level.meta.get("report", {}).get("solution") or playtest(level).solution
+    starts = np.argwhere(level.rules.with_property("player")[level.grid])
+    if not solution or len(starts) != 1:
+        return None
+    cells = [(int(starts[0][0]), int(starts[0][1]))]
+    for move in solution.lower():
+        dy, dx = DIRECTIONS[move]
+        cells.append((cells[-1][0] + dy, cells[-1][1] + dx))
+    return cells
 
 
 def tiled_map(level: Level, tile_size: int = TILE_SIZE) -> dict:
@@ -84,7 +103,7 @@ def tiled_map(level: Level, tile_size: int = TILE_SIZE) -> dict:
             {
                 "firstgid": 1,
                 "name": rules.name,
-                "image": tileset_name(rules),
+                "image": tileset_name(rules, tile_size),
                 "imagewidth": n * tile_size,
                 "imageheight": tile_size,
                 "tilewidth": tile_size,
@@ -107,15 +126,16 @@ def check_format(kind: str, rules: Rules | None = None) -> None:
         require_push(rules)
 
 
-def export_level(level: Level, path: str | Path, kind: str, durable: bool = True) -> Path:
-    """Write one level as ``kind`` (json, txt, xsb, png, tiled), atomically (see ``atomic_write``)."""
+def export_level(level: Level, path: str | Path, kind: str, durable: bool = True, tile_size: int = TILE_SIZE) -> Path:
+    """Write one level as ``kind`` (json, txt, xsb, png, tiled), atomically (see ``atomic_write``);
+    pictures (png, the tiled tileset) have ``tile_size`` pixels per tile."""
     path = Path(path)
     if kind == "png":
         from relaygen.render import png_bytes
 
-        return atomic_write(path, png_bytes(level), durable)
+        return atomic_write(path, png_bytes(level, cell_size=tile_size, trail=run_cells(level)), durable)
     if kind == "tiled":
-        if not (path.parent / tileset_name(level.rules)).exists():
-            write_tileset(level.rules, path.parent)
-        return atomic_write(path, json.dumps(tiled_map(level), indent=1) + "\n", durable)
+        if not (path.parent / tileset_name(level.rules, tile_size)).exists():
+            write_tileset(level.rules, path.parent, tile_size)
+        return atomic_write(path, json.dumps(tiled_map(level, tile_size), indent=1) + "\n", durable)
     return write_levels([level], path, kind, durable)

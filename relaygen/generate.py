@@ -38,7 +38,7 @@ from relaygen.drafters import (
     model_drafter,
     search_drafter,
 )
-from relaygen.export import EXPORT_FORMATS, check_format, export_level
+from relaygen.export import EXPORT_FORMATS, TILE_SIZE, check_format, export_level
 from relaygen.files import atomic_write
 from relaygen.hillclimb import hill_climb
 from relaygen.level import Level, LevelError
@@ -365,8 +365,9 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
     return list(generate_iter(rules, n, **options))
 
 
-def write_run(levels: Iterator[Level], out: Path, kind: str, n: int) -> Iterator[Path]:
-    """Write levels to ``out`` as they come, atomically, with an index; skip those already written.
+def write_run(levels: Iterator[Level], out: Path, kind: str, n: int, tile_size: int = TILE_SIZE) -> Iterator[Path]:
+    """Write levels to ``out`` as they come, atomically, with an index; skip those already written
+    (pictures get ``tile_size`` pixels per tile).
 
     The index is rewritten (and flushed to disk) at most every :data:`INDEX_SECONDS` and when the
     run ends or stops; a rerun after a kill adds the levels written since its last write."""
@@ -385,7 +386,7 @@ def write_run(levels: Iterator[Level], out: Path, kind: str, n: int) -> Iterator
         for level in levels:
             path = out / f"{level.name}{EXPORT_FORMATS[kind]}"
             if not path.exists():
-                export_level(level, path, kind, durable=False)
+                export_level(level, path, kind, durable=False, tile_size=tile_size)
             report = level.meta["report"]
             index[path.name] = {
                 "difficulty": level.meta["difficulty"],

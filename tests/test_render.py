@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -158,3 +159,28 @@ def test_missing_pygame_names_the_package(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setitem(sys.modules, "pygame", None)
     with pytest.raises(RuntimeError, match="pip install pygame-ce"):
         render.require_pygame()
+
+
+def test_generate_png_has_the_scale_and_a_relay_png_shows_the_legs(tmp_path: Path) -> None:
+    import subprocess
+
+    from relaygen.export import run_cells
+    from relaygen.formats import read_levels
+    from relaygen.level import DIRECTIONS
+    from relaygen.mechanics.relay import legs_of
+
+    for kind in ("json", "png"):
+        command = ["generate", "relay", "-n", "1", "--format", kind, "--scale", "10", "--out", str(tmp_path / kind)]
+        done = subprocess.run([sys.executable, "-m", "relaygen", *command], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+    (level,) = read_levels(tmp_path / "json")
+    cells = run_cells(level)
+    move_of = {delta: move for move, delta in DIRECTIONS.items()}
+    moves = "".join(move_of[(b[0] - a[0], b[1] - a[1])] for a, b in itertools.pairwise(cells))
+    assert legs_of(moves) == level.legs, "the run goes leg by leg"
+    assert level.rules.tiles[level.grid[cells[-1]]].exit
+    picture = png_pixels(tmp_path / "png" / "relay-0000.png")[..., :3]
+    assert picture.shape == (level.height * 10, level.width * 10, 3)
+    assert np.array_equal(picture, render.render_level(level, cell_size=10, trail=cells))
+    assert not np.array_equal(picture, render.render_level(level, cell_size=10)), "the run is drawn"
+    assert run_cells(read_levels(ROOT / "levels" / "examples" / "maze.txt")[0]) is None
