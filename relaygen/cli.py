@@ -58,7 +58,10 @@ def rules_show(
 
 @rules_app.command("check")
 def rules_check(files: Annotated[list[Path], typer.Argument(help="Rules TOML files to validate.")]) -> None:
-    """Validate rules files; print one clear message per bad file and exit 2 if any is bad."""
+    """Validate rules files; print one clear message per bad file and exit 2 if any is bad (sprites
+    that cannot be found are warnings)."""
+    from relaygen.render import sprite_problems
+
     bad = 0
     for path in files:
         try:
@@ -68,6 +71,8 @@ def rules_check(files: Annotated[list[Path], typer.Argument(help="Rules TOML fil
             bad += 1
             continue
         typer.echo(f"{path}: ok ({rules.name}, mechanic {rules.mechanic}, {rules.width}x{rules.height})")
+        for problem in sprite_problems(rules):
+            typer.echo(f"warning: {path}: {problem}", err=True)
     if bad:
         raise typer.Exit(code=2)
 

@@ -1,8 +1,9 @@
 """Drawing levels: the one renderer behind the viewer, the environment's render modes and PNG export.
 
 Each tile is drawn with the sprite its rules name (``assets/<sprite>.png``, shipped in the
-package), composited over the ruleset's plain ground tile; a tile without a sprite (or whose
-sprite is missing) is a flat block of its colour. Overlays mark pinned cells, an editing cursor,
+package, or a PNG file of the designer's, ``<file>.png`` relative to the rules file), composited
+over the ruleset's plain ground tile; a tile without a sprite (or whose sprite is missing, which
+:func:`sprite_problems` reports) is a flat block of its colour. Overlays mark pinned cells, an editing cursor,
 changed cells and a trail of visited cells. Everything draws off-screen: no window is needed.
 """
 
@@ -22,6 +23,8 @@ import numpy as np
 from relaygen.files import atomic_write
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     import pygame
 
     from relaygen.level import Level
@@ -48,13 +51,27 @@ def require_pygame() -> ModuleType:
 
 
 @cache
-def sprite(name: str) -> pygame.Surface | None:
-    """The shipped sprite ``name`` at its own size (24 px), or None if the package has no such sprite."""
+def sprite(name: str, folder: Path | None = None) -> pygame.Surface | None:
+    """The sprite ``name`` at 24 px: a shipped one, or a PNG file (``*.png``, relative to ``folder``,
+    scaled to 24 px); None if there is no such sprite."""
     pg = require_pygame()
-    resource = resources.files("relaygen") / "assets" / f"{name}.png"
-    if not resource.is_file():
+    file = sprite_file(name, folder)
+    if file is None:
         return None
-    return pg.image.load(io.BytesIO(resource.read_bytes()), f"{name}.png")
+    art = pg.image.load(io.BytesIO(file.read_bytes()), file.name)
+    if art.get_size() != (SPRITE_SIZE, SPRITE_SIZE):
+        art = pg.transform.smoothscale(art, (SPRITE_SIZE, SPRITE_SIZE))
+    return art
+
+
+def sprite_file(name: str, folder: Path | None = None) -> Traversable | None:
+    """Where sprite ``name`` is: a shipped sprite, or a PNG file of the designer's (a name ending in
+    ``.png``, relative to ``folder``); None when there is no such file."""
+    if name.lower().endswith(".png"):
+        file: Traversable = (folder or Path.cwd()) / name
+    else:
+        file = resources.files("relaygen") / "assets" / f"{name}.png"
+    return file if file.is_file() else None
 
 
 def sprite_names() -> list[str]:
@@ -63,18 +80,36 @@ def sprite_names() -> list[str]:
     return sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".png"))
 
 
+def sprite_problems(rules: Rules) -> list[str]:
+    """One line per tile whose sprite cannot be found (it is drawn as a block of its colour)."""
+    problems = []
+    for i, tile in enumerate(rules.tiles):
+        if tile.sprite is None or sprite_file(tile.sprite, rules.folder) is not None:
+            continue
+        if tile.sprite.lower().endswith(".png"):
+            where = (rules.folder or Path.cwd()) / tile.sprite
+            why = f"no file {where}"
+        else:
+            why = f"no shipped sprite of that name (shipped: {', '.join(sprite_names())}; or give a .png file)"
+        problems.append(f"tiles[{i}] ({tile.name}): sprite {tile.sprite!r}: {why}; drawn as a block of its colour")
+    return problems
+
+
 @lru_cache(maxsize=1024)
-def tile_image(tile: Tile, ground: Tile | None, cell_size: int, sprites: bool = True) -> pygame.Surface:
-    """One tile drawn at ``cell_size``: its sprite over the ground tile, or a block of its colour."""
+def tile_image(
+    tile: Tile, ground: Tile | None, cell_size: int, sprites: bool = True, folder: Path | None = None
+) -> pygame.Surface:
+    """One tile drawn at ``cell_size``: its sprite (found as :func:`sprite` finds it) over the ground
+    tile, or a block of its colour."""
     pg = require_pygame()
-    art = sprite(tile.sprite) if sprites and tile.sprite else None
+    art = sprite(tile.sprite, folder) if sprites and tile.sprite else None
     if art is None:
         block = pg.Surface((cell_size, cell_size))
         block.fill(tile.rgb)
         return block
     base = pg.Surface(art.get_size())
     if ground is not None and ground != tile:
-        base.blit(tile_image(ground, None, SPRITE_SIZE, sprites), (0, 0))
+        base.blit(tile_image(ground, None, SPRITE_SIZE, sprites, folder), (0, 0))
     else:
         base.fill(tile.rgb)
     base.blit(art, (0, 0))
@@ -116,7 +151,7 @@ def grid_surface(
     cs = cell_size
     plain = rules.by_properties.get(frozenset())
     ground = None if plain is None else rules.tiles[plain]
-    images = [tile_image(t, ground, cs, sprites) for t in rules.tiles]
+    images = [tile_image(t, ground, cs, sprites, rules.folder) for t in rules.tiles]
     surface = pg.Surface((w * cs, h * cs))
     surface.fblits([(images[t], (x * cs, y * cs)) for (y, x), t in np.ndenumerate(grid)])
     overlay = pg.Surface(surface.get_size(), pg.SRCALPHA)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 PROPERTIES = ("solid", "pushable", "player", "goal", "key", "door", "exit", "hazard")
 """Tile properties that mechanics read."""
@@ -41,6 +41,7 @@ class Tile(_Strict):
     """One character for text maps (not ``;``, ``?`` or whitespace, which text maps reserve)."""
     color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
     sprite: str | None = None
+    """A shipped sprite's name, or a PNG file of your own (a path relative to the rules file)."""
     weight: float = Field(default=1.0, ge=0)
     """Relative frequency of the tile in a random starting map."""
     solid: bool = False
@@ -138,6 +139,8 @@ class Rules(_Strict):
     difficulty: Difficulty | None = None
     playable_bonus: float = Field(default=1.0, ge=0)
     """Reward bonus when an edit makes the level playable (and penalty when it breaks it)."""
+
+    _folder: str | None = PrivateAttr(default=None)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Rules) and self.digest == other.digest
@@ -267,13 +270,21 @@ class Rules(_Strict):
         blob = json.dumps(self.model_dump(exclude_defaults=True), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
+    @property
+    def folder(self) -> Path | None:
+        """The folder of the rules file these rules were read from (sprite files are found relative to
+        it); None for built-ins and rules read from text."""
+        return None if self._folder is None else Path(self._folder)
+
     def resized(self, width: int, height: int) -> Rules:
         """These rules for a grid of another size, validated again (the constraints must still fit)."""
         try:
-            return Rules.model_validate(self.model_dump() | {"width": width, "height": height})
+            rules = Rules.model_validate(self.model_dump() | {"width": width, "height": height})
         except ValidationError as exc:
             reasons = "; ".join(_describe(e) for e in exc.errors())
             raise RulesError(f"rules {self.name!r} at size {width}x{height}: {reasons}") from None
+        rules._folder = self._folder
+        return rules
 
     def to_toml(self) -> str:
         """The rules as TOML text that :func:`load_rules` reads back to equal rules."""
@@ -309,7 +320,9 @@ def load_rules(source: str | Path | Rules) -> Rules:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError(f"{path}: cannot read: {exc}") from exc
-    return parse_rules(text, str(path))
+    rules = parse_rules(text, str(path))
+    rules._folder = str(path.resolve().parent)
+    return rules
 
 
 def parse_rules(text: str, origin: str = "<string>") -> Rules:

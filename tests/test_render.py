@@ -184,3 +184,46 @@ def test_generate_png_has_the_scale_and_a_relay_png_shows_the_legs(tmp_path: Pat
     assert np.array_equal(picture, render.render_level(level, cell_size=10, trail=cells))
     assert not np.array_equal(picture, render.render_level(level, cell_size=10)), "the run is drawn"
     assert run_cells(read_levels(ROOT / "levels" / "examples" / "maze.txt")[0]) is None
+
+
+def own_sprite_rules(folder: Path, sprite: str) -> Path:
+    """A maze rules file in ``folder`` whose wall is drawn with ``sprite``."""
+    data = load_rules("maze").model_dump(exclude_defaults=True)
+    data["tiles"] = [t | {"sprite": sprite} if t["name"] == "wall" else t for t in data["tiles"]]
+    path = folder / "mine.toml"
+    path.write_text(Rules.model_validate(data).to_toml())
+    return path
+
+
+def test_a_rules_file_may_draw_a_tile_with_its_own_png(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "art").mkdir()
+    art = pygame.Surface((12, 12))
+    art.fill((200, 0, 200))
+    pygame.image.save(art, str(tmp_path / "art" / "wall.png"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # found beside the rules file, not in the working folder
+    rules = load_rules(own_sprite_rules(tmp_path, "art/wall.png"))
+    assert render.sprite_problems(rules) == []
+    level = Level.from_rows(rules, SMALL["maze"])
+    pixels = render.render_level(level, cell_size=24)
+    assert (pixels[:24, :24] == (200, 0, 200)).all(), "the wall is the designer's magenta PNG, scaled to the cell"
+    assert render.render_level(Level.from_rows(rules.resized(6, 4), ["######", "#S..E#", "#....#", "######"]))[
+        0, 0
+    ].tolist() == [200, 0, 200], "resized rules keep their folder"
+
+
+@pytest.mark.parametrize(
+    ("sprite", "warning"),
+    [("wal", "sprite 'wal': no shipped sprite of that name"), ("art/none.png", "sprite 'art/none.png': no file ")],
+)
+def test_rules_check_warns_about_a_sprite_it_cannot_find(tmp_path: Path, sprite: str, warning: str) -> None:
+    import subprocess
+
+    path = own_sprite_rules(tmp_path, sprite)
+    done = subprocess.run(
+        [sys.executable, "-m", "relaygen", "rules", "check", str(path)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and f"{path}: ok (maze" in done.stdout, done.stderr
+    assert f"warning: {path}: tiles[1] (wall): {warning}" in done.stderr, done.stderr
+    assert "drawn as a block of its colour" in done.stderr
