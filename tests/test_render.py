@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import json
 import os
 import sys
 from pathlib import Path
@@ -169,7 +170,7 @@ def test_generate_png_has_the_scale_and_a_relay_png_shows_the_legs(tmp_path: Pat
     from relaygen.level import DIRECTIONS
     from relaygen.mechanics.relay import legs_of
 
-    for kind in ("json", "png"):
+    for kind in ("json", "png", "tiled"):
         command = ["generate", "relay", "-n", "1", "--format", kind, "--scale", "10", "--out", str(tmp_path / kind)]
         done = subprocess.run([sys.executable, "-m", "relaygen", *command], capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
@@ -184,6 +185,11 @@ def test_generate_png_has_the_scale_and_a_relay_png_shows_the_legs(tmp_path: Pat
     assert np.array_equal(picture, render.render_level(level, cell_size=10, trail=cells))
     assert not np.array_equal(picture, render.render_level(level, cell_size=10)), "the run is drawn"
     assert run_cells(read_levels(ROOT / "levels" / "examples" / "maze.txt")[0]) is None
+    tmj = json.loads((tmp_path / "tiled" / "relay-0000.tmj").read_text())
+    (tileset,) = tmj["tilesets"]
+    assert tmj["tilewidth"] == tileset["tileheight"] == 10 and tileset["image"] == "relay-tileset-10.png"
+    sheet = png_pixels(tmp_path / "tiled" / tileset["image"])
+    assert sheet.shape[:2] == (10, 10 * len(level.rules.tiles))
 
 
 def own_sprite_rules(folder: Path, sprite: str) -> Path:
