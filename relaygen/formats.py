@@ -398,7 +398,7 @@ def write_levels(levels: list[Level], path: str | Path, kind: str | None = None,
     kind = kind or SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise LevelError(f"{path}: cannot tell the format from suffix {path.suffix!r}")
-    named = kind in ("txt", "xsb") and levels
+    named = kind in ("txt", "xsb") and bool(levels)
     ref = rules_beside(levels[0].rules, path.parent, durable) if named else None
     return atomic_write(path, dump_levels(levels, kind, ref), durable)
 
