@@ -59,7 +59,7 @@ def test_text_and_xsb_outputs_of_own_rules_replay(designer: Path, name: str, fmt
 
     tested = cli("playtest", out, cwd=elsewhere)
     assert tested.returncode == 0, tested.stderr
-    assert tested.stdout.count("playable yes") == 2
+    assert tested.stdout.count(f"meets {name} rules: yes") == 2, tested.stdout
     shot = cli("play", out, "--screenshot", designer / "shot.png", cwd=elsewhere)
     assert shot.returncode == 0, shot.stderr
     for level in read_levels(out):

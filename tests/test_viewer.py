@@ -274,7 +274,7 @@ def watch_session(rules: str = "maze", representation: str = "narrow", seed: int
 
 
 def test_watch_animates_an_episode_and_plays_its_level() -> None:
-    session = open_watch("maze", None, None, 0.5, 0)  # the shipped model: its level can be played
+    session = open_watch("sokoban", None, None, 0.5, 0)  # the shipped model: its level can be played
     session.tick(1.5 / session.speed)
     assert session.steps == 1
     session.press("space")
@@ -435,3 +435,14 @@ def test_the_hud_says_what_keep_and_reject_do(levels_dir: Path) -> None:
     left, right = session._left_lines()[1], session._right_lines()[1]
     assert hud_line_width(left, lay.font_size) + hud_line_width(right, lay.font_size) + 4 * lay.font_size < size[0]
     session.close()
+
+
+def test_watch_falls_back_to_a_random_policy_when_the_shipped_model_does_not_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from relaygen.viewer import watch
+
+    monkeypatch.setattr(watch, "shipped_model", lambda rules: MODELS / "relay.pt")  # a model of other rules
+    assert open_watch("sokoban", None, None, 0.5, 0).label == "random policy (the shipped model does not fit)"
+    with pytest.raises(ValueError, match="does not fit rules 'sokoban'"):
+        open_watch("sokoban", str(MODELS / "relay.pt"), None, 0.5, 0)

@@ -97,19 +97,28 @@ def open_watch(
         if source is not None and representation not in (None, _representation_of(source)):
             source = None
     if source is None:
-        env = LevelEnv(rules=loaded, representation=representation, difficulty=difficulty)
-        return WatchSession(env, random_policy(env, seed), seed=seed, label="random policy")
+        return _random_watch(loaded, representation, difficulty, seed, "random policy")
     policy, trained = model_policy(source, seed)
     if representation not in (None, trained.representation):
         raise ValueError(f"{source}: the model edits with {trained.representation!r}, not {representation!r}")
     env = LevelEnv(rules=loaded, representation=trained.representation, **trained.env_options(difficulty=difficulty))
     misfits = trained.misfits(loaded, env.unwrapped.batch)
+    if misfits and model is None:  # a shipped model of an older version of the rules
+        return _random_watch(loaded, representation, difficulty, seed, "random policy (the shipped model does not fit)")
     if misfits:
         raise ValueError(
             f"{source}: the model, trained on rules {trained.rules.name!r}, does not fit rules {loaded.name!r}: "
             + "; ".join(misfits)
         )
     return WatchSession(env, policy, seed=seed, label=f"model {Path(source).name}")
+
+
+def _random_watch(rules: Rules, representation: str | None, difficulty: float, seed: int, label: str) -> WatchSession:
+    """A session watching a random policy edit levels of ``rules``."""
+    from relaygen.env.level_env import LevelEnv
+
+    env = LevelEnv(rules=rules, representation=representation, difficulty=difficulty)
+    return WatchSession(env, random_policy(env, seed), seed=seed, label=label)
 
 
 def _representation_of(model: str | Path) -> str:
