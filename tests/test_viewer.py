@@ -348,7 +348,8 @@ def test_watch_command_with_a_model(tmp_path: Path) -> None:
 
 def test_watch_defaults_to_the_shipped_model_of_a_built_in(tmp_path: Path) -> None:
     assert open_watch("sokoban", None, None, 0.5, 0).label == "model sokoban.pt"
-    assert open_watch("sokoban", None, "turtle", 0.5, 0).label == "random policy", "the shipped one edits wide"
+    turtle = open_watch("sokoban", None, "turtle", 0.5, 0)
+    assert turtle.label == "random policy (the shipped model does not fit)", "the shipped one edits wide"
     assert open_watch("sokoban", "random", None, 0.5, 0).label == "random policy"
     own = tmp_path / "boxes.toml"
     own.write_text(load_rules("sokoban").model_copy(update={"name": "boxes"}).to_toml())
@@ -444,5 +445,7 @@ def test_watch_falls_back_to_a_random_policy_when_the_shipped_model_does_not_fit
 
     monkeypatch.setattr(watch, "shipped_model", lambda rules: MODELS / "relay.pt")  # a model of other rules
     assert open_watch("sokoban", None, None, 0.5, 0).label == "random policy (the shipped model does not fit)"
-    with pytest.raises(ValueError, match="does not fit rules 'sokoban'"):
+    with pytest.raises(ValueError, match="do not offer representation 'carve'"):
         open_watch("sokoban", str(MODELS / "relay.pt"), None, 0.5, 0)
+    with pytest.raises(ValueError, match="trained on rules 'dungeon', does not fit rules 'maze': tiles"):
+        open_watch("maze", str(MODELS / "dungeon.pt"), None, 0.5, 0)

@@ -84,33 +84,41 @@ def open_watch(
     rules: str | Path, model: str | None, representation: str | None, difficulty: float, seed: int
 ) -> WatchSession:
     """A session watching a generator of ``rules`` at ``difficulty``: the model file ``model``, a random
-    policy when it is ``"random"``, else the shipped model of a built-in (when it edits with
-    ``representation``, if given) or a random policy. ValueError (RulesError, ModelError) says why
-    rules, representation or model do not fit."""
-    from relaygen.env.level_env import LevelEnv
+    policy when it is ``"random"``, else the shipped model of a built-in or, when there is none or it
+    does not fit (the rules, or ``representation`` if given), a random policy. ValueError (RulesError,
+    ModelError) says why rules, representation or model do not fit."""
     from relaygen.rules import load_rules
 
     loaded = load_rules(rules)
-    source: str | Path | None = model if model != RANDOM else None
-    if model is None:
-        source = shipped_model(loaded)
-        if source is not None and representation not in (None, _representation_of(source)):
-            source = None
+    source = shipped_model(loaded) if model is None else None if model == RANDOM else model
     if source is None:
         return _random_watch(loaded, representation, difficulty, seed, "random policy")
-    policy, trained = model_policy(source, seed)
+    try:
+        return _model_watch(loaded, source, representation, difficulty, seed)
+    except ValueError:
+        if model is not None:
+            raise
+        label = "random policy (the shipped model does not fit)"
+        return _random_watch(loaded, representation, difficulty, seed, label)
+
+
+def _model_watch(
+    rules: Rules, model: str | Path, representation: str | None, difficulty: float, seed: int
+) -> WatchSession:
+    """A session watching the model file ``model`` edit levels of ``rules``; ValueError if it does not fit them."""
+    from relaygen.env.level_env import LevelEnv
+
+    policy, trained = model_policy(model, seed)
     if representation not in (None, trained.representation):
-        raise ValueError(f"{source}: the model edits with {trained.representation!r}, not {representation!r}")
-    env = LevelEnv(rules=loaded, representation=trained.representation, **trained.env_options(difficulty=difficulty))
-    misfits = trained.misfits(loaded, env.unwrapped.batch)
-    if misfits and model is None:  # a shipped model of an older version of the rules
-        return _random_watch(loaded, representation, difficulty, seed, "random policy (the shipped model does not fit)")
+        raise ValueError(f"{model}: the model edits with {trained.representation!r}, not {representation!r}")
+    env = LevelEnv(rules=rules, representation=trained.representation, **trained.env_options(difficulty=difficulty))
+    misfits = trained.misfits(rules, env.unwrapped.batch)
     if misfits:
         raise ValueError(
-            f"{source}: the model, trained on rules {trained.rules.name!r}, does not fit rules {loaded.name!r}: "
+            f"{model}: the model, trained on rules {trained.rules.name!r}, does not fit rules {rules.name!r}: "
             + "; ".join(misfits)
         )
-    return WatchSession(env, policy, seed=seed, label=f"model {Path(source).name}")
+    return WatchSession(env, policy, seed=seed, label=f"model {Path(model).name}")
 
 
 def _random_watch(rules: Rules, representation: str | None, difficulty: float, seed: int, label: str) -> WatchSession:
@@ -119,12 +127,6 @@ def _random_watch(rules: Rules, representation: str | None, difficulty: float, s
 
     env = LevelEnv(rules=rules, representation=representation, difficulty=difficulty)
     return WatchSession(env, random_policy(env, seed), seed=seed, label=label)
-
-
-def _representation_of(model: str | Path) -> str:
-    from relaygen.agent.model import load_model
-
-    return str(load_model(model)[1]["representation"])
 
 
 def model_policy(path: str | Path, seed: int = 0) -> tuple[Policy, TrainedPolicy]:
