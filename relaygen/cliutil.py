@@ -75,7 +75,7 @@ class LogProgress:
                 self.n,
                 self.total,
                 self.last - self.start,
-                ncols=0,
+                ncols=0 if self.bar_format is None else None,  # a bar_format draws its own (fixed) bar
                 prefix=self.desc,
                 unit=self.unit,
                 unit_scale=self.unit_scale,

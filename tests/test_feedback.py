@@ -55,7 +55,7 @@ def test_the_bar_follows_the_minutes_when_they_stop_the_run_first(tmp_path: Path
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     bar = final_bar(done.stderr)
-    assert bar.startswith("train maze: 100%"), bar
+    assert bar.startswith("train maze: 100%|") and "/1.0" not in bar, bar
     assert "time 0:0" in bar and "/0:03 (steps " in bar and "/3M)" in bar, bar
 
 
