@@ -144,6 +144,12 @@ def summary(batch: Batch) -> dict[str, float]:
     }
 
 
+def recorded_target(target: list[float | None]) -> tuple[float, float]:
+    """A target range as a level file records it: an unbounded end is written ``null``."""
+    lo, hi = target
+    return (-math.inf if lo is None else lo, math.inf if hi is None else hi)
+
+
 def number(value: float) -> str:
     """A figure for a label: integers plainly, others to 3 significant digits, NaN as n/a."""
     if math.isnan(value):
@@ -305,7 +311,7 @@ def draw(batch: Batch, numbers: dict[str, float]) -> pygame.Surface:
         for i in range(count)
     ]
     for name, rect in zip(names, slots, strict=False):
-        targets = {tuple(r["targets"][name]) for r in batch.reports if name in r.get("targets", {})}
+        targets = {recorded_target(r["targets"][name]) for r in batch.reports if name in r.get("targets", {})}
         title = f"{name} (difficulty)" if name == metric else name
         histogram(surface, rect, title, batch.values(name), targets.pop() if len(targets) == 1 else None)
     if asked is not None and metric is not None:
