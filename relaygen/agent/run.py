@@ -125,9 +125,9 @@ def starting_points(config: TrainConfig) -> list[tuple[Path, TileMap | str]]:
     mechanic = load_rules(config.rules).mechanic
     points: list[tuple[Path, TileMap | str]] = []
     for path in shipped_models():
-        start = load_policy(path)
-        if start.rules.mechanic != mechanic:
+        if load_rules(path.stem).mechanic != mechanic:  # a shipped model plays its built-in's mechanic
             continue
+        start = load_policy(path)
         try:
             rules, prepared = prepare(config.replace(init_from=str(path)), start)
             points.append((path, fit_start(start, rules, prepared)))
