@@ -137,3 +137,17 @@ def test_generate_refuses_a_game_that_is_not_the_model_s_up_to_names(
     done = cli("generate", rules_files["quarry"], "--model", SHIPPED, "--out", tmp_path / "out")
     assert done.returncode == 2, done.stderr
     assert "their tiles do not match one to one" in done.stderr and "--init-from" in done.stderr
+
+
+def test_a_run_from_scratch_names_the_shipped_model_it_could_start_from(
+    rules_files: dict[str, Path], tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    done = cli(
+        "train", rules_files["depot"], "--runs-dir", runs, "--no-progress",
+        "--steps", 8, "--workers", 1, "--envs", 2, "--t-max", 4,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (folder,) = runs.iterdir()
+    hint = f"this run could start from a shipped model instead: --init-from {SHIPPED} (tiles crate = box; ground ="
+    assert hint in (folder / "log.txt").read_text()
