@@ -77,7 +77,7 @@ def model_drafter(
     except ModelError as exc:
         raise GenerateError(str(exc)) from None
     trained = policy.rules
-    refusal = f"{model_path}: the model (trained for rules {trained.name!r}) cannot draft levels of {rules.name!r}"
+    refusal = f"{model_path}: the model (trained for rules {trained.name!r}) does not fit rules {rules.name!r}"
     fine_tune = f"fine-tune it with `relaygen train RULES --init-from {model_path}`"
     try:
         tiles = map_tiles(rules, trained, parse_tile_map(tile_map))
