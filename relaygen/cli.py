@@ -47,13 +47,25 @@ def rules_show(
     ] = False,
 ) -> None:
     """Show a ruleset: tiles, constraints, objectives and the difficulty knob."""
+    from relaygen.agent.config import TrainConfig
+    from relaygen.agent.run import starting_points
+    from relaygen.agent.tilemap import TileMap
     from relaygen.playtest import describe
 
     try:
         loaded = load_rules(rules)
     except RulesError as exc:
         raise fail(str(exc)) from None
-    typer.echo(loaded.to_toml() if toml else describe(loaded))
+    if toml:
+        typer.echo(loaded.to_toml())
+        return
+    typer.echo(describe(loaded))
+    typer.echo("  shipped models to start training from (relaygen train RULES --init-from MODEL):")
+    points = starting_points(TrainConfig(rules=rules))
+    for path, fit in points:
+        typer.echo(f"    {path}: {fit.summary()}" if isinstance(fit, TileMap) else f"    {fit}")
+    if not points:
+        typer.echo(f"    none plays mechanic {loaded.mechanic!r}")
 
 
 @rules_app.command("check")
@@ -215,6 +227,13 @@ def generate(
             min=1, help=f"Episodes a model drafts together in each process (default {SLOTS}; the files are the same)."
         ),
     ] = None,
+    tile_map: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NEW=OLD,...",
+            help="For a model of a game that matches the rules up to tile names: tiles mapped onto its tiles by hand.",
+        ),
+    ] = None,
 ) -> None:
     """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
     from relaygen.export import check_format
@@ -240,6 +259,7 @@ def generate(
             polish=polish,
             candidates=candidates,
             slots=slots,
+            tile_map=tile_map,
             summary=summary,
         )
         for _ in progress(write_run(levels, out, fmt, n, scale), total=n, desc=f"generate {loaded.name}", unit="level"):

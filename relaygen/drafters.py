@@ -57,23 +57,38 @@ Drafter = Callable[[Sequence[Job], Level | None], list[Level]]
 
 
 def model_drafter(
-    model_path: str | Path, rules: Rules, candidates: int = CANDIDATES, slots: int | None = None
+    model_path: str | Path,
+    rules: Rules,
+    candidates: int = CANDIDATES,
+    slots: int | None = None,
+    tile_map: str | None = None,
 ) -> Drafter:
     """Drafts from a trained model: per job, the best level of each of ``candidates`` episodes of its
-    policy, all run in one draft pool of ``slots`` environments at the rules' size."""
+    policy, all run in one draft pool of ``slots`` environments at the rules' size. The model may
+    have been trained on another game that matches ``rules`` up to tile names and order (tiles
+    mapped by their properties, or by ``tile_map``'s "new=old,..." pairs)."""
     from relaygen.agent.evaluate import load_policy
     from relaygen.agent.model import ModelError
+    from relaygen.agent.tilemap import TileMapError, map_tiles, parse_tile_map, remap_model
     from relaygen.pool import DraftPool, Episode
 
     try:
         policy = load_policy(model_path)
     except ModelError as exc:
         raise GenerateError(str(exc)) from None
-    if [t.name for t in policy.rules.tiles] != [t.name for t in rules.tiles] or policy.rules.mechanic != rules.mechanic:
-        raise GenerateError(
-            f"{model_path}: model was trained for rules {policy.rules.name!r} ({policy.rules.mechanic}, tiles "
-            f"{[t.name for t in policy.rules.tiles]}), not {rules.name!r}"
-        )
+    trained = policy.rules
+    refusal = f"{model_path}: the model (trained for rules {trained.name!r}) does not fit rules {rules.name!r}"
+    fine_tune = f"fine-tune it with `relaygen train RULES --init-from {model_path}`"
+    try:
+        tiles = map_tiles(rules, trained, parse_tile_map(tile_map))
+    except TileMapError as exc:
+        raise GenerateError(f"{refusal}: {exc}") from None
+    if not tiles.exact:
+        raise GenerateError(f"{refusal}: their tiles do not match one to one ({tiles.summary()}); {fine_tune}")
+    metrics = [[o.metric for o in r.objectives] for r in (trained, rules)]
+    if metrics[0] != metrics[1]:
+        raise GenerateError(f"{refusal}: objectives {metrics[0]} in the model, {metrics[1]} here; {fine_tune}")
+    policy.model = remap_model(policy.model, tiles, policy.representation)
     if candidates < 1:
         raise GenerateError(f"candidates must be at least 1, got {candidates}")
     pool = DraftPool(policy.model, _model_env(policy, rules, model_path, slots or SLOTS))
@@ -168,14 +183,22 @@ def model_label(path: str | Path) -> str:
     """How a level names the model that made it: ``builtin:<rules>`` for a shipped model, else the
     file's name (never a path of the machine that made it)."""
     path = Path(path)
-    shipped = Path(str(resources.files("relaygen") / "models"))
-    return f"builtin:{path.stem}" if path.resolve().parent == shipped.resolve() else path.name
+    return f"builtin:{path.stem}" if path.resolve().parent == _shipped_folder().resolve() else path.name
+
+
+def shipped_models() -> list[Path]:
+    """The model files shipped with relaygen, one per built-in ruleset that has one."""
+    return sorted(_shipped_folder().glob("*.pt"))
+
+
+def _shipped_folder() -> Path:
+    return Path(str(resources.files("relaygen") / "models"))
 
 
 def default_model(rules: Rules, source: str | Path | None = None) -> Path:
     """The model shipped for a built-in ruleset; the error for other rules says how to train one on
     ``source``, the rules' name or file as the user gave it."""
-    path = Path(str(resources.files("relaygen") / "models" / f"{rules.name}.pt"))
+    path = _shipped_folder() / f"{rules.name}.pt"
     if not path.exists():
         raise GenerateError(
             f"no shipped model for rules {rules.name!r}: train one with `relaygen train {source or rules.name}` "

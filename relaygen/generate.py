@@ -136,6 +136,7 @@ def generate_iter(
     size: tuple[int, int] | None = None,
     workers: int = 1,
     slots: int | None = None,
+    tile_map: str | None = None,
     summary: Summary | None = None,
 ) -> Iterator[Level]:
     """``n`` distinct playable levels, yielded one by one (see :func:`generate`); bad options raise
@@ -148,6 +149,8 @@ def generate_iter(
         raise GenerateError(f"workers must be at least 1, got {workers}")
     if slots is not None and slots < 1:
         raise GenerateError(f"slots must be at least 1, got {slots}")
+    if tile_map is not None and str(model) == SEARCH:
+        raise GenerateError(f"a tile map fits a model's tiles to the rules; --model {SEARCH} has none")
     targets = tuple(difficulties(n, difficulty, difficulty_range))
     plan = _Plan(
         rules,
@@ -158,6 +161,7 @@ def generate_iter(
         polish,
         candidates,
         slots,
+        tile_map,
     )
     return _levels(plan, targets, attempts, workers, summary if summary is not None else Summary())
 
@@ -195,12 +199,13 @@ class _Plan:
     polish: int
     candidates: int
     slots: int | None
+    tile_map: str | None
 
     def drafter(self) -> Drafter:
         """The drafter of this plan's model (or of the search baseline)."""
         if self.model == SEARCH:
             return search_drafter(self.rules)
-        return model_drafter(self.model, self.rules, self.candidates, self.slots)
+        return model_drafter(self.model, self.rules, self.candidates, self.slots, self.tile_map)
 
     def lookahead(self, workers: int) -> int:
         """How many levels past the next one to draft ahead: enough to fill every worker's pool."""
@@ -360,7 +365,8 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
     ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
     objectives are not all met; 0 turns either off; polish is off by default), ``candidates``
     (episodes a model drafts for each attempt, of which the best is kept; default
-    :data:`~relaygen.drafters.CANDIDATES`).
+    :data:`~relaygen.drafters.CANDIDATES`), ``tile_map`` ("new=old,..." pairs of tiles of the
+    rules and of the model's, where a model of a game that matches up to tile names is used).
     """
     return list(generate_iter(rules, n, **options))
 

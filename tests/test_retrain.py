@@ -166,14 +166,20 @@ def test_fine_tuning_on_other_targets_starts_from_the_model(
         assert torch.allclose(tuned.state_dict()[key], weights, atol=0.01), key  # far from seed 7's fresh ones
 
 
-def test_a_model_with_other_tiles_is_refused(trained: dict[str, Path], workdir: Path, tmp_path: Path) -> None:
+def test_a_new_tile_starts_from_the_model_tile_it_is_nearest(
+    trained: dict[str, Path], workdir: Path, tmp_path: Path
+) -> None:
     source = trained["hall"] / "model.pt"
-    runs = tmp_path / "runs"
-    done = cli("train", workdir / "lava.toml", "--init-from", source, "--runs-dir", runs)
-    assert done.returncode == 2, done.stderr
-    assert str(source) in done.stderr and "tiles" in done.stderr and "lava" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert not runs.exists()
+    folder = train(workdir / "lava.toml", tmp_path / "runs", "--init-from", source, "--steps", 40, "--workers", 1)
+    assert (
+        "lava = floor (a new tile, initialised from 'floor': its properties less hazard)"
+        in (folder / "log.txt").read_text()
+    )
+    tuned, _ = load_model(folder / "model.pt")
+    original, _ = load_model(source)
+    floor, lava = tuned.input_layer.weight[:, 0], tuned.input_layer.weight[:, 4]
+    assert torch.allclose(lava, original.input_layer.weight[:, 0], atol=0.01)  # one update from the floor's
+    assert torch.allclose(floor, original.input_layer.weight[:, 0], atol=0.01)
 
 
 def test_minutes_stop_a_run_by_wall_clock_also_when_resumed(workdir: Path, tmp_path: Path) -> None:

@@ -45,7 +45,16 @@ def train(
     runs_dir: Annotated[str | None, typer.Option(help="Folder of run folders.")] = None,
     init_from: Annotated[
         str | None,
-        typer.Option(help="Start from this model's weights (fine-tuning): same tiles, representation and map size."),
+        typer.Option(
+            help="Start from this model's weights (fine-tuning): tiles mapped by their properties, the same "
+            "representation and map size."
+        ),
+    ] = None,
+    tile_map: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NEW=OLD,...", help="With --init-from: tiles of the rules mapped onto the model's by hand."
+        ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML file of TrainConfig fields (options override it).")
@@ -75,6 +84,7 @@ def train(
         "ray_address": address,
         "runs_dir": runs_dir,
         "init_from": init_from,
+        "tile_map": tile_map,
         "progress": progress,
     }
     try:

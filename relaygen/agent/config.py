@@ -58,7 +58,9 @@ class TrainConfig:
     hidden: int | None = None
     """Width of the fully connected layers; None: the init_from model's, else 128."""
     init_from: str | None = None
-    """Model file whose weights start the run (fine-tuning); its tiles, representation and shapes must fit."""
+    """Model file whose weights start the run (fine-tuning); its tiles must map, its representation and shapes fit."""
+    tile_map: str | None = None
+    """With init_from: "new=old,..." pairs of tiles mapped by hand; the others are mapped by their properties."""
     difficulty: float | None = None
     """Fixed difficulty in [0, 1] for every episode; None samples it per episode."""
     change_limit: float | None = None
@@ -122,6 +124,8 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
         if self.difficulty is not None and not 0.0 <= self.difficulty <= 1.0:
             raise ConfigError(f"difficulty must be in [0, 1], got {self.difficulty}")
+        if self.tile_map is not None and self.init_from is None:
+            raise ConfigError("tile_map maps the rules' tiles onto init_from's model; give init_from too")
         if self.optimizer not in ("adam", "rmsprop"):
             raise ConfigError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
         if self.backend not in ("local", "ray"):

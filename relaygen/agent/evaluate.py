@@ -54,19 +54,18 @@ class Policy:
         return (logits - torch.log(-torch.log(uniform))).argmax(dim=-1).numpy()  # Gumbel-max sample
 
     def misfits(self, rules: Rules, env: Any) -> list[str]:
-        """How this model does not fit ``env``, an environment of ``rules``: tile names in order, map
-        shape, conditions and actions, one line each (empty when it fits)."""
+        """How this model does not fit ``env``, an environment of ``rules``: map shape, conditions and
+        actions, one line each (empty when it fits). The model's tiles must be those of ``rules``
+        (see :func:`relaygen.agent.tilemap.remap_model`)."""
         from relaygen.env.vector import action_count
 
         space, arch = env.single_observation_space, self.model.arch
         ours = {
-            "tiles": [t.name for t in rules.tiles],
             "map_shape": list(space["map"].shape),
             "cond_size": int(space["cond"].shape[0]),
             "n_actions": action_count(env.single_action_space),
         }
         theirs = {
-            "tiles": [t.name for t in self.rules.tiles],
             "map_shape": list(arch["map_shape"]),
             "cond_size": arch["cond_size"],
             "n_actions": arch["n_actions"],

@@ -94,12 +94,21 @@ class ActorCritic(nn.Module):
             if isinstance(module, nn.Conv2d | nn.Linear):
                 nn.init.orthogonal_(module.weight, math.sqrt(2))
                 nn.init.zeros_(module.bias)
-        last_policy = self.policy_head[-1] if self.spatial else self.policy_head
         last_value = self.value_head[-1] if self.spatial else self.value_head
-        nn.init.orthogonal_(last_policy.weight, 0.01)
+        nn.init.orthogonal_(self.policy_layer.weight, 0.01)
         nn.init.orthogonal_(last_value.weight, 1.0)
         if self.cellwise:
-            nn.init.constant_(last_policy.bias[-1:], KEEP_BIAS)
+            nn.init.constant_(self.policy_layer.bias[-1:], KEEP_BIAS)
+
+    @property
+    def input_layer(self) -> nn.Conv2d:
+        """The first convolution: one input channel per map plane (then per condition, if cellwise)."""
+        return self.trunk[0][0]
+
+    @property
+    def policy_layer(self) -> nn.Conv2d | nn.Linear:
+        """The policy's last layer: one output row per action (per cell's action, if spatial)."""
+        return self.policy_head[-1] if self.spatial else self.policy_head
 
     def resized(self, map_shape: tuple[int, int, int], n_actions: int) -> ActorCritic:
         """This spatial model, same weights, for maps of another size (its layers do not depend on it)."""

@@ -6,7 +6,8 @@ atomically every few minutes and on exit), ``model.pt`` (the latest weights, loa
 ``relaygen eval`` and the generator) and ``log.txt`` (worker deaths and restarts).
 
 A run may start from a trained model's weights (``init_from``, fine-tuning) when that model's
-architecture fits: the same tiles in the same order, representation and observation shapes.
+architecture fits: the same representation and observation shapes, and tiles that map onto the
+model's by their properties (or by ``tile_map``; see :mod:`relaygen.agent.tilemap`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from relaygen.agent.config import ConfigError, TrainConfig
 from relaygen.agent.evaluate import Policy, load_policy
 from relaygen.agent.model import ActorCritic, ModelError, build_model, save_model
 from relaygen.agent.shared_optim import make_optimizer
+from relaygen.agent.tilemap import TileMap, TileMapError, map_tiles, parse_tile_map, remap_model
 from relaygen.agent.worker import Update, make_env
 from relaygen.cliutil import progress
 from relaygen.files import atomic_write, file_digest
@@ -84,9 +86,18 @@ def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, Tr
     )
 
 
-def check_start(start: Policy, rules: Rules, config: TrainConfig) -> None:
-    """Raise :class:`ModelError` naming the model file unless its model ``start`` fits a run of
-    ``rules`` with the prepared ``config``: the same tiles in order, representation and architecture."""
+def fit_start(start: Policy, rules: Rules, config: TrainConfig) -> TileMap:
+    """Fit ``start``, the model a run of ``rules`` with the prepared ``config`` starts from, to the
+    rules' tiles (its model is remapped in place, see :mod:`relaygen.agent.tilemap`) and return the
+    tile map. Raise :class:`ModelError` naming the model file unless it fits: tiles that map, the
+    same representation, widths and observation and action shapes."""
+
+    def refused(reasons: list[str]) -> ModelError:
+        return ModelError(
+            f"{config.init_from}: a run of rules {rules.name!r} cannot start from this model "
+            f"(trained on rules {start.rules.name!r}): " + "; ".join(reasons)
+        )
+
     arch = start.model.arch
     differences = [
         f"{key} {theirs} in the model, {ours} here"
@@ -97,12 +108,34 @@ def check_start(start: Policy, rules: Rules, config: TrainConfig) -> None:
         ]
         if theirs != ours
     ]
+    try:
+        tiles = map_tiles(rules, start.rules, parse_tile_map(config.tile_map))
+    except TileMapError as exc:
+        raise refused([*differences, str(exc)]) from None
+    start.model = remap_model(start.model, tiles, start.representation)
     differences += start.misfits(rules, make_env(config, rules, 1))
     if differences:
-        raise ModelError(
-            f"{config.init_from}: a run of rules {rules.name!r} cannot start from this model "
-            f"(trained on rules {start.rules.name!r}): " + "; ".join(differences)
-        )
+        raise refused(differences)
+    return tiles
+
+
+def starting_points(config: TrainConfig) -> list[tuple[Path, TileMap | str]]:
+    """The shipped models that play the mechanic of ``config``'s rules, each with the tile map that a
+    run of ``config`` starting from it would use, or the reason it cannot start from it."""
+    from relaygen.drafters import shipped_models
+
+    mechanic = load_rules(config.rules).mechanic
+    points: list[tuple[Path, TileMap | str]] = []
+    for path in shipped_models():
+        if load_rules(path.stem).mechanic != mechanic:  # a shipped model plays its built-in's mechanic
+            continue
+        start = load_policy(path)
+        try:
+            rules, prepared = prepare(config.replace(init_from=str(path)), start)
+            points.append((path, fit_start(start, rules, prepared)))
+        except (ConfigError, ModelError) as exc:
+            points.append((path, str(exc)))
+    return points
 
 
 @dataclass
@@ -173,9 +206,9 @@ class Run:
         """A new run folder under ``config.runs_dir``, seeded and with its config written; its model
         starts from ``config.init_from``'s weights if given (checked to fit before anything is written)."""
         start = load_policy(config.init_from) if config.init_from else None
-        rules, config = prepare(config, start)
-        if start is not None:
-            check_start(start, rules, config)
+        given, (rules, config) = config, prepare(config, start)
+        tiles = fit_start(start, rules, config) if start is not None else None
+        points = starting_points(given) if start is None else []
         stamp = time.strftime("%Y%m%d-%H%M%S")
         folder = Path(config.runs_dir) / f"{rules.name}__{config.representation}__{config.seed}__{stamp}"
         folder.mkdir(parents=True, exist_ok=False)
@@ -183,19 +216,23 @@ class Run:
         atomic_write(folder / "rules.toml", rules.to_toml())
         seed_everything(config.seed)
         run = cls(config, rules, folder)
-        if start is not None:
-            run.start_from(start)
+        if start is not None and tiles is not None:
+            run.start_from(start, tiles)
+        for path, fit in points:
+            if isinstance(fit, TileMap):
+                run.report(f"this run could start from a shipped model instead: --init-from {path} ({fit.summary()})")
         run.hparams()
         return run
 
-    def start_from(self, start: Policy) -> None:
-        """Begin with the weights of ``start``, the model ``config.init_from`` names (fine-tuning)."""
+    def start_from(self, start: Policy, tiles: TileMap) -> None:
+        """Begin with the weights of ``start``, the model ``config.init_from`` names (fine-tuning),
+        fitted to the rules' tiles by ``tiles``."""
         path = str(self.config.init_from)
         self.model.load_state_dict(start.model.state_dict())
         self.origin = {"init_from": path, "init_digest": file_digest(path)}
         self.report(
             f"starting from the weights of {path} (digest {self.origin['init_digest']}, "
-            f"rules {start.rules.name!r}, {start.meta.get('steps', '?')} steps)"
+            f"rules {start.rules.name!r}, {start.meta.get('steps', '?')} steps; {tiles.summary()})"
         )
 
     @classmethod

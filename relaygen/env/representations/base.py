@@ -57,6 +57,9 @@ class Representation:
     """Default share of the editable cells an episode may change before it is truncated."""
     starts_from_levels: ClassVar[bool] = True
     """Whether an episode can start from a given (e.g. partly pinned) level."""
+    tile_actions: ClassVar[int | None] = 0
+    """The action that puts tile 0 (tile ``t`` is this plus ``t``; per cell for spatial and cellwise
+    actions), or None when no action names a tile."""
 
     def __init__(self, rules: Rules, **options: Any) -> None:
         if options:

@@ -32,6 +32,7 @@ class Carve(Representation):
     name = "carve"
     change_limit = 1.0
     starts_from_levels = False
+    tile_actions = None
 
     def __init__(self, rules: Rules, penalty: float = 0.05, **options: Any) -> None:
         super().__init__(rules, **options)

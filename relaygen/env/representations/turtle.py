@@ -20,6 +20,7 @@ class Turtle(Representation):
     area: the grid less a fixed border); ``4 + t`` puts tile ``t`` under the cursor."""
 
     name = "turtle"
+    tile_actions = len(MOVES)
 
     def n_actions(self) -> int:
         return len(MOVES) + len(self.rules.tiles)
