@@ -13,7 +13,6 @@ import hashlib
 import io
 import pickle
 import random
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ VERSION = 2
 VERSIONS = (1, 2)
 """Versions this code reads: 1 has no digest."""
 CHECKPOINT_NAME = "checkpoint.pt"
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 class CheckpointError(ValueError):
@@ -72,7 +72,9 @@ def read_payload(path: str | Path, kind: str, error: type[ValueError] = Checkpoi
     path = Path(path)
     if not path.is_file():
         raise error(f"{path}: no such {kind} file")
-    if not zipfile.is_zipfile(path):
+    with open(path, "rb") as handle:
+        torch_file = handle.read(4) == ZIP_MAGIC  # torch files are zip archives
+    if not torch_file:
         raise error(f"{path}: not a relaygen {kind} file (not a torch file at all)")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
