@@ -20,7 +20,7 @@ VERSION = 1
 SUFFIXES = {".json": "json", ".txt": "txt", ".xsb": "xsb"}
 XSB_FLOOR = " -_"
 XSB_CHARS = "#@+$*." + XSB_FLOOR
-NOT_LEVELS = {"ratings.json", "index.json", "summary.json"}
+NOT_LEVELS = {"ratings.json", "index.json", "summary.json", "run.json"}
 """JSON files that may sit beside levels in a folder without being levels."""
 
 
