@@ -36,9 +36,10 @@ from difficulty import correlation, model_for
 
 from relaygen.drafters import CANDIDATES, SEARCH, GenerateError
 from relaygen.files import atomic_write
-from relaygen.generate import Summary, generate_iter, write_run
-from relaygen.level import Level
+from relaygen.formats import read_levels
+from relaygen.generate import Summary
 from relaygen.rules import Rules, RulesError, builtin_names, load_rules
+from relaygen.runfolder import write_run
 
 ANCHORS = (
     "published checked-playable levels/s: PCGNN 14x14 mazes ~416/s (GECCO 2022); PCGRL wide 0.62/s, turtle 0.17/s "
@@ -54,22 +55,24 @@ def scaled(rules: Rules, area: float) -> tuple[int, int]:
 
 def measure(rules: Rules, model: str | Path, n: int, size: tuple[int, int], workers: int, **options: Any) -> dict:
     """Speed and quality of up to ``n`` levels of ``rules`` at ``size`` from ``model``, written as files."""
-    summary, levels = Summary(), []
+    summary, paths = Summary(), []
     started = time.perf_counter()
     failure = ""
     with tempfile.TemporaryDirectory() as out:
         try:
-            made = generate_iter(
-                rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, size=size, workers=workers,
-                candidates=options["candidates"], summary=summary,
+            made = write_run(
+                Path(out), "json", rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, size=size,
+                workers=workers, candidates=options["candidates"], summary=summary,
             )  # fmt: skip
-            for _ in write_run(_collect(made, levels), Path(out), "json", n):
+            for path in made:
+                paths.append(path)
                 if time.perf_counter() - started > options["max_seconds"]:
                     failure = f"stopped after {options['max_seconds']:g} s"
                     break
         except (GenerateError, RulesError) as exc:  # the generator gave up: report what it made before
             failure = str(exc)
-    seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        levels = [level for path in paths for level in read_levels(path)]
     drafts = max(summary.drafts, 1)
     return {
         "size": f"{size[0]}x{size[1]}",
@@ -83,12 +86,6 @@ def measure(rules: Rules, model: str | Path, n: int, size: tuple[int, int], work
         "distinct": summary.written / max(summary.written + summary.duplicates, 1),
         "mean_score": float(np.mean(summary.scores)) if summary.scores else float("nan"),
     } | (correlation(rules, levels) if len(levels) > 2 else {"spearman": float("nan")})
-
-
-def _collect(levels: Any, into: list[Level]) -> Any:
-    for level in levels:
-        into.append(level)
-        yield level
 
 
 def _spin() -> None:

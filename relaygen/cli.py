@@ -195,8 +195,15 @@ def generate(
     model: Annotated[
         str | None, typer.Option(help="A model file from `relaygen train`, or 'search' for the no-training baseline.")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed: the same rules, model, seed and -n give identical files.")] = 0,
-    out: Annotated[Path, typer.Option(help="Folder the levels are written to (with index.json).")] = Path("generated"),
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed: the same rules, model, seed and -n give identical files.")
+    ] = 0,
+    out: Annotated[
+        Path, typer.Option(help="Run folder the levels are written to (with index.json and run.json).")
+    ] = Path("generated"),
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the levels of another run in --out instead of refusing.")
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help="json, txt, xsb (push games), png or tiled (.tmj).")] = "json",
     scale: Annotated[
         int, typer.Option(min=1, max=256, help="Pixels per tile of png pictures and tiled tilesets.")
@@ -237,8 +244,10 @@ def generate(
 ) -> None:
     """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
     from relaygen.export import check_format
+    from relaygen.files import WriteError
     from relaygen.formats import read_levels
-    from relaygen.generate import GenerateError, Summary, default_workers, generate_iter, parse_size, write_run
+    from relaygen.generate import GenerateError, Summary, default_workers, parse_size
+    from relaygen.runfolder import write_run
 
     summary = Summary()
     try:
@@ -246,9 +255,12 @@ def generate(
         loaded = load_rules(rules)
         check_format(fmt, loaded)
         partial = read_levels(pin, loaded)[0] if pin else None
-        levels = generate_iter(
+        paths = write_run(
+            out,
+            fmt,
             rules,
             n,
+            overwrite=overwrite,
             difficulty=difficulty,
             difficulty_range=difficulty_range,
             model=model,
@@ -260,11 +272,12 @@ def generate(
             candidates=candidates,
             slots=slots,
             tile_map=tile_map,
+            tile_size=scale,
             summary=summary,
         )
-        for _ in progress(write_run(levels, out, fmt, n, scale), total=n, desc=f"generate {loaded.name}", unit="level"):
+        for _ in progress(paths, total=n, desc=f"generate {loaded.name}", unit="level"):
             pass
-    except (RulesError, LevelError, GenerateError) as exc:
+    except (RulesError, LevelError, GenerateError, WriteError) as exc:
         raise fail(str(exc)) from None
     typer.echo(summary.table())
     typer.echo(f"written to {out}/")

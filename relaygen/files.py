@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 
+class WriteError(OSError):
+    """A file that could not be written (a full disk, a missing folder...); the message names the
+    file and the reason, and the file is as it was before."""
+
+
 def atomic_write(path: str | Path, data: bytes | str, durable: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename it.
 
     ``durable`` also flushes the data to disk before the rename (so that it survives a power cut,
-    not only a killed process); it costs milliseconds per file."""
+    not only a killed process); it costs milliseconds per file. Raises :class:`WriteError`."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
@@ -24,10 +33,47 @@ def atomic_write(path: str | Path, data: bytes | str, durable: bool = True) -> P
             if durable:
                 os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise write_error(path, exc) from None
         raise
     return path
+
+
+def make_folder(path: Path) -> None:
+    """Create the folder ``path`` and its parents if missing; :class:`WriteError` says why it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        nearest = next(p for p in [path, *path.parents] if p.exists())
+        if not nearest.is_dir():
+            reason = f"{nearest} is a file, not a folder"
+        elif exc.errno == errno.ENOENT:  # e.g. under /proc
+            reason = f"folder {nearest} does not accept new folders"
+        else:
+            reason = exc.strerror or str(exc)
+        error = WriteError(f"{path}: cannot create the folder: {reason}")
+        error.errno = exc.errno
+        raise error from None
+
+
+def write_error(path: Path, exc: OSError) -> WriteError:
+    """A :class:`WriteError` for ``path`` that says why in words: its folder, or the system's reason."""
+    folder = path.parent
+    if not folder.exists():
+        reason = f"folder {folder} does not exist"
+    elif not folder.is_dir():
+        reason = f"{folder} is a file, not a folder"
+    elif path.is_dir():
+        reason = "it is a folder"
+    elif exc.errno == errno.ENOENT:  # e.g. /proc, where the folder exists but takes no new files
+        reason = f"folder {folder} does not accept new files"
+    else:
+        reason = exc.strerror or str(exc)
+    error = WriteError(f"{path}: cannot write: {reason}")
+    error.errno = exc.errno
+    return error
 
 
 def file_digest(path: str | Path) -> str:

@@ -28,7 +28,7 @@ RULES_LINE = re.compile(r"^;\s*rules:[ \t]*(.*?)\s*$", re.MULTILINE)
 is read as XSB)."""
 XSB_RULES = "sokoban"
 """The rules of an XSB file that names none."""
-NOT_LEVELS = {"ratings.json", "index.json", "summary.json"}
+NOT_LEVELS = {"ratings.json", "index.json", "summary.json", "run.json"}
 """JSON files that may sit beside levels in a folder without being levels."""
 
 
@@ -60,6 +60,10 @@ def level_from_dict(data: Any, origin: str, rules: Rules | None = None) -> Level
     for key, kind in (("rows", list), ("rules", dict), ("meta", dict), ("name", str), ("legs", str)):
         if not isinstance(data.get(key), kind):
             raise LevelError(f"{origin}: field {key!r}: missing or not a {kind.__name__}")
+    for key in ("rows", "pinned"):
+        rows = data.get(key) or []
+        if not isinstance(rows, list) or not all(isinstance(row, str) for row in rows):
+            raise LevelError(f"{origin}: field {key!r}: must be a list of text rows (strings)")
     rules = rules or _recorded_rules(data["rules"], origin)
     try:
         level = Level.from_rows(rules, data["rows"], legs=data["legs"], name=data["name"], meta=data["meta"])
@@ -348,6 +352,8 @@ def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise LevelError(f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from exc
+        except RecursionError:
+            raise LevelError(f"{path}: JSON nested too deeply to read") from None
         level = level_from_dict(data, str(path), rules)
         level.name = level.name or path.stem
         return [level]

@@ -13,7 +13,6 @@ that was killed continues where it stopped. Levels may be made at another size t
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import time
@@ -38,20 +37,15 @@ from relaygen.drafters import (
     model_drafter,
     search_drafter,
 )
-from relaygen.export import EXPORT_FORMATS, TILE_SIZE, check_format, export_level
-from relaygen.files import atomic_write
 from relaygen.hillclimb import hill_climb
-from relaygen.level import Level, LevelError
+from relaygen.level import Level
 from relaygen.playtest import Report, playtest
 from relaygen.rules import Rules, load_rules
 
-INDEX = "index.json"
 LEVELS_PER_WORKER = 400
 """With a model, ``default_workers`` starts one process per this many levels (a start costs a second or two)."""
 SEARCH_LEVELS_PER_WORKER = 40
 """The same for the search baseline, which makes fewer levels per second."""
-INDEX_SECONDS = 1.0
-"""Seconds between two writes of a run's index while levels are being written."""
 
 
 @dataclass
@@ -59,6 +53,10 @@ class Summary:
     """What a generate run did, for the closing table."""
 
     written: int = 0
+    reused: int = 0
+    """Levels an earlier try of the same run had written (checked, not made again)."""
+    redone: int = 0
+    """Files of an earlier try that were missing or damaged, so made again."""
     drafts: int = 0
     raw_playable: int = 0
     repaired: int = 0
@@ -72,6 +70,7 @@ class Summary:
         """The summary as aligned text lines."""
         rows = [
             ("levels written", f"{self.written}"),
+            ("levels reused", f"{self.reused}" + (f" ({self.redone} damaged, made again)" if self.redone else "")),
             ("drafts", f"{self.drafts}"),
             ("raw playable rate", f"{self.raw_playable / max(self.drafts, 1):.1%}"),
             ("repaired by search", f"{self.repaired}"),
@@ -138,9 +137,12 @@ def generate_iter(
     slots: int | None = None,
     tile_map: str | None = None,
     summary: Summary | None = None,
+    done: dict[int, str] | None = None,
 ) -> Iterator[Level]:
-    """``n`` distinct playable levels, yielded one by one (see :func:`generate`); bad options raise
-    here, before the first level is asked for."""
+    """``n`` distinct playable levels, yielded one by one (see :func:`generate`), except those of the
+    indexes in ``done`` (level index → the level's digest), which an earlier try of the same run
+    made: they are not made again, and later levels stay distinct from them. Bad options raise here,
+    before the first level is asked for."""
     source, rules = rules, load_rules(rules)
     if size is not None:
         rules = rules.resized(*size)
@@ -163,19 +165,28 @@ def generate_iter(
         slots,
         tile_map,
     )
-    return _levels(plan, targets, attempts, workers, summary if summary is not None else Summary())
+    return _levels(plan, targets, attempts, workers, summary if summary is not None else Summary(), done or {})
 
 
-def _levels(plan: _Plan, targets: tuple[float, ...], attempts: int, workers: int, summary: Summary) -> Iterator[Level]:
-    """The levels of ``plan`` at ``targets``, named and stamped with their rules, size and seed."""
+def _levels(
+    plan: _Plan, targets: tuple[float, ...], attempts: int, workers: int, summary: Summary, done: dict[int, str]
+) -> Iterator[Level]:
+    """The levels of ``plan`` at ``targets`` but those in ``done``, named and stamped with their
+    rules, size and seed."""
     rules, seed = plan.rules, plan.seed
     started = time.perf_counter()
     with _drafting(plan, workers) as draft:
-        for level in _accepted(draft, targets, seed, attempts, summary, lookahead=plan.lookahead(workers)):
+        accepted = _accepted(draft, targets, seed, attempts, summary, plan.lookahead(workers), done)
+        for level in accepted:
             summary.seconds = time.perf_counter() - started
-            level.name = f"{rules.name}-{level.meta['index']:04d}"
+            level.name = level_name(rules.name, level.meta["index"])
             level.meta.update(rules=rules.name, rules_digest=rules.digest, size=[level.width, level.height], seed=seed)
             yield level
+
+
+def level_name(rules_name: str, index: int) -> str:
+    """The name (and file name stem) of a run's level ``index``."""
+    return f"{rules_name}-{index:04d}"
 
 
 def _pin_for(pin: Level, rules: Rules) -> Level:
@@ -244,17 +255,24 @@ _Draft = Callable[[list[Job]], list[_Candidate]]
 
 
 def _accepted(
-    draft: _Draft, targets: tuple[float, ...], seed: int, attempts: int, summary: Summary, lookahead: int
+    draft: _Draft,
+    targets: tuple[float, ...],
+    seed: int,
+    attempts: int,
+    summary: Summary,
+    lookahead: int,
+    done: dict[int, str],
 ) -> Iterator[Level]:
     """The levels in index order: each index's first playable candidate (by attempt) that no earlier
     level duplicates. Jobs are drafted in rounds, each round the next attempt of every unresolved
     index in a window ahead of the reader; whether a draft is playable does not depend on the others,
-    so only the duplicate check waits for index order."""
+    so only the duplicate check waits for index order. Indexes in ``done`` are skipped; their digests
+    count as seen from the start (a level never equals a later one, so this changes no choice)."""
     n = len(targets)
     next_attempt = [0] * n
     ready: dict[int, _Candidate] = {}
-    seen: set[str] = set()
-    for index in range(n):
+    seen: set[str] = set(done.values())
+    for index in (i for i in range(n) if i not in done):
         while True:
             while index not in ready:
                 if next_attempt[index] >= attempts:
@@ -266,7 +284,7 @@ def _accepted(
                 jobs = [
                     Job(j, next_attempt[j], targets[j], draft_seed(seed, j, next_attempt[j]))
                     for j in window
-                    if j not in ready and next_attempt[j] < attempts
+                    if j not in ready and j not in done and next_attempt[j] < attempts
                 ]
                 for found in draft(jobs):
                     summary.drafts += 1
@@ -369,54 +387,3 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
     rules and of the model's, where a model of a game that matches up to tile names is used).
     """
     return list(generate_iter(rules, n, **options))
-
-
-def write_run(levels: Iterator[Level], out: Path, kind: str, n: int, tile_size: int = TILE_SIZE) -> Iterator[Path]:
-    """Write levels to ``out`` as they come, atomically, with an index; skip those already written
-    (pictures get ``tile_size`` pixels per tile).
-
-    The index is rewritten (and flushed to disk) at most every :data:`INDEX_SECONDS` and when the
-    run ends or stops; a rerun after a kill adds the levels written since its last write."""
-    check_format(kind)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".relaygen-write-test"
-        atomic_write(probe, b"")
-        probe.unlink()
-    except OSError as exc:
-        raise GenerateError(f"{out}: cannot write levels there: {exc}") from None
-    index_path = out / INDEX
-    index = _read_index(index_path)
-    written, pending = time.monotonic(), False
-    try:
-        for level in levels:
-            path = out / f"{level.name}{EXPORT_FORMATS[kind]}"
-            if not path.exists():
-                export_level(level, path, kind, durable=False, tile_size=tile_size)
-            report = level.meta["report"]
-            index[path.name] = {
-                "difficulty": level.meta["difficulty"],
-                "length": report["length"],
-                "score": report["score"],
-            }
-            pending = True
-            if time.monotonic() - written > INDEX_SECONDS:
-                _write_index(index_path, index)
-                written, pending = time.monotonic(), False
-            yield path
-    finally:
-        if pending:
-            _write_index(index_path, index)
-
-
-def _write_index(path: Path, index: dict[str, Any]) -> None:
-    atomic_write(path, json.dumps(dict(sorted(index.items())), indent=1) + "\n")
-
-
-def _read_index(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        return dict(json.loads(path.read_text()))
-    except (ValueError, TypeError) as exc:
-        raise LevelError(f"{path}: unreadable level index: {exc}") from None

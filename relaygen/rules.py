@@ -21,8 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 PROPERTIES = ("solid", "pushable", "player", "goal", "key", "door", "exit", "hazard")
 """Tile properties that mechanics read."""
+BORDER_FORBIDDEN = frozenset({"pushable", "player", "goal", "key", "door", "exit"})
+"""Properties a border tile may not have: the border repeats its tile all around the grid."""
 
 REPRESENTATIONS = ("narrow", "turtle", "wide", "carve", "nca")
+BOM = "\ufeff"
+"""A UTF-8 byte-order mark, which some editors put first in a file; files are read without it."""
+MAX_TILES = 255
+"""Levels store tiles as uint8 and the environment marks outside cells with one more value."""
 
 
 class RulesError(ValueError):
@@ -63,8 +69,8 @@ class Constraint(_Strict):
     """How many of some tiles a level may hold: a range, or as many as some other tiles."""
 
     tiles: list[str] = Field(min_length=1)
-    min: int = Field(default=0, ge=0)
-    max: int | None = Field(default=None, ge=0)
+    min: int = Field(default=0, ge=0, strict=True)
+    max: int | None = Field(default=None, ge=0, strict=True)
     equal_to: list[str] | None = None
     """Other tiles whose count this count must equal (e.g. boxes and goals)."""
     weight: float = Field(default=1.0, ge=0)
@@ -83,6 +89,21 @@ class Constraint(_Strict):
         return f"{left} in [{self.min}, {'inf' if self.max is None else self.max}]"
 
 
+def _check_range(value: tuple[float, float] | None, finite_hi: bool) -> tuple[float, float] | None:
+    """A ``[lo, hi]`` range: numbers (no NaN), lo finite, hi not below lo, hi finite unless allowed."""
+    if value is None:
+        return None
+    lo, hi = value
+    if math.isnan(lo) or math.isnan(hi):
+        raise ValueError(f"{list(value)} is not a range of numbers (nan)")
+    if not math.isfinite(lo) or (finite_hi and not math.isfinite(hi)):
+        bound = "both ends" if finite_hi else "lo"
+        raise ValueError(f"{list(value)}: {bound} must be finite")
+    if hi < lo:
+        raise ValueError(f"{list(value)} has hi below lo")
+    return value
+
+
 class Objective(_Strict):
     """A quality term: a metric, its target range [lo, hi] and its weight in the score."""
 
@@ -97,9 +118,7 @@ class Objective(_Strict):
     @field_validator("target")
     @classmethod
     def _ordered(cls, target: tuple[float, float] | None) -> tuple[float, float] | None:
-        if target is not None and target[1] < target[0]:
-            raise ValueError(f"target {list(target)} has hi below lo")
-        return target
+        return _check_range(target, finite_hi=False)
 
 
 class Difficulty(_Strict):
@@ -110,6 +129,12 @@ class Difficulty(_Strict):
     hard: tuple[float, float]
     curve: Literal["linear", "saturating"] = "linear"
     """``saturating`` maps d to 2·(1 − 1/(d+1)): fast growth for small d, as in Relay's turn target."""
+
+    @field_validator("easy", "hard")
+    @classmethod
+    def _ordered(cls, target: tuple[float, float]) -> tuple[float, float] | None:
+        """The knob interpolates between easy and hard, so both ends of each must be finite."""
+        return _check_range(target, finite_hi=True)
 
     def target(self, difficulty: float) -> tuple[float, float]:
         """The target range at ``difficulty`` in [0, 1]."""
@@ -126,14 +151,16 @@ class Rules(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     mechanic: Literal["walk", "keys", "push", "relay"]
-    width: int = Field(ge=3, le=64)
-    height: int = Field(ge=3, le=64)
+    width: int = Field(ge=3, le=64, strict=True)
+    height: int = Field(ge=3, le=64, strict=True)
     border: str | None = None
     """Tile that fills the fixed outer ring of the grid, or none for a fully editable grid."""
     start_map: str = "random"
     """``random`` (tiles drawn by weight) or the name of a tile that fills the starting map."""
-    representations: list[Literal["narrow", "turtle", "wide", "carve", "nca"]] = ["narrow", "turtle", "wide"]
-    tiles: list[Tile] = Field(min_length=2)
+    representations: list[Literal["narrow", "turtle", "wide", "carve", "nca"]] = Field(
+        default=["narrow", "turtle", "wide"], min_length=1
+    )
+    tiles: list[Tile] = Field(min_length=2, max_length=MAX_TILES)
     constraints: list[Constraint] = []
     objectives: list[Objective] = Field(min_length=1)
     difficulty: Difficulty | None = None
@@ -157,9 +184,20 @@ class Rules(_Strict):
             if dup:
                 raise ValueError(f"duplicate {label} {sorted(dup)}")
         known = set(names)
-        for tile in (self.border, None if self.start_map == "random" else self.start_map):
+        for label, tile in (
+            ("border", self.border),
+            ("start_map", None if self.start_map == "random" else self.start_map),
+        ):
             if tile is not None and tile not in known:
-                raise ValueError(f"unknown tile {tile!r} (tiles are {names})")
+                raise ValueError(
+                    f"{label}: unknown tile {tile!r} (tiles are {names}{' or random' * (label == 'start_map')})"
+                )
+        if self.border is not None:
+            ring = sorted(BORDER_FORBIDDEN & self.tile_properties[self.tile_index[self.border]])
+            if ring:
+                raise ValueError(f"border: tile {self.border!r} fills the whole outer ring, so it cannot be {ring[0]}")
+        if self.start_map == "random" and not any(t.weight > 0 for t in self.tiles):
+            raise ValueError("tiles: every weight is 0, so a random start_map cannot draw a tile")
         for i, c in enumerate(self.constraints):
             for t in c.tiles + (c.equal_to or []):
                 if t not in known:
@@ -328,9 +366,11 @@ def load_rules(source: str | Path | Rules) -> Rules:
 def parse_rules(text: str, origin: str = "<string>") -> Rules:
     """Rules from TOML text; ``origin`` names the source in error messages."""
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text.removeprefix(BOM))
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{origin}: TOML syntax error: {exc}") from exc
+    except RecursionError:
+        raise RulesError(f"{origin}: TOML nested too deeply to read") from None
     try:
         rules = Rules.model_validate(data)
     except ValidationError as exc:
@@ -362,9 +402,27 @@ def _check_mechanic(rules: Rules, origin: str) -> None:
                 f"{origin}: objectives[{i}].metric: {o.metric!r} is not a metric of mechanic "
                 f"{rules.mechanic!r} (known: {', '.join(sorted(known))})"
             )
-    for rep in rules.representations:
-        if rep == "carve" and rules.border is not None:
+    for prop in mechanic.required_properties:
+        allowed = [t for t in rules.with_property(prop).nonzero()[0] if not _forbidden(rules, int(t))]
+        if not allowed:
+            raise RulesError(
+                f"{origin}: constraints: the rules cannot be met: mechanic {rules.mechanic!r} needs a {prop} tile, "
+                f"but constraints with max 0 forbid every tile with {prop} = true"
+            )
+    if "carve" in rules.representations:
+        if rules.mechanic != "relay":
+            raise RulesError(
+                f"{origin}: representations: 'carve' builds a relay path; it needs mechanic 'relay', "
+                f"not {rules.mechanic!r}"
+            )
+        if rules.border is not None:
             raise RulesError(f"{origin}: representations: 'carve' needs a grid without a fixed border")
+
+
+def _forbidden(rules: Rules, tile: int) -> bool:
+    """Whether a constraint with max 0 counts ``tile``, so that no level may hold it."""
+    name = rules.tiles[tile].name
+    return any(c.max == 0 and name in c.tiles for c in rules.constraints)
 
 
 def _dump_toml(data: dict) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from relaygen.agent.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from relaygen.agent.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, write_payload
 from relaygen.agent.model import ModelError, build_model, load_model, save_model, to_tensors
 from relaygen.env.vector import BatchedLevelEnv, action_count
 from relaygen.rules import builtin_names, load_rules
@@ -92,7 +92,6 @@ def test_a_model_file_of_another_architecture_is_refused(tmp_path: Path) -> None
     path = save_model(tmp_path / "m.pt", build_model(env, channels=8, hidden=16), {})
     other = build_model(env, channels=16, hidden=16)
     data = torch.load(path, weights_only=True)
-    data["state"] = other.state_dict()
-    torch.save(data, path)
+    write_payload(path, "model", {"arch": data["arch"], "state": other.state_dict(), "meta": {}})
     with pytest.raises(ModelError, match="does not fit its architecture"):
         load_model(path)

@@ -119,16 +119,22 @@ def checkpoint_step(folder: Path) -> int:
         return -1
 
 
-def start_training(tiny_rules: Path, tmp_path: Path, steps: int) -> tuple[subprocess.Popen[str], Path]:
-    """A training run in a subprocess through the CLI; returns it and its (future) run folder."""
+def start_training(
+    tiny_rules: Path, tmp_path: Path, steps: int, minutes: float = 0.01, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], Path]:
+    """A training run in a subprocess through the CLI, a checkpoint every ``minutes``; returns it and
+    its (future) run folder."""
     runs = tmp_path / "runs"
-    config = TrainConfig(rules=str(tiny_rules), total_steps=steps, runs_dir=str(runs), checkpoint_minutes=0.01, **SMALL)
+    config = TrainConfig(
+        rules=str(tiny_rules), total_steps=steps, runs_dir=str(runs), checkpoint_minutes=minutes, **SMALL
+    )
     (tmp_path / "config.toml").write_text(config.to_toml())
     process = subprocess.Popen(
         [*CLI, "train", "--config", str(tmp_path / "config.toml")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     wait_for(lambda: runs.exists() and any(runs.iterdir()), 60, "the run folder")
     return process, next(runs.iterdir())
@@ -191,10 +197,10 @@ def test_sigterm_checkpoints_and_resume_continues_the_step_counter(tiny_rules: P
     wait_for(lambda: checkpoint_step(folder) > 0, 120, "a checkpoint with progress")
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=90)
-    assert process.returncode == 0, stderr
+    assert process.returncode == 128 + signal.SIGTERM, stderr
     stopped = load_checkpoint(folder)["step"]
     assert 0 < stopped < 10**9
-    assert "stopped by a signal" in (folder / "log.txt").read_text()
+    assert "stopped by signal 15" in (folder / "log.txt").read_text()
 
     done = cli("train", "--resume", str(folder), "--steps", str(stopped + 1000), timeout=180)
     assert done.returncode == 0, done.stderr
@@ -205,12 +211,52 @@ def test_sigterm_checkpoints_and_resume_continues_the_step_counter(tiny_rules: P
     assert meta["steps"] == resumed
 
 
+def worker_pids(process: subprocess.Popen[str]) -> list[int]:
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    return [int(pid) for pid in children if "spawn_main" in _cmdline(int(pid))]
+
+
+def test_kill_9_takes_the_workers_along_and_the_first_checkpoint_came_early(tiny_rules: Path, tmp_path: Path) -> None:
+    process, folder = start_training(tiny_rules, tmp_path, steps=10**9, minutes=60.0)
+    wait_for(lambda: checkpoint_step(folder) > 0, 120, "the first checkpoint, long before the hourly one")
+    workers = worker_pids(process)
+    assert len(workers) == 2
+    process.kill()
+    process.wait()
+    wait_for(lambda: not any(_cmdline(pid) for pid in workers), 15, "the workers to die with their parent")
+    assert load_checkpoint(folder)["step"] > 0
+
+
+FULL_DISK = """
+import errno, os
+_replace, _state = os.replace, {"checkpoints": 0}
+def replace(src, dst, *args, **kwargs):
+    _state["checkpoints"] += str(dst).endswith("checkpoint.pt")
+    if _state["checkpoints"] > 1 and str(dst).endswith(".pt"):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return _replace(src, dst, *args, **kwargs)
+os.replace = replace
+"""
+"""A sitecustomize that fills the disk after the first checkpoint."""
+
+
+def test_a_full_disk_keeps_the_last_good_checkpoint(tiny_rules: Path, tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(FULL_DISK)
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), *sys.path])}
+    process, folder = start_training(tiny_rules, tmp_path, steps=10**9, env=env)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2 and "Traceback" not in stderr
+    assert f"error: {folder / 'checkpoint.pt'}: cannot write: No space left on device" in stderr
+    assert load_checkpoint(folder)["step"] > 0 and load_model(folder / "model.pt")[1]["steps"] > 0
+    assert not list(folder.glob(".*tmp"))
+
+
 def test_a_killed_worker_is_reported_and_restarted(tiny_rules: Path, tmp_path: Path) -> None:
     process, folder = start_training(tiny_rules, tmp_path, steps=20_000)
     wait_for(lambda: checkpoint_step(folder) > 0, 120, "a checkpoint with progress")
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    workers = [int(pid) for pid in children if "spawn_main" in _cmdline(int(pid))]
-    assert workers, children
+    workers = worker_pids(process)
+    assert workers
     os.kill(workers[0], signal.SIGKILL)
     _, stderr = process.communicate(timeout=180)
     assert process.returncode == 0, stderr
@@ -244,6 +290,9 @@ def test_bad_command_lines_exit_2_with_a_message(tmp_path: Path) -> None:
         (["train", "no_such_rules"], "no_such_rules"),
         (["train", "maze", "--representation", "carve"], "carve"),
         (["eval", str(tmp_path / "missing.pt")], "missing.pt"),
+        (["train", "maze", "--seed", "-1"], "Invalid value for '--seed'"),
+        (["train", "maze", "--runs-dir", __file__ + "/runs"], f"{__file__} is a file, not a folder"),
+        (["train", "maze", "--runs-dir", "/proc/runs"], "folder /proc does not accept new folders"),
     ]:
         done = cli(*args)
         assert done.returncode == 2, (args, done.stderr)

@@ -261,7 +261,7 @@ def test_representation_the_rules_do_not_offer(rules: str, rep: str) -> None:
 def test_rules_file_that_carve_cannot_express(tmp_path) -> None:
     path = tmp_path / "tiny.toml"
     path.write_text(USER_RULES.replace('["narrow", "turtle", "wide"]', '["carve"]'))
-    with pytest.raises(ValueError, match="carve: rules 'tiny' need a solid start_map tile"):
+    with pytest.raises(ValueError, match="'carve' builds a relay path; it needs mechanic 'relay', not 'walk'"):
         LevelEnv(str(path), "carve")
 
 

@@ -13,10 +13,11 @@ import pytest
 from relaygen.agent.model import ActorCritic, build_model, save_model
 from relaygen.env.vector import BatchedLevelEnv
 from relaygen.formats import read_levels
-from relaygen.generate import GenerateError, Summary, generate, generate_iter, write_run
+from relaygen.generate import GenerateError, Summary, generate
 from relaygen.level import Level
 from relaygen.playtest import playtest
 from relaygen.rules import Rules, load_rules
+from relaygen.runfolder import write_run
 
 
 @pytest.mark.parametrize("rules", ["maze", "dungeon", "sokoban"])
@@ -38,19 +39,19 @@ def test_same_seed_gives_identical_files_and_rerun_continues(tmp_path: Path) -> 
     a, b = tmp_path / "a", tmp_path / "b"
     assert run_cli("maze", "-n", "4", "--model", "search", "--out", str(a)).returncode == 0
     # b is made in two goes, as if the first run had been killed after two levels
-    list(zip(range(2), write_run(generate_iter("maze", 4, model="search"), b, "json", 4), strict=False))
+    list(zip(range(2), write_run(b, "json", "maze", 4, model="search"), strict=False))
     assert len(list(b.glob("maze-*.json"))) == 2
     assert run_cli("maze", "-n", "4", "--model", "search", "--out", str(b), "--workers", "2").returncode == 0
     names = sorted(p.name for p in a.iterdir())
     assert (
         names
         == sorted(p.name for p in b.iterdir())
-        == sorted([*(f"maze-{i:04d}.json" for i in range(4)), "index.json"])
+        == sorted([*(f"maze-{i:04d}.json" for i in range(4)), "index.json", "run.json"])
     )
     for name in names:
         assert (a / name).read_bytes() == (b / name).read_bytes()
     index = json.loads((a / "index.json").read_text())
-    assert set(index["maze-0002.json"]) == {"difficulty", "length", "score"}
+    assert set(index["maze-0002.json"]) == {"difficulty", "length", "score", "digest", "level"}
     assert not list(a.glob(".*tmp"))
 
 
@@ -60,7 +61,7 @@ def test_every_format_opens(tmp_path: Path) -> None:
     levels = generate("sokoban", 2, model="search", seed=1)
     outs = {}
     for kind in ["json", "txt", "xsb", "png", "tiled"]:
-        outs[kind] = list(write_run(iter([lv.copy() for lv in levels]), tmp_path / kind, kind, 2))
+        outs[kind] = list(write_run(tmp_path / kind, kind, "sokoban", 2, model="search", seed=1))
     for kind in ["json", "txt", "xsb"]:
         back = [lv for p in outs[kind] for lv in read_levels(p)]
         assert [lv.grid.tolist() for lv in back] == [lv.grid.tolist() for lv in levels]
@@ -99,19 +100,20 @@ def test_pinned_cells_are_kept() -> None:
         (["maze", "--model", "search", "--size", "0x5"], "size 0x5: width: Input should be greater than or equal to 3"),
         (["maze", "--model", "search", "--size", "abc"], "size must be WIDTHxHEIGHT"),
         (["sokoban", "--model", "search", "--size", "3x3"], "only 1 editable cells"),
+        (["maze", "--model", "search", "--seed", "-1"], "Invalid value for '--seed'"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(args: list[str], message: str, tmp_path: Path) -> None:
     run = run_cli(*args, "--out", str(tmp_path / "out"))
     assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
-    assert not list((tmp_path / "out").glob("*.json")) if (tmp_path / "out").exists() else True
+    assert not (tmp_path / "out").exists()
 
 
 def test_unwritable_output_folder(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     run = run_cli("maze", "--model", "search", "--out", str(blocker / "sub"))
-    assert run.returncode == 2 and "cannot write levels there" in run.stderr
+    assert run.returncode == 2 and f"cannot create the folder: {blocker} is a file, not a folder" in run.stderr
 
 
 def test_out_of_range_difficulty_in_python() -> None:
@@ -138,7 +140,7 @@ def save_untrained(path: Path, rules: str, representation: str, spatial: bool = 
 
 def files_made(tmp_path: Path, name: str, rules: str, n: int, **options: object) -> tuple[dict[str, bytes], Summary]:
     summary = Summary()
-    paths = list(write_run(generate_iter(rules, n, summary=summary, **options), tmp_path / name, "json", n))
+    paths = list(write_run(tmp_path / name, "json", rules, n, summary=summary, **options))
     return {p.name: p.read_bytes() for p in [*paths, tmp_path / name / "index.json"]}, summary
 
 
@@ -164,16 +166,12 @@ def test_workers_give_the_same_files_and_counts(rules: str, n: int, options: dic
         assert one_summary.duplicates > 0
 
 
-def written_levels(levels: list[Level], tmp_path: Path) -> list[Level]:
-    return [lv for p in write_run(iter(levels), tmp_path / "out", "json", len(levels)) for lv in read_levels(p)]
-
-
 @pytest.mark.parametrize("model", ["search", "turtle", "wide"])
 def test_size_gives_playable_levels_of_that_size(model: str, tmp_path: Path) -> None:
     if model != "search":
         model = str(save_untrained(tmp_path / "model.pt", "sokoban", model))
-    levels = generate("sokoban", 2, model=model, seed=4, size=(11, 7))
-    for level in written_levels(levels, tmp_path):
+    paths = write_run(tmp_path / "out", "json", "sokoban", 2, model=model, seed=4, size=(11, 7))
+    for level in (lv for path in paths for lv in read_levels(path)):
         assert level.grid.shape == (7, 11) and (level.rules.width, level.rules.height) == (11, 7)
         assert level.meta["size"] == [11, 7]
         assert playtest(level, level.meta["difficulty"]).playable
@@ -218,7 +216,7 @@ def test_a_model_generates_under_the_rules_it_is_given(tmp_path: Path) -> None:
 
 
 def test_the_index_lists_every_level_written_when_a_run_stops_early(tmp_path: Path) -> None:
-    run = write_run(generate_iter("maze", 5, model="search", seed=1), tmp_path, "json", 5)
+    run = write_run(tmp_path, "json", "maze", 5, model="search", seed=1)
     first = [next(run), next(run)]
     run.close()
     index = json.loads((tmp_path / "index.json").read_text())

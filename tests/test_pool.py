@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from relaygen.agent.evaluate import load_policy
-from relaygen.generate import Summary, generate_iter, write_run
+from relaygen.generate import Summary
 from relaygen.playtest import playtest
 from relaygen.pool import DraftPool, Episode
+from relaygen.runfolder import write_run
 from tests.test_generate import save_untrained
 
 
@@ -42,8 +43,8 @@ def test_generate_files_do_not_depend_on_slots_or_workers(tmp_path: Path) -> Non
     made = {}
     for name, options in {"default": {}, "slots": {"slots": 3}, "workers": {"workers": 2, "slots": 5}}.items():
         summary = Summary()
-        levels = generate_iter("maze", 6, model=model, seed=2, difficulty_range=(0, 1), summary=summary, **options)
-        paths = list(write_run(levels, tmp_path / name, "json", 6))
+        options |= {"model": model, "seed": 2, "difficulty_range": (0, 1), "summary": summary}
+        paths = list(write_run(tmp_path / name, "json", "maze", 6, **options))
         made[name] = [p.read_bytes() for p in [*paths, tmp_path / name / "index.json"]]
         assert summary.written == 6
     assert made["slots"] == made["default"] and made["workers"] == made["default"]

@@ -113,6 +113,51 @@ BAD = {
     "reversed target": (MINIMAL.replace("[3, 10]", "[10, 3]"), "hi below lo"),
 }
 
+MANY_TILES = "".join(f'\n[[tiles]]\nname = "t{i}"\nchar = "{chr(0x100 + i)}"\ncolor = "#123456"\n' for i in range(296))
+DIFFICULTY = '\n[difficulty]\nmetric = "path_length"\neasy = [3, 10]\nhard = [12, 30]\n'
+FUZZED = {
+    "no representations": (
+        MINIMAL.replace("border =", "representations = []\nborder ="),
+        "representations: List should have at least 1 item",
+    ),
+    "300 tiles": (MINIMAL + MANY_TILES, "tiles: List should have at most 255 items"),
+    "all weights 0": (
+        MINIMAL.replace('color = "#', 'weight = 0\ncolor = "#'),
+        "tiles: every weight is 0, so a random start_map cannot draw a tile",
+    ),
+    "nan target": (MINIMAL.replace("[3, 10]", "[nan, nan]"), "objectives[0].target: [nan, nan] is not a range"),
+    "inf lo target": (MINIMAL.replace("[3, 10]", "[inf, inf]"), "objectives[0].target: [inf, inf]: lo must be finite"),
+    "player border": (
+        MINIMAL.replace('border = "wall"', 'border = "start"'),
+        "border: tile 'start' fills the whole outer ring, so it cannot be player",
+    ),
+    "player forbidden": (
+        MINIMAL.replace("min = 1\nmax = 1", "max = 0"),
+        "constraints: the rules cannot be met: mechanic 'walk' needs a player tile",
+    ),
+    "reversed easy": (
+        MINIMAL.replace("target = [3, 10]", "") + DIFFICULTY.replace("[3, 10]", "[10, 3]"),
+        "difficulty.easy: [10.0, 3.0] has hi below lo",
+    ),
+    "infinite hard": (
+        MINIMAL.replace("target = [3, 10]", "") + DIFFICULTY.replace("[12, 30]", "[inf, inf]"),
+        "difficulty.hard: [inf, inf]: both ends must be finite",
+    ),
+    "carve with walk": (
+        MINIMAL.replace('border = "wall"', 'representations = ["carve"]\nstart_map = "wall"'),
+        "representations: 'carve' builds a relay path; it needs mechanic 'relay', not 'walk'",
+    ),
+    "boolean width": (MINIMAL.replace("width = 6", "width = true"), "width: Input should be a valid integer"),
+    "unknown border": (MINIMAL.replace('border = "wall"', 'border = "lava"'), "border: unknown tile 'lava'"),
+    "unknown start_map": (
+        MINIMAL.replace('border = "wall"', 'start_map = "lava"'),
+        "start_map: unknown tile 'lava' (tiles are ['floor', 'wall', 'start', 'exit'] or random)",
+    ),
+    "deep nesting": ("x = " + "[" * 100_000 + "]" * 100_000 + "\n", "TOML nested too deeply to read"),
+}
+"""Rules files that `rules check` once accepted (or answered with a traceback or a misleading message)."""
+BAD |= FUZZED
+
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_rules_file_names_file_field_and_reason(case: str, tmp_path: Path) -> None:
@@ -154,3 +199,24 @@ def test_rules_commands_print(command: list[str]) -> None:
     assert ("sokoban" in run.stdout) or ("relay" in run.stdout)
     if "--toml" in command:
         assert parse_rules(run.stdout).name == "relay"
+
+
+def test_rules_check_refuses_every_fuzzed_file_in_one_line_each(tmp_path: Path) -> None:
+    paths = []
+    for i, case in enumerate(sorted(FUZZED)):
+        paths.append(tmp_path / f"fuzz{i}.toml")
+        paths[-1].write_text(FUZZED[case][0])
+    run = subprocess.run(
+        [sys.executable, "-m", "relaygen", "rules", "check", *map(str, paths)], capture_output=True, text=True
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == len(paths)
+    for line, path, case in zip(lines, paths, sorted(FUZZED), strict=True):
+        assert line.startswith(f"error: {path}: ") and FUZZED[case][1] in line, line
+
+
+def test_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode())
+    assert load_rules(path) == parse_rules(MINIMAL)

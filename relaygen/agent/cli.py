@@ -30,7 +30,7 @@ def train(
         typer.Option(help="Wall-clock budget in minutes, in all (counted over resumes); stops with a checkpoint."),
     ] = None,
     representation: Annotated[str | None, typer.Option(help="narrow, turtle, wide, carve or nca.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the run.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of the run.")] = None,
     envs: Annotated[int | None, typer.Option(help="Environments per worker.")] = None,
     t_max: Annotated[int | None, typer.Option(help="Steps per environment between updates.")] = None,
     lr: Annotated[float | None, typer.Option(help="Initial learning rate.")] = None,
@@ -64,9 +64,14 @@ def train(
     ] = None,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Show the progress bar.")] = None,
 ) -> None:
-    """Train a level generator with A3C; the run folder gets config, TensorBoard logs, checkpoints, model.pt."""
-    from relaygen.agent.trainer import TrainingError
+    """Train a level generator with A3C; the run folder gets config, TensorBoard logs, checkpoints, model.pt.
+
+    Exit codes: 0 when the budget is spent, 2 for bad input or a file that cannot be written, and
+    128 + the signal (130 for Ctrl-C, 143 for SIGTERM) when a signal stopped the run (it is
+    checkpointed and can be resumed)."""
+    from relaygen.agent.trainer import Stopped, TrainingError
     from relaygen.agent.trainer import train as run_training
+    from relaygen.files import WriteError
 
     overrides: dict[str, Any] = {
         "rules": rules,
@@ -99,8 +104,11 @@ def train(
                 raise ConfigError("give a rules name or file (or --config FILE, or --resume RUN_DIR)")
             base = TrainConfig.from_toml(config) if config is not None else TrainConfig()
             folder = run_training(base.replace(**overrides))
-    except (ValueError, TrainingError) as exc:  # rules, config, checkpoint and environment errors
+    except (ValueError, TrainingError, WriteError) as exc:  # rules, config, checkpoint, environment and disk errors
         raise fail(str(exc)) from None
+    except Stopped as stop:
+        typer.echo(f"run folder: {stop.folder}  (stopped early; resume with --resume {stop.folder})")
+        raise typer.Exit(code=128 + stop.signum) from None
     typer.echo(f"run folder: {folder}  (model: {folder / 'model.pt'})")
 
 

@@ -122,6 +122,8 @@ class TrainConfig:
         for name in ("ent_coef", "vf_coef", "max_grad_norm", "checkpoint_minutes", "log_seconds"):
             if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
                 raise ConfigError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
+        if self.seed < 0:
+            raise ConfigError(f"seed must be 0 or more, got {self.seed}")
         if self.difficulty is not None and not 0.0 <= self.difficulty <= 1.0:
             raise ConfigError(f"difficulty must be in [0, 1], got {self.difficulty}")
         if self.tile_map is not None and self.init_from is None:
@@ -172,6 +174,8 @@ class TrainConfig:
             raise ConfigError(f"{path}: cannot read: {exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: TOML syntax error: {exc}") from exc
+        except RecursionError:
+            raise ConfigError(f"{path}: TOML nested too deeply to read") from None
         data.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(data, str(path))
 

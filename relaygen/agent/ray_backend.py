@@ -151,4 +151,4 @@ def train_ray(run: Run) -> None:
             for worker in workers:
                 ray.kill(worker)
             ray.kill(server)
-            run.finish(stopped=stopping())
+            run.finish(stopping())

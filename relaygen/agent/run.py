@@ -40,7 +40,7 @@ from relaygen.agent.shared_optim import make_optimizer
 from relaygen.agent.tilemap import TileMap, TileMapError, map_tiles, parse_tile_map, remap_model
 from relaygen.agent.worker import Update, make_env
 from relaygen.cliutil import progress
-from relaygen.files import atomic_write, file_digest
+from relaygen.files import WriteError, atomic_write, file_digest, make_folder
 from relaygen.rules import Rules, load_rules, parse_rules
 
 MODEL_NAME = "model.pt"
@@ -182,7 +182,11 @@ class Run:
         self.tally, self.last_log, self.last_log_step = Tally(), time.time(), self.step
         self.last_line = 0.0
         """When the console last got a status line (without a progress bar)."""
-        self.last_checkpoint = time.time()
+        self.last_checkpoint: float | None = None
+        """When this session last wrote a checkpoint (None: not yet, so the first comes after one update)."""
+        self.session_step = self.step
+        self.stopped_by = 0
+        """The signal that stopped the run early (0 when it was not stopped)."""
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer = SummaryWriter(str(folder))
@@ -211,7 +215,11 @@ class Run:
         points = starting_points(given) if start is None else []
         stamp = time.strftime("%Y%m%d-%H%M%S")
         folder = Path(config.runs_dir) / f"{rules.name}__{config.representation}__{config.seed}__{stamp}"
-        folder.mkdir(parents=True, exist_ok=False)
+        try:
+            make_folder(folder.parent)
+            folder.mkdir()
+        except (WriteError, FileExistsError) as exc:
+            raise ConfigError(f"runs_dir: {exc}") from None
         atomic_write(folder / "config.toml", config.to_toml())
         atomic_write(folder / "rules.toml", rules.to_toml())
         seed_everything(config.seed)
@@ -328,6 +336,10 @@ class Run:
         return over_time or self.step >= self.config.total_steps
 
     def checkpoint_due(self) -> bool:
+        """A checkpoint is due after the session's first update (so a killed run is soon resumable),
+        then every ``checkpoint_minutes``."""
+        if self.last_checkpoint is None:
+            return self.step > self.session_step
         return time.time() - self.last_checkpoint >= 60.0 * self.config.checkpoint_minutes
 
     def save(self) -> Path:
@@ -366,26 +378,32 @@ class Run:
             **self.origin,
         }
 
-    def finish(self, stopped: bool) -> None:
-        """Write the last checkpoint and logs; say how to resume if a signal stopped the run."""
-        self.save()
-        if stopped:
+    def finish(self, stopped_by: int) -> None:
+        """Write the last checkpoint and logs; say how to resume if the signal ``stopped_by`` (0: none)
+        stopped the run. A checkpoint that cannot be written leaves the last good one in place."""
+        self.stopped_by = stopped_by
+        try:
+            self.save()
+        finally:
+            self.log(force=True)
+            self.bar.close()
+            self.writer.close()
+        if stopped_by:
             self.report(
-                f"stopped by a signal at step {self.step}; checkpoint written, resume with --resume {self.folder}"
+                f"stopped by signal {stopped_by} at step {self.step}; checkpoint written, "
+                f"resume with --resume {self.folder}"
             )
-        self.log(force=True)
-        self.bar.close()
-        self.writer.close()
 
 
 @contextlib.contextmanager
-def stop_signals() -> Iterator[Callable[[], bool]]:
-    """Turn SIGINT and SIGTERM into a flag (the training loop then checkpoints and exits)."""
+def stop_signals() -> Iterator[Callable[[], int]]:
+    """Turn SIGINT and SIGTERM into a flag: the first signal received, or 0 (the training loop
+    then checkpoints and exits)."""
     received: list[int] = []
     handler = lambda signum, frame: received.append(signum)  # noqa: E731
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield lambda: bool(received)
+        yield lambda: received[0] if received else 0
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)

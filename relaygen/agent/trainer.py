@@ -8,6 +8,7 @@ budget stops the workers, checkpoints and returns.
 
 from __future__ import annotations
 
+import os
 import queue
 import time
 from pathlib import Path
@@ -30,8 +31,17 @@ class TrainingError(RuntimeError):
     """Training cannot go on (e.g. a worker keeps dying before it makes any progress)."""
 
 
+class Stopped(Exception):
+    """A signal stopped the run before its budget was spent; it was checkpointed and can be resumed."""
+
+    def __init__(self, folder: Path, signum: int) -> None:
+        super().__init__(f"stopped by signal {signum}; resume with --resume {folder}")
+        self.folder, self.signum = folder, signum
+
+
 def train(config: TrainConfig | None = None, resume: str | Path | None = None, **overrides: Any) -> Path:
-    """Train with ``config`` (or continue the run folder ``resume``); returns the run folder."""
+    """Train with ``config`` (or continue the run folder ``resume``); returns the run folder.
+    Raises :class:`Stopped` (after the checkpoint) when SIGINT or SIGTERM ended the run early."""
     run = Run.resume(resume, **overrides) if resume is not None else Run.create(config or TrainConfig())
     if run.config.backend == "ray":
         from relaygen.agent.ray_backend import train_ray
@@ -39,6 +49,8 @@ def train(config: TrainConfig | None = None, resume: str | Path | None = None, *
         train_ray(run)
     else:
         train_local(run)
+    if run.stopped_by:
+        raise Stopped(run.folder, run.stopped_by)
     return run.folder
 
 
@@ -70,7 +82,7 @@ class _Workers:
         stats = self.context.Queue()
         process = self.context.Process(
             target=run_worker,
-            args=(index, self.run.worker_seed(index), self.run.config, self.run.rules, self.shared, stats),
+            args=(index, self.run.worker_seed(index), self.run.config, self.run.rules, self.shared, stats, os.getpid()),
             name=f"relaygen-worker-{index}",
             daemon=True,
         )
@@ -140,4 +152,4 @@ def train_local(run: Run) -> None:
         finally:
             workers.stop()
             run.advance(workers.shared.global_step())
-            run.finish(stopped=stopping())
+            run.finish(stopping())

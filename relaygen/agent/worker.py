@@ -7,7 +7,11 @@ function with picklable arguments, so that it runs under the spawn start method.
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,8 +152,35 @@ class Shared:
         return self.base_step + sum(self.steps[:])
 
 
-def run_worker(index: int, seed: int, config: TrainConfig, rules: Rules, shared: Shared, stats: Any) -> None:
-    """The local worker process: sync, roll out, push gradients, step the shared optimizer, repeat."""
+PARENT_POLL_SECONDS = 1.0
+"""How often a worker's watchdog checks that the process that started it is still there."""
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` (the process that started it) dies, even by ``kill -9``:
+    Linux's parent-death signal, and a watchdog thread that sees the parent change anywhere."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the signal was set up
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def run_worker(
+    index: int, seed: int, config: TrainConfig, rules: Rules, shared: Shared, stats: Any, parent: int
+) -> None:
+    """The local worker process: sync, roll out, push gradients, step the shared optimizer, repeat.
+    It ends with ``parent``, the main process, however that one ends."""
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the main process decides
     torch.set_num_threads(1)
     seed_everything(seed)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from relaygen.cliutil import fail
+from relaygen.files import WriteError
 
 KEYS_HELP = (
     "With --screenshot: keys to press first, as space-separated key names, e.g. "
@@ -48,7 +49,7 @@ def play(
             typer.echo(take_screenshot(session, scale, screenshot, keys))
         else:
             run(session, scale)
-    except ValueError as exc:
+    except (ValueError, WriteError) as exc:  # bad keys, or a screenshot that cannot be written
         raise fail(str(exc)) from None
     finally:
         session.close()
@@ -87,7 +88,7 @@ def watch(
             typer.echo(take_screenshot(session, scale, screenshot, keys or "f"))
         else:
             run(session, scale)
-    except ValueError as exc:
+    except (ValueError, WriteError) as exc:  # bad keys, or a screenshot that cannot be written
         raise fail(str(exc)) from None
     finally:
         session.close()

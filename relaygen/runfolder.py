@@ -1,0 +1,275 @@
+"""A generate run's folder: which run it belongs to, its index, and the files it can reuse.
+
+``run.json`` (the manifest) records what the files depend on: the rules and their digest, the
+model and its digest, the seed, the difficulties, the count, the format and the other options
+that change a level. ``index.json`` gives each written file its difficulty, solution length and
+score, and the digests that verify it (the file's bytes and the level's grid). A rerun with the
+same manifest checks every indexed file and only makes the levels that are missing or damaged; a
+run with another manifest is refused unless told to overwrite. One run writes a folder at a time
+(a lock on the folder), and the manifest is written before the first level file, so a folder
+that holds files always says which run they belong to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from relaygen.drafters import CANDIDATES, SEARCH, GenerateError, default_model, model_label
+from relaygen.export import EXPORT_FORMATS, TILE_SIZE, check_format, export_level
+from relaygen.files import WriteError, atomic_write, file_digest, make_folder
+from relaygen.formats import level_to_dict
+from relaygen.generate import Summary, generate_iter, level_name
+from relaygen.level import Level
+from relaygen.rules import Rules, load_rules
+
+MANIFEST = "run.json"
+INDEX = "index.json"
+RUN_FORMAT = "relaygen-run"
+INDEX_SECONDS = 1.0
+"""Seconds between two writes of a run's index while levels are being written."""
+DEFAULTS = {
+    "polish": 0,
+    "candidates": CANDIDATES,
+    "repair": 300,
+    "attempts": 30,
+    "tile_map": None,
+    "tile_size": TILE_SIZE,
+}
+"""Options of :func:`~relaygen.generate.generate_iter` that change the levels, with their defaults."""
+
+
+def write_run(
+    out: Path,
+    kind: str,
+    rules: str | Path | Rules,
+    n: int,
+    *,
+    overwrite: bool = False,
+    tile_size: int = TILE_SIZE,
+    summary: Summary | None = None,
+    **options: Any,
+) -> Iterator[Path]:
+    """Generate ``n`` levels of ``rules`` into the run folder ``out`` as ``kind`` files, yielding
+    each file's path (the verified files of an earlier try of the same run first, without redoing
+    them). ``options`` are :func:`~relaygen.generate.generate_iter`'s; ``overwrite`` replaces the
+    files of another run instead of refusing to touch them; pictures get ``tile_size`` pixels per tile."""
+    summary = summary if summary is not None else Summary()
+    source, rules = rules, load_rules(rules)
+    check_format(kind, rules)
+    options["model"] = options.get("model") or default_model(rules, None if isinstance(source, Rules) else source)
+    manifest = run_manifest(rules, n, kind, options | {"tile_size": tile_size})
+    with RunFolder.open(out, kind, manifest, overwrite) as folder:
+        summary.reused, summary.redone = len(folder.done), folder.damaged
+        yield from folder.done.values()
+        if len(folder.done) == n:
+            return
+        digests = {index: row["level"] for index, row in folder.rows.items()}
+        for level in generate_iter(rules, n, done=digests, summary=summary, **options):
+            yield folder.write(level)
+
+
+def run_manifest(rules: Rules, n: int, kind: str, options: dict[str, Any]) -> dict[str, Any]:
+    """What the files of a run depend on (checked before anything is written)."""
+    model = options["model"]
+    if str(model) != SEARCH and not Path(model).is_file():
+        raise GenerateError(f"{model}: no such model file")
+    pin = options.get("pin")
+    spread = options.get("difficulty_range")
+    return {
+        "format": RUN_FORMAT,
+        "rules": rules.name,
+        "rules_digest": rules.digest,
+        "model": SEARCH if str(model) == SEARCH else model_label(model),
+        "model_digest": None if str(model) == SEARCH else file_digest(model),
+        "seed": options.get("seed", 0),
+        "n": n,
+        "difficulty": options.get("difficulty"),
+        "difficulty_range": None if spread is None else list(spread),
+        "level_format": kind,
+        "size": None if options.get("size") is None else list(options["size"]),
+        "pin": None if pin is None else _text_digest(json.dumps(level_to_dict(pin), sort_keys=True)),
+        **{key: options.get(key, default) for key, default in DEFAULTS.items()},
+    }
+
+
+class RunFolder:
+    """An open, locked run folder: its manifest, its verified index rows, and the writer of new levels."""
+
+    def __init__(self, out: Path, kind: str, manifest: dict[str, Any], rows: dict[int, dict], clear: bool) -> None:
+        """``rows``: the index rows of an earlier try of this run (checked here); ``clear``: another
+        run's files are to be removed before the first new one is written."""
+        self.out, self.kind, self.manifest, self.clear = out, kind, manifest, clear
+        self.done = {index: out / row["file"] for index, row in rows.items() if self._verified(row)}
+        """Level index → the file of a level an earlier try of this run wrote and that checks out."""
+        self.rows = {index: row for index, row in rows.items() if index in self.done}
+        """Level index → its index row (file name, difficulty, length, score and digests)."""
+        self.damaged = len(rows) - len(self.done)
+        """Indexed files that are missing or do not match their row (they are made again)."""
+        self.started = bool(rows)
+        self.written, self.pending = time.monotonic(), False
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, out: Path, kind: str, manifest: dict[str, Any], overwrite: bool) -> Iterator[RunFolder]:
+        """The folder ``out`` for the run ``manifest``, created if needed and locked while open; it is
+        removed again if it was created here and the run stops before writing anything."""
+        created = not out.exists()
+        try:
+            make_folder(out)
+        except WriteError as exc:
+            raise GenerateError(f"--out {exc}") from None
+        try:
+            with _locked(out):
+                for name in (MANIFEST, INDEX):
+                    if (out / name).is_dir():
+                        raise GenerateError(f"{out / name}: is a folder, where the run's {name} belongs; move it away")
+                taken = (out / MANIFEST).exists() or (out / INDEX).exists()
+                old = None if overwrite else _read_json(out / MANIFEST, "run manifest")
+                reuse = old == manifest
+                if taken and not reuse and not overwrite:
+                    raise GenerateError(f"--out {out}: {_difference(old, manifest)}")
+                rows = _index_rows(_read_json(out / INDEX, "level index"), manifest, out / INDEX) if reuse else {}
+                folder = cls(out, kind, manifest, rows, clear=taken and not reuse)
+                try:
+                    yield folder
+                finally:
+                    folder.flush(quiet=sys.exc_info()[0] is not None)
+        except BaseException:
+            if created and not any(out.iterdir()):
+                out.rmdir()
+            raise
+
+    def write(self, level: Level) -> Path:
+        """Write one level's file atomically and add its index row (the index is written every second)."""
+        if not self.started:
+            self._start()
+        path = self.out / f"{level.name}{EXPORT_FORMATS[self.kind]}"
+        export_level(level, path, self.kind, durable=False, tile_size=self.manifest["tile_size"])
+        report = level.meta["report"]
+        self.rows[level.meta["index"]] = {
+            "file": path.name,
+            "difficulty": level.meta["difficulty"],
+            "length": report["length"],
+            "score": report["score"],
+            "digest": file_digest(path),
+            "level": level.digest(),
+        }
+        self.pending = True
+        if time.monotonic() - self.written > INDEX_SECONDS:
+            self.flush()
+        return path
+
+    def flush(self, quiet: bool = False) -> None:
+        """Write the index if rows were added since its last write (``quiet``: ignore a failed write,
+        when the run is already stopping on another error)."""
+        if not self.pending:
+            return
+        index = {row["file"]: {k: v for k, v in row.items() if k != "file"} for _, row in sorted(self.rows.items())}
+        try:
+            atomic_write(self.out / INDEX, json.dumps(index, indent=1) + "\n")
+        except WriteError:
+            if not quiet:
+                raise
+            return
+        self.written, self.pending = time.monotonic(), False
+
+    def _start(self) -> None:
+        """Before the first new file: remove another run's files (when overwriting) and write the manifest."""
+        if self.clear:
+            _clear(self.out)
+        atomic_write(self.out / MANIFEST, json.dumps(self.manifest, indent=1) + "\n")
+        self.started = True
+
+    def _verified(self, row: dict[str, Any]) -> bool:
+        """Whether a row's file is there with the bytes it was written with (so it holds the level
+        the row describes, in any format)."""
+        path = self.out / row["file"]
+        try:
+            return path.is_file() and file_digest(path) == row["digest"]
+        except OSError:
+            return False
+
+
+def _index_rows(index: Any, manifest: dict[str, Any], path: Path) -> dict[int, dict[str, Any]]:
+    """The rows of a run's index by level index; rows that do not name a level of the run are left out."""
+    if index is None:
+        return {}
+    if not isinstance(index, dict):
+        raise GenerateError(f"{path}: unreadable level index: not a JSON object; use --overwrite to replace it")
+    suffix = EXPORT_FORMATS[manifest["level_format"]]
+    names = {level_name(manifest["rules"], i) + suffix: i for i in range(manifest["n"])}
+    fields = {"difficulty", "length", "score", "digest", "level"}
+    return {
+        names[name]: {"file": name} | row
+        for name, row in index.items()
+        if name in names and isinstance(row, dict) and fields <= set(row)
+    }
+
+
+def _read_json(path: Path, what: str, strict: bool = True) -> Any:
+    """A JSON file's content, or None when there is none (or, unless ``strict``, when it is unreadable)."""
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        if not strict:
+            return None
+        reason = str(exc) or type(exc).__name__
+        raise GenerateError(f"{path}: unreadable {what}: {reason}; use --overwrite to replace it") from None
+
+
+def _difference(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """Why a folder belongs to another run, in words."""
+    if not isinstance(old, dict):
+        return "holds levels but no run manifest (run.json) saying which run made them; use --overwrite to replace them"
+    changed = [f"{k} {old.get(k)!r} there, {new[k]!r} here" for k in new if old.get(k) != new[k]]
+    return f"holds the levels of another run ({'; '.join(changed)}); use --overwrite to replace them, or another --out"
+
+
+def _clear(out: Path) -> None:
+    """Remove the files another run wrote into ``out``: its levels (by the index and by name),
+    tileset, index and manifest; other files are left alone."""
+    old = _read_json(out / MANIFEST, "run manifest", strict=False)
+    index = _read_json(out / INDEX, "level index", strict=False)
+    names = set(index) if isinstance(index, dict) else set()
+    if isinstance(old, dict) and old.get("level_format") in EXPORT_FORMATS:
+        pattern = f"{old.get('rules')}-[0-9][0-9][0-9][0-9]*{EXPORT_FORMATS[old['level_format']]}"
+        names |= {p.name for p in out.glob(pattern)}
+    for name in names:
+        if "/" not in name and (out / name).is_file():
+            (out / name).unlink()
+    for name in (INDEX, MANIFEST):
+        (out / name).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder (one run writes it at a time; another waits for it)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): one run at a time is up to the user
+        yield
+        return
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"relaygen generate: waiting for another run writing to {out}", file=sys.stderr)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
