@@ -30,6 +30,8 @@ from relaygen.agent.model import load_model
 from relaygen.agent.trainer import train
 from relaygen.rules import load_rules
 
+pytestmark = pytest.mark.slow  # trains or runs subprocesses: the full lane only
+
 CLI = [sys.executable, "-m", "relaygen"]
 RAY = Path(sys.executable).with_name("ray")
 STARTED = "Ray runtime started"

@@ -9,6 +9,8 @@ from torch import nn
 
 from relaygen.agent.shared_optim import SharedAdam, make_optimizer, push_gradients
 
+pytestmark = pytest.mark.slow  # trains or runs subprocesses: the full lane only
+
 
 def _model() -> nn.Module:
     return nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))

@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from relaygen.agent.config import TrainConfig
 from relaygen.generate import Summary
+
+pytestmark = pytest.mark.slow  # trains or runs subprocesses: the full lane only
 
 SHIPPED = Path(__file__).resolve().parents[1] / "relaygen" / "models"
 

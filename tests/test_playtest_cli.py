@@ -14,6 +14,8 @@ from relaygen import cliutil
 from relaygen.formats import read_levels
 from relaygen.mechanics import get_mechanic
 
+pytestmark = pytest.mark.slow  # trains or runs subprocesses: the full lane only
+
 LEVELS = Path(__file__).resolve().parent.parent / "levels"
 TINY = "; tiny\n#####\n#@$.#\n#####\n"
 STUCK = "; stuck\n######\n#@$#.#\n######\n"

@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 from relaygen import report
 from relaygen.cli import app
 from relaygen.formats import write_levels
-from relaygen.generate import generate_iter, write_run
 from relaygen.render import render_grid
 from relaygen.rules import builtin_names, load_rules
+from relaygen.runfolder import write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,7 +134,7 @@ def test_own_rules_without_a_difficulty_knob(tmp_path: Path) -> None:
     rules_file = tmp_path / "mine.toml"
     rules_file.write_text(text.replace('metric = "path_length"\n', 'metric = "path_length"\ntarget = [5.0, 30.0]\n'))
     folder = tmp_path / "levels"
-    list(write_run(generate_iter(str(rules_file), 4, model="search", seed=2), folder, "json", 4))
+    list(write_run(folder, "json", str(rules_file), 4, model="search", seed=2))
     batch = report.read_batch(folder)
     assert batch.rules.name == "mine" and batch.metric is None
     figures = report.write_report(folder, tmp_path / "r.png")

@@ -18,6 +18,8 @@ from relaygen.formats import read_levels
 from relaygen.playtest import playtest
 from relaygen.rules import Rules, load_rules
 
+pytestmark = pytest.mark.slow  # trains or runs subprocesses: the full lane only
+
 MAZE = load_rules("maze").model_dump(exclude_defaults=True)
 HALL = MAZE | {
     "name": "hall",

@@ -16,6 +16,8 @@ from relaygen.formats import read_levels
 from relaygen.playtest import playtest
 from relaygen.rules import Rules, load_rules
 
+pytestmark = pytest.mark.slow  # trains or runs subprocesses: the full lane only
+
 SOKOBAN = load_rules("sokoban")
 SHIPPED = next(path for path in shipped_models() if path.stem == "sokoban")
 NAMES = {
