@@ -5,6 +5,7 @@ weights and the optimizer's moments with the step counter."""
 from __future__ import annotations
 
 import inspect
+import os
 import threading
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def test_a_worker_loads_the_shared_weights_before_each_rollout(tmp_path: Path, m
         return rollout(self)
 
     monkeypatch.setattr(Learner, "gradients", recording)
-    run_worker(0, 7, config, rules, shared, Queue())
+    monkeypatch.setattr(worker, "die_with_parent", lambda parent: None)  # this test process is no worker
+    run_worker(0, 7, config, rules, shared, Queue(), parent=os.getppid())
     assert len(seen) == 2 and shared.updates[0] == 2
     for local, shared_now in seen:
         assert local.keys() == shared_now.keys()

@@ -19,6 +19,8 @@ from relaygen.agent.evaluate import evaluate
 from relaygen.agent.model import load_model
 from relaygen.agent.trainer import train
 
+pytestmark = pytest.mark.slow  # trains or runs subprocesses: the full lane only
+
 TINY_RULES = """
 name = "tiny"
 mechanic = "walk"
@@ -229,8 +231,6 @@ def test_kill_9_takes_the_workers_along_and_the_first_checkpoint_came_early(tiny
 
 FULL_DISK = """
 import errno, os
-
-pytestmark = pytest.mark.slow  # trains or runs subprocesses: the full lane only
 _replace, _state = os.replace, {"checkpoints": 0}
 def replace(src, dst, *args, **kwargs):
     _state["checkpoints"] += str(dst).endswith("checkpoint.pt")
