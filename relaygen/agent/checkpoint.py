@@ -34,12 +34,27 @@ class CheckpointError(ValueError):
 
 
 def write_payload(path: str | Path, kind: str, payload: dict[str, Any]) -> Path:
-    """Serialize ``payload`` (tensors, containers, plain values) as a relaygen ``kind`` file."""
+    """Serialize ``payload`` (tensors, containers, plain values) as a relaygen ``kind`` file.
+
+    Tensors are copied first: a shared model's weights and optimizer moments change under the
+    workers' updates, and the digest must describe the bytes that are written."""
+    payload = _snapshot(payload)
     buffer = io.BytesIO()
     torch.save(
         {"format": FORMAT, "kind": kind, "version": VERSION, **payload, "digest": payload_digest(payload)}, buffer
     )
     return atomic_write(path, buffer.getvalue())
+
+
+def _snapshot(value: Any) -> Any:
+    """``value`` with every tensor in it (within dicts, lists and tuples) copied."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {key: _snapshot(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_snapshot(item) for item in value)
+    return value
 
 
 def payload_digest(payload: Any) -> str:
