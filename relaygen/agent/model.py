@@ -177,8 +177,7 @@ def to_tensors(obs: dict[str, Any]) -> Obs:
 
 def save_model(path: str | Path, model: ActorCritic, meta: dict[str, Any]) -> Path:
     """Write ``model`` and ``meta`` (rules name and digest, representation, config, steps) atomically."""
-    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return write_payload(path, "model", {"arch": model.arch, "state": state, "meta": meta})
+    return write_payload(path, "model", {"arch": model.arch, "state": model.state_dict(), "meta": meta})
 
 
 def load_model(path: str | Path) -> tuple[ActorCritic, dict[str, Any]]:
