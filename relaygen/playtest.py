@@ -1,8 +1,8 @@
 """The automatic playtester: can a level be solved, does it meet its rules, and how good is it.
 
 Two answers: ``solvable`` is the mechanic's search alone (``unknown`` when its budget runs out,
-never ``no``); the rules' constraints are the second. A level is ``playable`` (what the generator
-demands) when it is solvable and meets its constraints.
+never ``no``); the rules' constraints and required objectives are the second. A level is
+``playable`` (what the generator demands) when it is solvable and meets both.
 
 The quality score is the weighted mean of one term per objective and per constraint, each in
 [0, 1]: 1 inside its target range, falling as 1 / (1 + distance / scale) outside it.
@@ -26,7 +26,7 @@ class Report:
     """A playtest's findings about one level."""
 
     verdict: Verdict
-    """Playable: ``yes`` when solvable and within the constraints, ``no`` when either fails, else ``unknown``."""
+    """Playable: ``yes`` when solvable and meeting its rules, ``no`` when either fails, else ``unknown``."""
     solvable: Verdict
     """The mechanic's search alone: ``yes``, ``no``, or ``unknown`` when its budget ran out."""
     solution: str | None
@@ -51,7 +51,7 @@ class Report:
 
     @property
     def meets_rules(self) -> bool:
-        """The level keeps every constraint of its rules."""
+        """The level keeps every constraint and required objective of its rules."""
         return not self.broken
 
     @property
