@@ -1,0 +1,198 @@
+"""Level quality per built-in: rules kept, shapes beside a reference, difficulty control, diversity.
+
+For each built-in, generate ``--levels`` levels spread evenly over difficulty 0..1 (seed 0) with
+the shipped model (``--models-dir DIR`` for ``DIR/<rules>.pt``, ``--model search`` for the
+baseline), playtest each with the full budget and report:
+
+- **rules kept**: the share of levels that keep every constraint and required objective (the
+  generator's promise: must be 100 %);
+- **shape**: mean figures that say what kind of level it is. Walk games (maze, dungeon): wall
+  share of the inner cells, ``corridor_share`` (open cells with at most two open neighbours),
+  dead ends per open cell, path length and path length over open cells. Push games (Sokoban):
+  boxes, pushes, moves and the solver's expanded nodes. Relay: turns and path cells;
+- **reference**, the same figures for levels a designer would call the real thing: perfect mazes
+  made by a recursive backtracker at the maze's size (start and exit on two random cells), and the
+  first 50 Boxoban medium levels (``tests/data/boxoban-medium-valid-000-first50.txt``, DeepMind,
+  Apache 2.0) solved by relaygen's solver;
+- **rho** (Spearman, asked difficulty against the difficulty metric), the distinct fraction and
+  the mean pairwise Hamming distance.
+
+    python benchmarks/quality.py [--rules maze dungeon sokoban relay] [--levels 100]
+                                 [--model search | --models-dir DIR] [--candidates K] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from difficulty import correlation, model_for, spread
+
+from relaygen.drafters import CANDIDATES, SEARCH, GenerateError
+from relaygen.files import atomic_write
+from relaygen.formats import read_levels
+from relaygen.level import Level, diversity
+from relaygen.mechanics.base import cells_with, corridor_share
+from relaygen.mechanics.push import to_puzzle
+from relaygen.playtest import playtest
+from relaygen.rules import Rules, builtin_names, load_rules
+from relaygen.solver.sokoban import solve
+
+BOXOBAN_MEDIUM = Path(__file__).resolve().parents[1] / "tests" / "data" / "boxoban-medium-valid-000-first50.txt"
+SOLVER_SECONDS = 10.0
+"""Time limit per Sokoban level when measuring solver effort."""
+
+
+def walk_shape(level: Level) -> dict[str, float]:
+    """Wall share, corridor share, dead ends per open cell, path length and path over open cells."""
+    solid = level.rules.with_property("solid")[level.grid]
+    inner = solid[1:-1, 1:-1] if level.rules.border else solid
+    open_cells = ~solid
+    padded = np.pad(open_cells, 1)
+    around = padded[:-2, 1:-1].astype(int) + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+    n_open = max(1, int(open_cells.sum()))
+    path = playtest(level).metrics.get("path_length", 0.0)
+    return {
+        "wall_share": float(inner.mean()),
+        "corridor_share": float(corridor_share(open_cells)),
+        "dead_ends": float((open_cells & (around == 1)).sum() / n_open),
+        "path_length": float(path),
+        "path_per_open": float(path / n_open),
+    }
+
+
+def push_shape(level: Level) -> dict[str, float]:
+    """Boxes, pushes and moves of the solver's solution, and the nodes it expanded."""
+    solid = level.rules.with_property("solid")[level.grid]
+    boxes, goals = cells_with(level, "pushable"), cells_with(level, "goal")
+    puzzle = to_puzzle(level.grid.shape, solid, boxes, goals, cells_with(level, "player")[0])
+    result = solve(puzzle, time_limit=SOLVER_SECONDS)
+    return {
+        "boxes": float(len(boxes)),
+        "pushes": float(result.pushes),
+        "moves": float(result.moves),
+        "solver_nodes": float(result.nodes),
+        "solved": float(result.status == "solved"),
+    }
+
+
+def relay_shape(level: Level) -> dict[str, float]:
+    """Turns of the run and the number of path cells."""
+    report = playtest(level)
+    return {
+        "turns": report.metrics.get("turns", 0.0),
+        "path_cells": float((~level.rules.with_property("solid")[level.grid]).sum()),
+    }
+
+
+SHAPES = {"walk": walk_shape, "keys": walk_shape, "push": push_shape, "relay": relay_shape}
+
+
+def perfect_maze(rules: Rules, rng: np.random.Generator) -> Level:
+    """A perfect maze (recursive backtracker on the odd cells) filling ``rules``' grid, start and exit
+    on two random distinct maze cells."""
+    wall, floor = rules.tile_of(solid=True), rules.tile_of()
+    grid = np.full((rules.height, rules.width), wall, dtype=np.uint8)
+    cells = [(y, x) for y in range(1, rules.height - 1, 2) for x in range(1, rules.width - 1, 2)]
+    lattice = set(cells)
+    start = cells[int(rng.integers(len(cells)))]
+    grid[start] = floor
+    stack = [start]
+    while stack:
+        y, x = stack[-1]
+        steps = [(dy, dx) for dy, dx in ((-2, 0), (2, 0), (0, -2), (0, 2)) if (y + dy, x + dx) in lattice]
+        fresh = [(dy, dx) for dy, dx in steps if grid[y + dy, x + dx] == wall]
+        if not fresh:
+            stack.pop()
+            continue
+        dy, dx = fresh[int(rng.integers(len(fresh)))]
+        grid[y + dy // 2, x + dx // 2] = grid[y + dy, x + dx] = floor
+        stack.append((y + dy, x + dx))
+    ends = rng.choice(len(cells), size=2, replace=False)
+    grid[cells[ends[0]]] = rules.tile_of(player=True)
+    grid[cells[ends[1]]] = rules.tile_of(exit=True)
+    return Level(rules, grid)
+
+
+def reference(rules: Rules, n: int) -> tuple[str, list[Level]] | None:
+    """The reference levels for ``rules``: perfect mazes for maze, Boxoban medium for Sokoban."""
+    if rules.name == "maze":
+        rng = np.random.default_rng(0)
+        return "perfect mazes", [perfect_maze(rules, rng) for _ in range(n)]
+    if rules.name == "sokoban":
+        return "Boxoban medium", read_levels(BOXOBAN_MEDIUM)[:n]
+    return None
+
+
+def shape_means(rules: Rules, levels: list[Level]) -> dict[str, float]:
+    """Each shape figure's mean over ``levels``."""
+    figures = [SHAPES[rules.mechanic](level) for level in levels]
+    return {key: statistics.fmean(f[key] for f in figures) for key in figures[0]} if figures else {}
+
+
+def quality(rules: Rules, model: str | Path, n: int, candidates: int) -> dict[str, Any]:
+    """Every figure of one built-in, generated and reference side."""
+    levels = spread(rules, model, n, candidates)
+    reports = [playtest(level, level.meta["difficulty"]) for level in levels]
+    hamming, distinct = diversity(levels)
+    row: dict[str, Any] = {
+        "rules": rules.name,
+        "levels": len(levels),
+        "rules_kept": sum(r.meets_rules for r in reports) / len(levels),
+        "playable": sum(r.playable for r in reports) / len(levels),
+        "distinct": distinct,
+        "hamming": hamming,
+        "shape": shape_means(rules, levels),
+    }
+    if rules.difficulty is not None:
+        row |= correlation(rules, levels)
+    ref = reference(rules, n)
+    if ref is not None:
+        row["reference"] = {"name": ref[0], "levels": len(ref[1]), "shape": shape_means(rules, ref[1])}
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", nargs="+", default=builtin_names())
+    parser.add_argument("--levels", type=int, default=100)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--model", default=None, help=f"{SEARCH!r}, or a model file (with one --rules)")
+    source.add_argument("--models-dir", type=Path, default=None, help="a folder of models named <rules>.pt")
+    parser.add_argument("--candidates", type=int, default=CANDIDATES, help="episodes a model drafts per attempt")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
+    args = parser.parse_args()
+    try:
+        plan = [(rules, *model_for(rules, args.model, args.models_dir)) for rules in map(load_rules, args.rules)]
+    except GenerateError as exc:
+        parser.error(str(exc))
+    results = []
+    for rules, label, model in plan:
+        row = quality(rules, model, args.levels, args.candidates) | {"model": label}
+        results.append(row)
+        rho = row.get("spearman")
+        print(
+            f"{rules.name} ({label}, {row['levels']} levels): rules kept {row['rules_kept']:.0%}, "
+            f"playable {row['playable']:.0%}, rho {'-' if rho is None else f'{rho:.3f}'}, "
+            f"distinct {row['distinct']:.0%}, hamming {row['hamming']:.3f}",
+            flush=True,
+        )
+        ref = row.get("reference")
+        print(f"  {'figure':<16}{'generated':>11}{ref['name'] if ref else '':>18}")
+        for key, value in row["shape"].items():
+            other = f"{ref['shape'][key]:>18.3f}" if ref else ""
+            print(f"  {key:<16}{value:>11.3f}{other}")
+    if args.json:
+        atomic_write(args.json, json.dumps({"results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
