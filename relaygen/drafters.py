@@ -26,7 +26,7 @@ from relaygen.playtest import distance
 from relaygen.rules import Rules
 
 if TYPE_CHECKING:
-    from relaygen.agent.evaluate import Policy
+    from relaygen.agent.policy import Policy
     from relaygen.env.vector import BatchedLevelEnv
 
 SEARCH = "search"
@@ -67,8 +67,8 @@ def model_drafter(
     policy, all run in one draft pool of ``slots`` environments at the rules' size. The model may
     have been trained on another game that matches ``rules`` up to tile names and order (tiles
     mapped by their properties, or by ``tile_map``'s "new=old,..." pairs)."""
-    from relaygen.agent.evaluate import load_policy
     from relaygen.agent.model import ModelError
+    from relaygen.agent.policy import load_policy
     from relaygen.agent.tilemap import TileMapError, map_tiles, parse_tile_map, remap_model
     from relaygen.pool import DraftPool, Episode
 

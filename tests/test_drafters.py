@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relaygen.agent.evaluate import load_policy
+from relaygen.agent.policy import load_policy
 from relaygen.drafters import GenerateError, Job, best_draft, model_drafter
 from relaygen.generate import Summary, generate_iter
 from relaygen.level import Level

@@ -34,8 +34,8 @@ from relaygen.agent.checkpoint import (
     seed_everything,
 )
 from relaygen.agent.config import ConfigError, TrainConfig
-from relaygen.agent.evaluate import Policy, load_policy
 from relaygen.agent.model import ActorCritic, ModelError, build_model, save_model
+from relaygen.agent.policy import Policy, load_policy
 from relaygen.agent.shared_optim import make_optimizer
 from relaygen.agent.tilemap import TileMap, TileMapError, map_tiles, parse_tile_map, remap_model
 from relaygen.agent.worker import Update, make_env
