@@ -24,18 +24,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from relaygen.agent.checkpoint import (
-    CHECKPOINT_NAME,
-    CheckpointError,
-    capture_rng,
-    load_checkpoint,
-    restore_rng,
-    save_checkpoint,
-    seed_everything,
-)
+from relaygen.agent.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, save_checkpoint
 from relaygen.agent.config import ConfigError, TrainConfig
 from relaygen.agent.model import ActorCritic, ModelError, build_model, save_model
 from relaygen.agent.policy import Policy, load_policy
+from relaygen.agent.seeding import capture_rng, restore_rng, seed_everything
 from relaygen.agent.shared_optim import make_optimizer
 from relaygen.agent.tilemap import TileMap, TileMapError, map_tiles, parse_tile_map, remap_model
 from relaygen.agent.worker import Update, make_env
