@@ -69,14 +69,14 @@ RANDOM = "random"
 
 def shipped_model(rules: Rules) -> Path | None:
     """The shipped model of ``rules`` when they are an unchanged built-in that has one."""
-    from relaygen.drafters import GenerateError, default_model
+    from relaygen.drafters import DraftError, default_model
     from relaygen.rules import builtin_names, load_rules
 
     if rules.name not in builtin_names() or load_rules(rules.name) != rules:
         return None
     try:
         return default_model(rules)
-    except GenerateError:
+    except DraftError:
         return None
 
 
