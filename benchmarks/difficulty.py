@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from relaygen.drafters import CANDIDATES, SEARCH, GenerateError, default_model
+from relaygen.drafters import CANDIDATES, SEARCH
 from relaygen.files import atomic_write
-from relaygen.generate import Summary, generate_iter
+from relaygen.generate import GenerateError, Summary, generate_iter, resolve_model
 from relaygen.level import Level
 from relaygen.rules import Rules, builtin_names, load_rules
 
@@ -37,7 +37,7 @@ def model_for(rules: Rules, model: str | None, models_dir: Path | None) -> tuple
     if model:
         return model, model
     if models_dir is None:
-        return "shipped", default_model(rules)
+        return "shipped", resolve_model(rules)
     path = models_dir / f"{rules.name}.pt"
     if not path.is_file():
         raise GenerateError(f"{path}: no model for rules {rules.name!r} in {models_dir}")

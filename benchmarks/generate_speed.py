@@ -34,10 +34,10 @@ import numpy as np
 # benchmarks/ is on sys.path when this file is run as a script.
 from difficulty import correlation, model_for
 
-from relaygen.drafters import CANDIDATES, SEARCH, GenerateError
+from relaygen.drafters import CANDIDATES, SEARCH
 from relaygen.files import atomic_write
 from relaygen.formats import read_levels
-from relaygen.generate import Summary
+from relaygen.generate import GenerateError, Summary
 from relaygen.rules import Rules, RulesError, builtin_names, load_rules
 from relaygen.runfolder import write_run
 

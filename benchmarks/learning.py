@@ -27,7 +27,8 @@ import numpy as np
 
 from relaygen.agent.checkpoint import load_checkpoint
 from relaygen.agent.config import TrainConfig
-from relaygen.agent.evaluate import Policy, build_levels, judge, load_policy, random_actor
+from relaygen.agent.evaluate import build_levels, judge
+from relaygen.agent.policy import Policy, load_policy, random_actor
 from relaygen.agent.trainer import train
 from relaygen.files import atomic_write
 from relaygen.rules import builtin_names

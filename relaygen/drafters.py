@@ -26,7 +26,7 @@ from relaygen.playtest import distance
 from relaygen.rules import Rules
 
 if TYPE_CHECKING:
-    from relaygen.agent.evaluate import Policy
+    from relaygen.agent.policy import Policy
     from relaygen.env.vector import BatchedLevelEnv
 
 SEARCH = "search"
@@ -38,8 +38,9 @@ CANDIDATES = 16
 follow the difficulty knob (rank correlation about 0.85 with 16, 0.1 to 0.3 with one)."""
 
 
-class GenerateError(ValueError):
-    """Generation cannot start: bad rules, model, difficulty or output folder."""
+class DraftError(ValueError):
+    """A drafter cannot be made: no model for the rules, or a model that does not fit them.
+    :mod:`relaygen.generate` reports it as its own ``GenerateError``, with the same message."""
 
 
 @dataclass(frozen=True)
@@ -67,30 +68,30 @@ def model_drafter(
     policy, all run in one draft pool of ``slots`` environments at the rules' size. The model may
     have been trained on another game that matches ``rules`` up to tile names and order (tiles
     mapped by their properties, or by ``tile_map``'s "new=old,..." pairs)."""
-    from relaygen.agent.evaluate import load_policy
     from relaygen.agent.model import ModelError
+    from relaygen.agent.policy import load_policy
     from relaygen.agent.tilemap import TileMapError, map_tiles, parse_tile_map, remap_model
     from relaygen.pool import DraftPool, Episode
 
     try:
         policy = load_policy(model_path)
     except ModelError as exc:
-        raise GenerateError(str(exc)) from None
+        raise DraftError(str(exc)) from None
     trained = policy.rules
     refusal = f"{model_path}: the model (trained for rules {trained.name!r}) does not fit rules {rules.name!r}"
     fine_tune = f"fine-tune it with `relaygen train RULES --init-from {model_path}`"
     try:
         tiles = map_tiles(rules, trained, parse_tile_map(tile_map))
     except TileMapError as exc:
-        raise GenerateError(f"{refusal}: {exc}") from None
+        raise DraftError(f"{refusal}: {exc}") from None
     if not tiles.exact:
-        raise GenerateError(f"{refusal}: their tiles do not match one to one ({tiles.summary()}); {fine_tune}")
+        raise DraftError(f"{refusal}: their tiles do not match one to one ({tiles.summary()}); {fine_tune}")
     metrics = [[o.metric for o in r.objectives] for r in (trained, rules)]
     if metrics[0] != metrics[1]:
-        raise GenerateError(f"{refusal}: objectives {metrics[0]} in the model, {metrics[1]} here; {fine_tune}")
+        raise DraftError(f"{refusal}: objectives {metrics[0]} in the model, {metrics[1]} here; {fine_tune}")
     policy.model = remap_model(policy.model, tiles, policy.representation)
     if candidates < 1:
-        raise GenerateError(f"candidates must be at least 1, got {candidates}")
+        raise DraftError(f"candidates must be at least 1, got {candidates}")
     pool = DraftPool(policy.model, _model_env(policy, rules, model_path, slots or SLOTS))
     meta = {"model": model_label(model_path), "model_digest": file_digest(model_path)}
 
@@ -122,7 +123,7 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: i
     if resized and KINDS[policy.representation].egocentric:
         options["crop_size"] = arch["map_shape"][1]
     elif resized and not policy.model.spatial:
-        raise GenerateError(
+        raise DraftError(
             f"{model_path}: this model reads the whole {trained.width}x{trained.height} map through fully "
             f"connected layers, so it cannot generate at {rules.width}x{rules.height}; use --model {SEARCH}, or a "
             "model with a cropped view (narrow, turtle, carve) or spatial actions (wide)"
@@ -133,7 +134,7 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: i
         policy.model = policy.model.resized(shape, n_actions)
     misfits = policy.misfits(rules, env)
     if misfits:
-        raise GenerateError(
+        raise DraftError(
             f"{model_path}: the model does not fit rules {rules.name!r}: {'; '.join(misfits)}; "
             "train one for them, or fine-tune with --init-from"
         )
@@ -200,7 +201,7 @@ def default_model(rules: Rules, source: str | Path | None = None) -> Path:
     ``source``, the rules' name or file as the user gave it."""
     path = _shipped_folder() / f"{rules.name}.pt"
     if not path.exists():
-        raise GenerateError(
+        raise DraftError(
             f"no shipped model for rules {rules.name!r}: train one with `relaygen train {source or rules.name}` "
             f"and pass --model, or use --model {SEARCH} for the no-training search baseline"
         )

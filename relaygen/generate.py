@@ -31,7 +31,7 @@ from relaygen.drafters import (
     SEARCH,
     SLOTS,
     Drafter,
-    GenerateError,
+    DraftError,
     Job,
     default_model,
     model_drafter,
@@ -46,6 +46,31 @@ LEVELS_PER_WORKER = 400
 """With a model, ``default_workers`` starts one process per this many levels (a start costs a second or two)."""
 SEARCH_LEVELS_PER_WORKER = 40
 """The same for the search baseline, which makes fewer levels per second."""
+
+
+class GenerateError(ValueError):
+    """Generation cannot start: bad rules, model, difficulty or output folder."""
+
+
+@contextmanager
+def _as_generate_error() -> Iterator[None]:
+    """A drafter's :class:`~relaygen.drafters.DraftError` raised inside, as a :class:`GenerateError`
+    with the same message: whoever generates catches one error."""
+    try:
+        yield
+    except DraftError as exc:
+        raise GenerateError(str(exc)) from None
+
+
+def resolve_model(
+    rules: Rules, model: str | Path | None = None, source: str | Path | Rules | None = None
+) -> str | Path:
+    """``model``, or else the model shipped for ``rules``, a built-in; when there is none, the error
+    names ``source``, the rules as the user gave them, in the command that trains one."""
+    if model:
+        return model
+    with _as_generate_error():
+        return default_model(rules, None if isinstance(source, Rules) else source)
 
 
 @dataclass
@@ -156,7 +181,7 @@ def generate_iter(
     targets = tuple(difficulties(n, difficulty, difficulty_range))
     plan = _Plan(
         rules,
-        str(model or default_model(rules, None if isinstance(source, Rules) else source)),
+        str(resolve_model(rules, model, source)),
         seed,
         pin,
         repair,
@@ -216,7 +241,8 @@ class _Plan:
         """The drafter of this plan's model (or of the search baseline)."""
         if self.model == SEARCH:
             return search_drafter(self.rules)
-        return model_drafter(self.model, self.rules, self.candidates, self.slots, self.tile_map)
+        with _as_generate_error():
+            return model_drafter(self.model, self.rules, self.candidates, self.slots, self.tile_map)
 
     def lookahead(self, workers: int) -> int:
         """How many levels past the next one to draft ahead: enough to fill every worker's pool."""

@@ -22,11 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from relaygen.drafters import CANDIDATES, SEARCH, GenerateError, default_model, model_label
+from relaygen.drafters import CANDIDATES, SEARCH, model_label
 from relaygen.export import EXPORT_FORMATS, TILE_SIZE, check_format, export_level
 from relaygen.files import WriteError, atomic_write, file_digest, make_folder
 from relaygen.formats import level_to_dict
-from relaygen.generate import Summary, generate_iter, level_name
+from relaygen.generate import GenerateError, Summary, generate_iter, level_name, resolve_model
 from relaygen.level import Level
 from relaygen.rules import Rules, load_rules
 
@@ -64,7 +64,7 @@ def write_run(
     summary = summary if summary is not None else Summary()
     source, rules = rules, load_rules(rules)
     check_format(kind, rules)
-    options["model"] = options.get("model") or default_model(rules, None if isinstance(source, Rules) else source)
+    options["model"] = resolve_model(rules, options.get("model"), source)
     manifest = run_manifest(rules, n, kind, options | {"tile_size": tile_size})
     with RunFolder.open(out, kind, manifest, overwrite) as folder:
         summary.reused, summary.redone = len(folder.done), folder.damaged

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relaygen.agent.evaluate import Policy, build_levels, diversity, evaluate, format_table, random_actor
+from relaygen.agent.evaluate import build_levels, evaluate, format_table
 from relaygen.agent.model import build_model
+from relaygen.agent.policy import Policy, random_actor
 from relaygen.env.vector import BatchedLevelEnv
-from relaygen.level import Level
+from relaygen.level import Level, diversity
 from relaygen.rules import load_rules
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relaygen.agent.evaluate import load_policy
-from relaygen.drafters import GenerateError, Job, best_draft, model_drafter
+from relaygen.agent.policy import load_policy
+from relaygen.drafters import DraftError, Job, best_draft, model_drafter
 from relaygen.generate import Summary, generate_iter
 from relaygen.level import Level
 from relaygen.playtest import playtest
@@ -71,7 +71,7 @@ def test_a_model_keeps_the_best_of_its_candidates(tmp_path: Path) -> None:
             assert draft.meta["report"]["playable"] == report.playable and draft.meta["difficulty"] == job.difficulty
             assert draft.meta["report"]["score"] == pytest.approx(report.score)
     assert [d.digest() for d in model_drafter(path, rules, candidates=4)(jobs, None)] == [d.digest() for d in kept]
-    with pytest.raises(GenerateError, match="candidates must be at least 1"):
+    with pytest.raises(DraftError, match="candidates must be at least 1"):
         model_drafter(path, rules, candidates=0)
 
 

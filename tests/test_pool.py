@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relaygen.agent.evaluate import load_policy
+from relaygen.agent.policy import load_policy
 from relaygen.generate import Summary
 from relaygen.playtest import playtest
 from relaygen.pool import DraftPool, Episode

@@ -17,6 +17,14 @@ class ConfigError(ValueError):
     """A configuration file or value that cannot be used; the message names the field."""
 
 
+DEFAULT_CHANGE_LIMIT = 0.5
+"""Share of the editable cells a training episode may change when the config leaves ``change_limit`` unset."""
+CHANGE_LIMIT = {"carve": 1.0}
+"""The same default, for representations that differ from :data:`DEFAULT_CHANGE_LIMIT`."""
+DEFAULT_WIDTHS = {"channels": 32, "hidden": 128}
+"""Model widths of a run that neither sets them nor starts from a model."""
+
+
 @dataclass
 class TrainConfig:
     """Everything that shapes an A3C training run. The defaults train on a 2-core machine."""

@@ -1,8 +1,6 @@
-"""Evaluation of a trained generator, side by side with a random agent, and the reusable policy.
+"""Evaluation of a trained generator, side by side with a random agent.
 
-:class:`Policy` turns a batch of observations into actions (sampled or greedy); :func:`load_policy`
-reads one from a model file, with the rules and representation it was trained for. The generate
-and viewer code reuse both. :func:`evaluate` builds levels with the policy and with uniformly
+:func:`evaluate` builds levels with a :class:`~relaygen.agent.policy.Policy` and with uniformly
 random actions in the same environment, and judges every finished level with the full playtester
 (no retries): playable rate, quality score, per-objective satisfaction, tiles changed, diversity
 and time per level.
@@ -12,101 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from relaygen.agent.config import TrainConfig
-from relaygen.agent.model import ActorCritic, ModelError, load_model, to_tensors
+from relaygen.agent.policy import Act, Policy, load_policy, random_actor
 from relaygen.cliutil import progress as bars
 from relaygen.level import Level, diversity
 from relaygen.playtest import playtest
-from relaygen.rules import Rules, RulesError, parse_rules
-
-Act = Callable[[dict[str, np.ndarray]], np.ndarray]
-
-
-@dataclass
-class Policy:
-    """A trained model as a batched obs → action function."""
-
-    model: ActorCritic
-    rules: Rules
-    representation: str
-    meta: dict[str, Any]
-    greedy: bool = False
-    """Take the most probable action instead of sampling one."""
-    seed: int | None = None
-
-    def __post_init__(self) -> None:
-        self.generator = torch.Generator().manual_seed(self.seed) if self.seed is not None else None
-
-    def __call__(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        """Actions (B,) for stacked observations (B, ...)."""
-        with torch.inference_mode():
-            logits, _ = self.model(to_tensors(obs))
-        if self.greedy:
-            return logits.argmax(dim=-1).numpy()
-        uniform = torch.rand(logits.shape, generator=self.generator).clamp_(min=1e-12)
-        return (logits - torch.log(-torch.log(uniform))).argmax(dim=-1).numpy()  # Gumbel-max sample
-
-    def misfits(self, rules: Rules, env: Any) -> list[str]:
-        """How this model does not fit ``env``, an environment of ``rules``: map shape, conditions and
-        actions, one line each (empty when it fits). The model's tiles must be those of ``rules``
-        (see :func:`relaygen.agent.tilemap.remap_model`)."""
-        from relaygen.env.vector import action_count
-
-        space, arch = env.single_observation_space, self.model.arch
-        ours = {
-            "map_shape": list(space["map"].shape),
-            "cond_size": int(space["cond"].shape[0]),
-            "n_actions": action_count(env.single_action_space),
-        }
-        theirs = {
-            "map_shape": list(arch["map_shape"]),
-            "cond_size": arch["cond_size"],
-            "n_actions": arch["n_actions"],
-        }
-        return [
-            f"{key} {theirs[key]} in the model, {value} here" for key, value in ours.items() if theirs[key] != value
-        ]
-
-    def env_options(self, **options: Any) -> dict[str, Any]:
-        """The environment's keyword arguments as in training (difficulty, change limit, crop size,
-        budget observation); ``options`` that are not None override those."""
-        trained = TrainConfig.from_dict(self.meta.get("config", {}), "model config").env_options()
-        return trained | {k: v for k, v in options.items() if v is not None}
-
-    def make_env(self, num_envs: int, rules: Rules | None = None, **options: Any) -> Any:
-        """A batched environment for ``rules`` (default: the policy's own) set up as in training;
-        ``options`` as in :meth:`env_options`."""
-        from relaygen.env.vector import BatchedLevelEnv
-
-        return BatchedLevelEnv(rules or self.rules, self.representation, num_envs, **self.env_options(**options))
-
-
-def load_policy(path: str | Path, greedy: bool = False, seed: int | None = None) -> Policy:
-    """The policy in model file ``path``; :class:`ModelError` names the file if it cannot be used."""
-    model, meta = load_model(path)
-    try:
-        rules = parse_rules(meta["rules_toml"], f"{path} (embedded rules)")
-        representation = str(meta["representation"])
-    except (KeyError, RulesError) as exc:
-        raise ModelError(f"{path}: model file lacks usable rules: {exc}") from None
-    if rules.digest != meta.get("rules_digest"):
-        raise ModelError(f"{path}: embedded rules do not match the recorded digest")
-    return Policy(model, rules, representation, meta, greedy, seed)
-
-
-def random_actor(space: Any, seed: int) -> Act:
-    """Uniformly random actions of the single action ``space``: the baseline."""
-    from relaygen.env.vector import random_actions
-
-    rng = np.random.default_rng(seed)
-    return lambda obs: random_actions(space, rng, len(obs["cond"]))
 
 
 def build_levels(

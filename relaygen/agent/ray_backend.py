@@ -70,7 +70,7 @@ class RayWorker:
     """A worker actor: its own environments and model copy; computes gradients for the server."""
 
     def __init__(self, config: TrainConfig, rules: Rules, index: int, seed: int) -> None:
-        from relaygen.agent.checkpoint import seed_everything
+        from relaygen.agent.seeding import seed_everything
 
         torch.set_num_threads(1)
         seed_everything(seed)

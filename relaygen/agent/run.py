@@ -24,18 +24,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from relaygen.agent.checkpoint import (
-    CHECKPOINT_NAME,
-    CheckpointError,
-    capture_rng,
-    load_checkpoint,
-    restore_rng,
-    save_checkpoint,
-    seed_everything,
-)
-from relaygen.agent.config import ConfigError, TrainConfig
-from relaygen.agent.evaluate import Policy, load_policy
+from relaygen.agent.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, save_checkpoint
+from relaygen.agent.config import CHANGE_LIMIT, DEFAULT_CHANGE_LIMIT, DEFAULT_WIDTHS, ConfigError, TrainConfig
 from relaygen.agent.model import ActorCritic, ModelError, build_model, save_model
+from relaygen.agent.policy import Policy, load_policy
+from relaygen.agent.seeding import capture_rng, restore_rng, seed_everything
 from relaygen.agent.shared_optim import make_optimizer
 from relaygen.agent.tilemap import TileMap, TileMapError, map_tiles, parse_tile_map, remap_model
 from relaygen.agent.worker import Update, make_env
@@ -54,13 +47,8 @@ EPISODE_CHARTS = {
 """Episode record key → TensorBoard chart (means over the episodes ended since the last write)."""
 
 
-CHANGE_LIMIT = {"carve": 1.0}
-"""Default share of editable cells an episode may change, by representation (else DEFAULT_CHANGE_LIMIT)."""
-DEFAULT_CHANGE_LIMIT = 0.5
 CONSOLE_SECONDS = 30.0
 """Without a progress bar, seconds between two status lines on the console (and one at the end)."""
-DEFAULT_WIDTHS = {"channels": 32, "hidden": 128}
-"""Model widths of a run that neither sets them nor starts from a model."""
 
 
 def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, TrainConfig]:

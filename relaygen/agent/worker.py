@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from relaygen.agent.checkpoint import seed_everything
 from relaygen.agent.config import TrainConfig
 from relaygen.agent.losses import a3c_loss, gae
 from relaygen.agent.model import ActorCritic, Obs, build_model, to_tensors
+from relaygen.agent.seeding import seed_everything
 from relaygen.agent.shared_optim import push_gradients, set_lr
 from relaygen.rules import Rules
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import gymnasium
     import pygame
 
-    from relaygen.agent.evaluate import Policy as TrainedPolicy
+    from relaygen.agent.policy import Policy as TrainedPolicy
     from relaygen.level import Level
     from relaygen.rules import Rules
 
@@ -69,14 +69,14 @@ RANDOM = "random"
 
 def shipped_model(rules: Rules) -> Path | None:
     """The shipped model of ``rules`` when they are an unchanged built-in that has one."""
-    from relaygen.drafters import GenerateError, default_model
+    from relaygen.drafters import DraftError, default_model
     from relaygen.rules import builtin_names, load_rules
 
     if rules.name not in builtin_names() or load_rules(rules.name) != rules:
         return None
     try:
         return default_model(rules)
-    except GenerateError:
+    except DraftError:
         return None
 
 
@@ -132,7 +132,7 @@ def _random_watch(rules: Rules, representation: str | None, difficulty: float, s
 def model_policy(path: str | Path, seed: int = 0) -> tuple[Policy, TrainedPolicy]:
     """A trained model's policy for one observation (actions sampled), and the loaded model's policy
     (its rules, representation and training environment options)."""
-    from relaygen.agent.evaluate import load_policy
+    from relaygen.agent.policy import load_policy
 
     trained = load_policy(path, seed=seed)
     return lambda obs: int(trained({k: np.asarray(v)[None] for k, v in obs.items()})[0]), trained
