@@ -8,7 +8,7 @@ solution length) as the playtester measured it. The mean metric over the easiest
 fifth of the levels shows the spread behind the correlation.
 
     python benchmarks/difficulty.py [--rules maze dungeon sokoban relay] [--levels 100]
-                                    [--model search | --models-dir DIR] [--candidates 16] [--json FILE]
+                                    [--model search | --models-dir DIR] [--candidates K] [--json FILE]
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from relaygen.drafters import CANDIDATES, SEARCH
+from relaygen.drafters import SEARCH
 from relaygen.files import atomic_write
-from relaygen.generate import GenerateError, Summary, generate_iter, resolve_model
+from relaygen.generate import GenerateError, Summary, generate_iter, resolve_candidates, resolve_model
 from relaygen.level import Level
 from relaygen.rules import Rules, builtin_names, load_rules
 
@@ -48,7 +48,7 @@ def spread(
     rules: Rules,
     model: str | Path,
     n: int,
-    candidates: int,
+    candidates: int | None,
     summary: Summary | None = None,
     collected: list[Level] | None = None,
 ) -> list[Level]:
@@ -93,7 +93,9 @@ def main() -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--model", default=None, help=f"{SEARCH!r}, or a model file (with one --rules)")
     source.add_argument("--models-dir", type=Path, default=None, help="a folder of models named <rules>.pt")
-    parser.add_argument("--candidates", type=int, default=CANDIDATES, help="episodes a model drafts per attempt")
+    parser.add_argument(
+        "--candidates", type=int, default=None, help="episodes a model drafts per attempt (default: the model's own)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
     args = parser.parse_args()
     try:
@@ -105,7 +107,12 @@ def main() -> None:
         f"{'rules':<9}{'levels':>7}  {'metric':<16}{'rho':>7}{'p':>10}{'easy 1/5':>10}{'hard 1/5':>10}{'bar':>8}  model"
     )
     for rules, label, model in plan:
-        row = {"rules": rules.name, "model": label, "levels": args.levels, "candidates": args.candidates}
+        row = {
+            "rules": rules.name,
+            "model": label,
+            "levels": args.levels,
+            "candidates": resolve_candidates(model, args.candidates),
+        }
         row |= correlation(rules, spread(rules, model, args.levels, args.candidates))
         results.append(row)
         mark = "ok" if row["spearman"] >= BAR else "no"

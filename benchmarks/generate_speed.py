@@ -34,7 +34,7 @@ import numpy as np
 # benchmarks/ is on sys.path when this file is run as a script.
 from difficulty import correlation, model_for
 
-from relaygen.drafters import CANDIDATES, SEARCH
+from relaygen.drafters import SEARCH
 from relaygen.files import atomic_write
 from relaygen.formats import read_levels
 from relaygen.generate import GenerateError, Summary
@@ -117,7 +117,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=sorted({1, cores}))
     parser.add_argument("--generators", nargs="+", default=["model", SEARCH], choices=["model", SEARCH])
     parser.add_argument("--models-dir", type=Path, default=None, help="models named <rules>.pt (default: shipped)")
-    parser.add_argument("--candidates", type=int, default=CANDIDATES, help="episodes the model drafts per attempt")
+    parser.add_argument(
+        "--candidates", type=int, default=None, help="episodes the model drafts per attempt (default: the model's own)"
+    )
     parser.add_argument("--max-seconds", type=float, default=120.0, help="stop one measurement after this long")
     parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes running beside each measurement")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
@@ -127,7 +129,7 @@ def main() -> None:
     except GenerateError as exc:
         parser.error(str(exc))
     print(
-        f"models: {args.models_dir / '<rules>.pt' if args.models_dir else 'shipped'}, {args.candidates} candidates, "
+        f"models: {args.models_dir / '<rules>.pt' if args.models_dir else 'shipped'}, {args.candidates or 'recommended'} candidates, "
         f"{args.levels} levels, {cores} cores, {args.busy} busy processes beside"
     )
     print(

@@ -36,9 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from difficulty import correlation, model_for, spread
 
-from relaygen.drafters import CANDIDATES, SEARCH, GenerateError
+from relaygen.drafters import SEARCH
 from relaygen.files import atomic_write
 from relaygen.formats import read_levels
+from relaygen.generate import GenerateError, resolve_candidates
 from relaygen.level import Level, diversity
 from relaygen.mechanics.base import cells_with, corridor_share
 from relaygen.mechanics.push import to_puzzle
@@ -138,7 +139,7 @@ def shape_means(rules: Rules, levels: list[Level]) -> dict[str, float]:
     return {key: statistics.fmean(f[key] for f in figures) for key in figures[0]} if figures else {}
 
 
-def quality(rules: Rules, model: str | Path, n: int, candidates: int) -> dict[str, Any]:
+def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> dict[str, Any]:
     """Every figure of one built-in, generated and reference side."""
     levels = spread(rules, model, n, candidates)
     reports = [playtest(level, level.meta["difficulty"]) for level in levels]
@@ -146,6 +147,7 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int) -> dict[st
     row: dict[str, Any] = {
         "rules": rules.name,
         "levels": len(levels),
+        "candidates": resolve_candidates(model, candidates),
         "rules_kept": sum(r.meets_rules for r in reports) / len(levels),
         "playable": sum(r.playable for r in reports) / len(levels),
         "distinct": distinct,
@@ -167,7 +169,9 @@ def main() -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--model", default=None, help=f"{SEARCH!r}, or a model file (with one --rules)")
     source.add_argument("--models-dir", type=Path, default=None, help="a folder of models named <rules>.pt")
-    parser.add_argument("--candidates", type=int, default=CANDIDATES, help="episodes a model drafts per attempt")
+    parser.add_argument(
+        "--candidates", type=int, default=None, help="episodes a model drafts per attempt (default: the model's own)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
     args = parser.parse_args()
     try:

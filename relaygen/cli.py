@@ -225,9 +225,13 @@ def generate(
         typer.Option(min=0, help="Hill-climbing proposals that move a playable draft towards its targets (0: off)."),
     ] = 0,
     candidates: Annotated[
-        int,
-        typer.Option(min=1, help="Episodes a model drafts per attempt; the one nearest its target is kept."),
-    ] = CANDIDATES,
+        int | None,
+        typer.Option(
+            min=1,
+            help="Episodes a model drafts per attempt; the one nearest its target is kept "
+            f"(default: the model's recommendation, else {CANDIDATES}).",
+        ),
+    ] = None,
     slots: Annotated[
         int | None,
         typer.Option(

@@ -34,8 +34,8 @@ SEARCH = "search"
 SLOTS = 256
 """Episodes a model's draft pool runs together by default (one forward pass per step for all)."""
 CANDIDATES = 16
-"""Episodes a model drafts per attempt by default; the best is kept. The shipped models need them to
-follow the difficulty knob (rank correlation about 0.85 with 16, 0.1 to 0.3 with one)."""
+"""Episodes a model drafts per attempt when its file recommends no number (see :func:`draft_candidates`);
+the best is kept. A model that follows the difficulty knob loosely needs many to hit its targets."""
 
 
 class DraftError(ValueError):
@@ -139,6 +139,23 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: i
             "train one for them, or fine-tune with --init-from"
         )
     return env
+
+
+def draft_candidates(model_path: str | Path) -> int:
+    """The episodes per attempt a model file recommends: its ``meta["candidates"]`` (the fewest with
+    which it follows the difficulty knob, measured when it was shipped), else :data:`CANDIDATES`;
+    1 for the search baseline, which drafts once per attempt."""
+    from relaygen.agent.model import ModelError, load_model
+
+    if str(model_path) == SEARCH:
+        return 1
+    try:
+        recommended = load_model(model_path)[1].get("candidates", CANDIDATES)
+    except ModelError as exc:
+        raise DraftError(str(exc)) from None
+    if not isinstance(recommended, int) or isinstance(recommended, bool) or recommended < 1:
+        raise DraftError(f"{model_path}: meta 'candidates' must be a whole number of at least 1, got {recommended!r}")
+    return recommended
 
 
 def search_drafter(rules: Rules, proposals: int = 300) -> Drafter:

@@ -27,13 +27,13 @@ from typing import Any
 import numpy as np
 
 from relaygen.drafters import (
-    CANDIDATES,
     SEARCH,
     SLOTS,
     Drafter,
     DraftError,
     Job,
     default_model,
+    draft_candidates,
     model_drafter,
     search_drafter,
 )
@@ -71,6 +71,15 @@ def resolve_model(
         return model
     with _as_generate_error():
         return default_model(rules, None if isinstance(source, Rules) else source)
+
+
+def resolve_candidates(model: str | Path, candidates: int | None = None) -> int:
+    """``candidates``, or else the episodes per attempt that ``model`` recommends
+    (:func:`~relaygen.drafters.draft_candidates`)."""
+    if candidates is not None:
+        return candidates
+    with _as_generate_error():
+        return draft_candidates(model)
 
 
 @dataclass
@@ -156,7 +165,7 @@ def generate_iter(
     attempts: int = 30,
     repair: int = 300,
     polish: int = 0,
-    candidates: int = CANDIDATES,
+    candidates: int | None = None,
     size: tuple[int, int] | None = None,
     workers: int = 1,
     slots: int | None = None,
@@ -179,17 +188,8 @@ def generate_iter(
     if tile_map is not None and str(model) == SEARCH:
         raise GenerateError(f"a tile map fits a model's tiles to the rules; --model {SEARCH} has none")
     targets = tuple(difficulties(n, difficulty, difficulty_range))
-    plan = _Plan(
-        rules,
-        str(resolve_model(rules, model, source)),
-        seed,
-        pin,
-        repair,
-        polish,
-        candidates,
-        slots,
-        tile_map,
-    )
+    model = str(resolve_model(rules, model, source))
+    plan = _Plan(rules, model, seed, pin, repair, polish, resolve_candidates(model, candidates), slots, tile_map)
     return _levels(plan, targets, attempts, workers, summary if summary is not None else Summary(), done or {})
 
 
@@ -408,8 +408,8 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
     (episodes a model runs together per process; the levels are the same), ``repair`` and
     ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
     objectives are not all met; 0 turns either off; polish is off by default), ``candidates``
-    (episodes a model drafts for each attempt, of which the best is kept; default
-    :data:`~relaygen.drafters.CANDIDATES`), ``tile_map`` ("new=old,..." pairs of tiles of the
+    (episodes a model drafts for each attempt, of which the best is kept; default: the
+    model's recommendation, :func:`~relaygen.drafters.draft_candidates`), ``tile_map`` ("new=old,..." pairs of tiles of the
     rules and of the model's, where a model of a game that matches up to tile names is used).
     """
     return list(generate_iter(rules, n, **options))

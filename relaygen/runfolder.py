@@ -22,11 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from relaygen.drafters import CANDIDATES, SEARCH, model_label
+from relaygen.drafters import SEARCH, model_label
 from relaygen.export import EXPORT_FORMATS, TILE_SIZE, check_format, export_level
 from relaygen.files import WriteError, atomic_write, file_digest, make_folder
 from relaygen.formats import level_to_dict
-from relaygen.generate import GenerateError, Summary, generate_iter, level_name, resolve_model
+from relaygen.generate import GenerateError, Summary, generate_iter, level_name, resolve_candidates, resolve_model
 from relaygen.level import Level
 from relaygen.rules import Rules, load_rules
 
@@ -37,13 +37,13 @@ INDEX_SECONDS = 1.0
 """Seconds between two writes of a run's index while levels are being written."""
 DEFAULTS = {
     "polish": 0,
-    "candidates": CANDIDATES,
     "repair": 300,
     "attempts": 30,
     "tile_map": None,
     "tile_size": TILE_SIZE,
 }
-"""Options of :func:`~relaygen.generate.generate_iter` that change the levels, with their defaults."""
+"""Options of :func:`~relaygen.generate.generate_iter` that change the levels, with their defaults
+(``candidates`` too, whose default is the model's own: see :func:`run_manifest`)."""
 
 
 def write_run(
@@ -97,6 +97,7 @@ def run_manifest(rules: Rules, n: int, kind: str, options: dict[str, Any]) -> di
         "size": None if options.get("size") is None else list(options["size"]),
         "pin": None if pin is None else _text_digest(json.dumps(level_to_dict(pin), sort_keys=True)),
         **{key: options.get(key, default) for key, default in DEFAULTS.items()},
+        "candidates": resolve_candidates(model, options.get("candidates")),
     }
 
 
