@@ -39,8 +39,8 @@ the best is kept. A model that follows the difficulty knob loosely needs many to
 
 
 class DraftError(ValueError):
-    """A drafter cannot be made: no model for the rules, or a model that does not fit them.
-    :mod:`relaygen.generate` reports it as its own ``GenerateError``, with the same message."""
+    """A drafter cannot be made: a bad option, no model for the rules, or a model that cannot be
+    used for them. :mod:`relaygen.generate` reports it as a ``GenerateError`` with the same message."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from gymnasium.utils.env_checker import check_env
 
 import relaygen.env
 from relaygen.env.level_env import LevelEnv
+from relaygen.env.options import EnvOptions
 from relaygen.env.representations import RepresentationError
 from relaygen.env.vector import BatchedLevelEnv, random_actions
 from relaygen.level import Level
@@ -281,6 +282,18 @@ def test_out_of_range_difficulty_and_options() -> None:
         LevelEnv("maze", pinned_share=1.0)
     with pytest.raises(TypeError, match="takes no options"):
         LevelEnv("maze", "wide", order="random")
+
+
+def test_environment_options_are_split_from_the_representation_s_own() -> None:
+    options, rest = EnvOptions.split({"difficulty": 0.3, "keep_best": True, "order": "random"})
+    assert options == EnvOptions(difficulty=0.3, keep_best=True) and rest == {"order": "random"}
+    env = gym.make(
+        "relaygen/level-v0", rules="maze", representation="narrow", order="random", difficulty=0.3,
+        keep_best=True, reward_scale=2.0, solver_budget=50, max_steps=7,
+    ).unwrapped  # fmt: skip
+    batch = env.batch
+    assert (batch.difficulty, batch.keep_best, batch.reward_scale, batch.max_steps) == (0.3, True, 2.0, 7)
+    assert batch.scorer.budget.max_nodes == 50 and batch.rep.order == "random"
 
 
 # ----- batched ------------------------------------------------------------------------------------

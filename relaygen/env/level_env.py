@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from relaygen.env.vector import REWARD_SCALE, BatchedLevelEnv
+from relaygen.env.vector import BatchedLevelEnv
 from relaygen.level import Level
 from relaygen.rules import Rules
 
@@ -23,6 +23,13 @@ class LevelEnv(gym.Env):
     The representation (``narrow``, ``turtle``, ``wide`` or ``carve``, among those the rules
     offer) says what an action means. A level's pinned cells (and the rules' fixed border) are
     frozen: edits to them do nothing.
+
+    Besides ``rules`` and ``representation``, it takes keyword arguments only: ``render_mode``,
+    ``cell_size`` (pixels per cell of a rendered frame), the options of
+    :class:`~relaygen.env.options.EnvOptions` (``difficulty``, ``crop_size``, ``change_limit``,
+    ``max_steps``, ``pinned_share``, ``solver_budget``, ``start_level``, ``reward_scale``,
+    ``observe_budget``, ``keep_best``; see the sections below) and the representation's own (narrow's
+    ``order``, carve's ``penalty``).
 
     ## Action Space
 
@@ -93,40 +100,15 @@ class LevelEnv(gym.Env):
         self,
         rules: str | Path | Rules = "maze",
         representation: str | None = None,
-        difficulty: float | None = None,
+        *,
         render_mode: str | None = None,
-        crop_size: int | None = None,
-        change_limit: float | None = None,
-        max_steps: int | None = None,
-        pinned_share: float = 0.0,
-        solver_budget: int = 2000,
-        start_level: Level | None = None,
-        reward_scale: float = REWARD_SCALE,
-        observe_budget: bool = False,
-        keep_best: bool = False,
         cell_size: int = 24,
         **options: Any,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode, self.cell_size = render_mode, cell_size
-        self.batch = BatchedLevelEnv(
-            rules,
-            representation,
-            1,
-            difficulty=difficulty,
-            crop_size=crop_size,
-            change_limit=change_limit,
-            max_steps=max_steps,
-            pinned_share=pinned_share,
-            solver_budget=solver_budget,
-            start_level=start_level,
-            reward_scale=reward_scale,
-            observe_budget=observe_budget,
-            keep_best=keep_best,
-            autoreset=False,
-            **options,
-        )
+        self.batch = BatchedLevelEnv(rules, representation, 1, autoreset=False, **options)
         self.rules = self.batch.rules
         self.representation = self.batch.rep.name
         self.spatial_actions = self.batch.spatial_actions

@@ -22,6 +22,7 @@ from gymnasium.utils.seeding import np_random
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from relaygen.env.options import EnvOptions
 from relaygen.env.representations import make_representation
 from relaygen.env.representations.base import Edits, crops, map_planes, plane_table
 from relaygen.env.scoring import VERDICTS, Scorer, Scores
@@ -29,8 +30,6 @@ from relaygen.level import Level
 from relaygen.mechanics.base import Budget
 from relaygen.rules import Rules, load_rules
 
-REWARD_SCALE = 10.0
-"""Default multiplier of the score difference: an episode's return is O(1..10)."""
 COND_CAP = 2.0
 """Normalised targets are clipped to [-COND_CAP, COND_CAP] (an infinite bound becomes the cap)."""
 
@@ -39,8 +38,9 @@ class BatchedLevelEnv(VectorEnv):
     """``num_envs`` environments of one ruleset and representation, with arrays in and out.
 
     Arguments are those of :class:`~relaygen.env.level_env.LevelEnv` (which documents spaces,
-    rewards and termination), plus ``num_envs`` and ``autoreset``. Seeding ``reset(seed=s)`` seeds
-    environment ``i`` with ``s + i``, the way ``LevelEnv.reset(seed=s + i)`` would.
+    rewards and termination): the fields of :class:`~relaygen.env.options.EnvOptions` and the
+    representation's own options as keywords, plus ``num_envs`` and ``autoreset``. Seeding
+    ``reset(seed=s)`` seeds environment ``i`` with ``s + i``, the way ``LevelEnv.reset(seed=s + i)`` would.
     """
 
     def __init__(
@@ -49,37 +49,29 @@ class BatchedLevelEnv(VectorEnv):
         representation: str | None = None,
         num_envs: int = 1,
         *,
-        difficulty: float | None = None,
-        crop_size: int | None = None,
-        change_limit: float | None = None,
-        max_steps: int | None = None,
-        pinned_share: float = 0.0,
-        solver_budget: int = 2000,
-        start_level: Level | None = None,
-        reward_scale: float = REWARD_SCALE,
-        observe_budget: bool = False,
-        keep_best: bool = False,
         autoreset: bool = True,
         **options: Any,
     ) -> None:
+        settings, rep_options = EnvOptions.split(options)
         self.rules = rules = load_rules(rules)
-        self.rep = make_representation(representation or rules.representations[0], rules, **options)
+        self.rep = make_representation(representation or rules.representations[0], rules, **rep_options)
         self.rep.bind(num_envs)
         self.num_envs, self.height, self.width = num_envs, rules.height, rules.width
         self.spatial_actions = self.rep.spatial_actions
         self.cellwise_actions = self.rep.cellwise_actions
-        self.difficulty = _check_difficulty(difficulty)
-        self.start_level = self._check_level(start_level)
+        self.difficulty = _check_difficulty(settings.difficulty)
+        self.start_level = self._check_level(settings.start_level)
+        pinned_share, change_limit = settings.pinned_share, settings.change_limit
         if not 0.0 <= pinned_share < 1.0:
             raise ValueError(f"pinned_share must be in [0, 1), got {pinned_share}")
         limit = self.rep.change_limit if change_limit is None else change_limit
         if not 0.0 < limit <= 1.0:
             raise ValueError(f"change_limit must be in (0, 1], got {change_limit}")
-        self.change_limit, self.pinned_share, self.reward_scale = limit, pinned_share, reward_scale
-        self.observe_budget, self.keep_best = observe_budget, keep_best
-        self.max_steps = max_steps or self.rep.default_max_steps()
-        self.scorer = Scorer(rules, Budget(max_nodes=solver_budget, time_limit=None))
-        self.crop_size = crop_size or 2 * max(self.height, self.width) - 1
+        self.change_limit, self.pinned_share, self.reward_scale = limit, pinned_share, settings.reward_scale
+        self.observe_budget, self.keep_best = settings.observe_budget, settings.keep_best
+        self.max_steps = settings.max_steps or self.rep.default_max_steps()
+        self.scorer = Scorer(rules, Budget(max_nodes=settings.solver_budget, time_limit=None))
+        self.crop_size = settings.crop_size or 2 * max(self.height, self.width) - 1
         if self.crop_size < 1 or self.crop_size % 2 == 0:
             raise ValueError(f"crop_size must be a positive odd number, got {self.crop_size}")
         self._build_spaces()

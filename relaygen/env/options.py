@@ -1,0 +1,55 @@
+"""The options of a level-construction environment, declared once for the single and the batched one.
+
+:class:`~relaygen.env.level_env.LevelEnv` and :class:`~relaygen.env.vector.BatchedLevelEnv` take
+these as keyword arguments (as ``gymnasium.make`` passes them); :meth:`EnvOptions.split` separates
+them from the representation's own options (narrow's ``order``, carve's ``penalty``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from relaygen.level import Level
+
+REWARD_SCALE = 10.0
+"""Default multiplier of the score difference: an episode's return is O(1..10)."""
+
+
+@dataclass(frozen=True)
+class EnvOptions:
+    """How an environment runs its episodes; each field a keyword argument of both environments."""
+
+    difficulty: float | None = None
+    """Difficulty in [0, 1] of every episode; None draws one uniformly per episode."""
+    crop_size: int | None = None
+    """Side (odd) of the egocentric view of narrow, turtle and carve; None: ``2 * max(H, W) - 1``."""
+    change_limit: float | None = None
+    """Share in (0, 1] of the editable cells an episode may change before it is truncated; None: the
+    representation's default (0.2; carve and nca 1.0)."""
+    max_steps: int | None = None
+    """Steps after which an episode is truncated; None: the representation's default (three times
+    the editable cells; nca 16)."""
+    pinned_share: float = 0.0
+    """Share in [0, 1) of the editable cells frozen at random each episode."""
+    solver_budget: int = 2000
+    """Search nodes the solver may spend on a level at each step; a level it gives up on counts as
+    unplayable."""
+    start_level: Level | None = None
+    """A level every episode starts from instead of a drawn map: its grid, or with a pinned mask its
+    pinned cells (kept and frozen) and random others."""
+    reward_scale: float = REWARD_SCALE
+    """Multiplier of the score difference in the reward."""
+    observe_budget: bool = False
+    """Add the share of the episode's edits left to the ``cond`` observation."""
+    keep_best: bool = False
+    """Hand out the best level an episode built (playable first, then the highest score), not its last."""
+
+    @classmethod
+    def split(cls, options: dict[str, Any]) -> tuple[EnvOptions, dict[str, Any]]:
+        """The environment options among keyword arguments ``options``, and the rest (the representation's)."""
+        names = {f.name for f in fields(cls)}
+        return (
+            cls(**{k: v for k, v in options.items() if k in names}),
+            {k: v for k, v in options.items() if k not in names},
+        )
