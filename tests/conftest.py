@@ -1,4 +1,6 @@
-"""Shared test fixtures: headless SDL, Hypothesis profiles, the test data folder, and small level builders.
+"""Shared test fixtures: headless SDL, Hypothesis profiles, the test data folder, a tiny rules file of
+one's own, and an untrained model file. Test modules share helpers through these fixtures, never by
+importing one another.
 
 Hypothesis runs derandomized by default (the same examples on every run, so CI's verdict does not
 depend on luck); ``HYPOTHESIS_PROFILE=explore`` draws fresh examples and more of them."""
@@ -6,6 +8,7 @@ depend on luck); ``HYPOTHESIS_PROFILE=explore`` draws fresh examples and more of
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -25,3 +28,75 @@ DATA = Path(__file__).parent / "data"
 def data_dir() -> Path:
     """The folder of test data shipped with the tests."""
     return DATA
+
+
+PATH_OBJECTIVE = """
+[[objectives]]
+metric = "path_length"
+target = [3, 10]
+"""
+
+
+def tiny_rules_text(
+    width: int = 6,
+    height: int = 5,
+    *,
+    border: str | None = "wall",
+    representations: list[str] | None = None,
+    weights: Mapping[str, float] | None = None,
+    tail: str = PATH_OBJECTIVE,
+) -> str:
+    """A small walk game as a rules file's text: tiles floor ``.``, wall ``#``, start ``S`` and exit ``E``,
+    exactly one start, then ``tail`` (more constraints, the objectives, a difficulty section).
+    ``weights`` gives tiles their ``weight`` (none has one otherwise)."""
+    weights = weights or {}
+    head = f'name = "tiny"\nmechanic = "walk"\nwidth = {width}\nheight = {height}\n'
+    if representations is not None:
+        head += f"representations = {representations!r}\n".replace("'", '"')
+    if border is not None:
+        head += f'border = "{border}"\n'
+    tiles = [
+        ("floor", ".", "#ffffff", ""),
+        ("wall", "#", "#000000", "solid = true\n"),
+        ("start", "S", "#00ff00", "player = true\n"),
+        ("exit", "E", "#ff0000", "exit = true\n"),
+    ]
+    for name, char, color, extra in tiles:
+        weight = f"weight = {weights[name]}\n" if name in weights else ""
+        head += f'\n[[tiles]]\nname = "{name}"\nchar = "{char}"\ncolor = "{color}"\n{extra}{weight}'
+    return head + '\n[[constraints]]\ntiles = ["start"]\nmin = 1\nmax = 1\n' + tail
+
+
+@pytest.fixture(scope="session")
+def tiny_rules_toml() -> Callable[..., str]:
+    """The factory :func:`tiny_rules_text`: a tiny walk game's rules file, as text, sized and weighted
+    as a test needs."""
+    return tiny_rules_text
+
+
+def save_untrained(path: Path, rules: str, representation: str, spatial: bool = True) -> Path:
+    """An untrained model file for ``rules``; ``spatial=False`` reads the whole map through dense layers."""
+    from relaygen.agent.model import ActorCritic, build_model, save_model
+    from relaygen.env.vector import BatchedLevelEnv
+    from relaygen.rules import load_rules
+
+    loaded = load_rules(rules)
+    env = BatchedLevelEnv(loaded, representation)
+    model = build_model(env, 8, 16)
+    if not spatial:
+        space = env.single_observation_space
+        model = ActorCritic(space["map"].shape, space["cond"].shape[0], int(env.single_action_space.n), False, 8, 16)
+    meta = {
+        "rules": loaded.name,
+        "rules_digest": loaded.digest,
+        "rules_toml": loaded.to_toml(),
+        "representation": representation,
+    }
+    return save_model(path, model, meta)
+
+
+@pytest.fixture
+def untrained_model() -> Callable[..., Path]:
+    """The factory :func:`save_untrained`: ``untrained_model(path, rules, representation, spatial=True)``
+    writes an untrained model file and returns its path."""
+    return save_untrained

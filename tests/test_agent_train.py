@@ -21,46 +21,7 @@ from relaygen.agent.trainer import train
 
 pytestmark = pytest.mark.slow  # trains or runs subprocesses: the full lane only
 
-TINY_RULES = """
-name = "tiny"
-mechanic = "walk"
-width = 7
-height = 7
-border = "wall"
-representations = ["narrow"]
-
-[[tiles]]
-name = "floor"
-char = "."
-color = "#eeeeee"
-weight = 0.55
-
-[[tiles]]
-name = "wall"
-char = "#"
-color = "#333333"
-solid = true
-weight = 0.45
-
-[[tiles]]
-name = "start"
-char = "S"
-color = "#00aa00"
-player = true
-weight = 0.03
-
-[[tiles]]
-name = "exit"
-char = "E"
-color = "#aa0000"
-exit = true
-weight = 0.03
-
-[[constraints]]
-tiles = ["start"]
-min = 1
-max = 1
-
+TINY_TAIL = """
 [[constraints]]
 tiles = ["exit"]
 min = 1
@@ -81,6 +42,7 @@ metric = "path_length"
 easy = [4, 8]
 hard = [8, 14]
 """
+"""After the tiny rules' one start: exactly one exit, a single region, and a path length the difficulty sets."""
 
 CLI = [sys.executable, "-m", "relaygen"]
 
@@ -88,9 +50,11 @@ SMALL = {"workers": 2, "envs_per_worker": 8, "t_max": 8, "channels": 16, "hidden
 
 
 @pytest.fixture(scope="module")
-def tiny_rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_rules(tmp_path_factory: pytest.TempPathFactory, tiny_rules_toml: Callable[..., str]) -> Path:
+    """The tiny maze: 7x7 with a wall border, drawn mostly floor, one start and one exit."""
     path = tmp_path_factory.mktemp("rules") / "tiny.toml"
-    path.write_text(TINY_RULES)
+    weights = {"floor": 0.55, "wall": 0.45, "start": 0.03, "exit": 0.03}
+    path.write_text(tiny_rules_toml(7, 7, representations=["narrow"], weights=weights, tail=TINY_TAIL))
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,6 @@ from relaygen.level import Level
 from relaygen.playtest import playtest
 from relaygen.pool import DraftPool, Episode
 from relaygen.rules import load_rules
-from tests.test_generate import save_untrained
 
 
 def snake_maze(length: int, pocket: bool = False) -> Level:
@@ -55,8 +55,8 @@ def test_best_draft_prefers_playable_then_nearest_target_then_score() -> None:
     assert best_draft([only]) is only
 
 
-def test_a_model_keeps_the_best_of_its_candidates(tmp_path: Path) -> None:
-    path = save_untrained(tmp_path / "model.pt", "dungeon", "narrow")
+def test_a_model_keeps_the_best_of_its_candidates(tmp_path: Path, untrained_model: Callable[..., Path]) -> None:
+    path = untrained_model(tmp_path / "model.pt", "dungeon", "narrow")
     rules = load_rules("dungeon")
     jobs = [Job(0, 0, 0.3, 7), Job(1, 2, 0.8, 8)]
     kept = model_drafter(path, rules, candidates=4)(jobs, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -20,48 +21,15 @@ from relaygen.level import Level
 from relaygen.playtest import playtest
 from relaygen.rules import load_rules
 
-USER_RULES = """
-name = "tiny"
-mechanic = "walk"
-width = 7
-height = 5
-representations = ["narrow", "turtle", "wide"]
-
-[[tiles]]
-name = "floor"
-char = "."
-color = "#eeeeee"
-weight = 3
-
-[[tiles]]
-name = "wall"
-char = "#"
-color = "#333333"
-solid = true
-
-[[tiles]]
-name = "start"
-char = "S"
-color = "#00aa00"
-player = true
-weight = 0.2
-
-[[tiles]]
-name = "goal"
-char = "G"
-color = "#aa0000"
-exit = true
-weight = 0.2
-
-[[constraints]]
-tiles = ["start"]
-min = 1
-max = 1
-
-[[objectives]]
-metric = "path_length"
-target = [4, 8]
-"""
+USER_RULES = {
+    "width": 7,
+    "height": 5,
+    "border": None,
+    "representations": ["narrow", "turtle", "wide"],
+    "weights": {"floor": 3, "start": 0.2, "exit": 0.2},
+    "tail": '\n[[objectives]]\nmetric = "path_length"\ntarget = [4, 8]\n',
+}
+"""The ``tiny_rules_toml`` fixture's options for a rules file of one's own: 7x5, no border."""
 
 HAS_RENDERER = importlib.util.find_spec("relaygen.render") is not None
 
@@ -109,9 +77,9 @@ def test_check_env_builtin(env_id: str) -> None:
 
 
 @pytest.mark.parametrize("representation", ["narrow", "turtle", "wide"])
-def test_check_env_user_rules_file(tmp_path, representation: str) -> None:
+def test_check_env_user_rules_file(tmp_path, representation: str, tiny_rules_toml: Callable[..., str]) -> None:
     path = tmp_path / "tiny.toml"
-    path.write_text(USER_RULES)
+    path.write_text(tiny_rules_toml(**USER_RULES))
     env = gym.make("relaygen/level-v0", rules=str(path), representation=representation)
     check_env(env.unwrapped, skip_render_check=True)
     obs, _ = env.reset(seed=0)
@@ -259,9 +227,9 @@ def test_representation_the_rules_do_not_offer(rules: str, rep: str) -> None:
         gym.make("relaygen/level-v0", rules=rules, representation=rep)
 
 
-def test_rules_file_that_carve_cannot_express(tmp_path) -> None:
+def test_rules_file_that_carve_cannot_express(tmp_path, tiny_rules_toml: Callable[..., str]) -> None:
     path = tmp_path / "tiny.toml"
-    path.write_text(USER_RULES.replace('["narrow", "turtle", "wide"]', '["carve"]'))
+    path.write_text(tiny_rules_toml(**USER_RULES | {"representations": ["carve"]}))
     with pytest.raises(ValueError, match="'carve' builds a relay path; it needs mechanic 'relay', not 'walk'"):
         LevelEnv(str(path), "carve")
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from relaygen.agent.model import ActorCritic, build_model, save_model
-from relaygen.env.vector import BatchedLevelEnv
 from relaygen.formats import read_levels
 from relaygen.generate import GenerateError, Summary, generate
 from relaygen.level import Level
@@ -121,23 +120,6 @@ def test_out_of_range_difficulty_in_python() -> None:
         generate("maze", 1, model="search", difficulty_range=(0.5, 2.0))
 
 
-def save_untrained(path: Path, rules: str, representation: str, spatial: bool = True) -> Path:
-    """An untrained model file for ``rules``; ``spatial=False`` reads the whole map through dense layers."""
-    loaded = load_rules(rules)
-    env = BatchedLevelEnv(loaded, representation)
-    model = build_model(env, 8, 16)
-    if not spatial:
-        space = env.single_observation_space
-        model = ActorCritic(space["map"].shape, space["cond"].shape[0], int(env.single_action_space.n), False, 8, 16)
-    meta = {
-        "rules": loaded.name,
-        "rules_digest": loaded.digest,
-        "rules_toml": loaded.to_toml(),
-        "representation": representation,
-    }
-    return save_model(path, model, meta)
-
-
 def files_made(tmp_path: Path, name: str, rules: str, n: int, **options: object) -> tuple[dict[str, bytes], Summary]:
     summary = Summary()
     paths = list(write_run(tmp_path / name, "json", rules, n, summary=summary, **options))
@@ -155,9 +137,11 @@ def counts(summary: Summary) -> tuple[int, ...]:
         ("sokoban", 2, {"model": "narrow"}),
     ],
 )
-def test_workers_give_the_same_files_and_counts(rules: str, n: int, options: dict, tmp_path: Path) -> None:
+def test_workers_give_the_same_files_and_counts(
+    rules: str, n: int, options: dict, tmp_path: Path, untrained_model: Callable[..., Path]
+) -> None:
     if options["model"] != "search":
-        options["model"] = save_untrained(tmp_path / "model.pt", rules, options["model"])
+        options["model"] = untrained_model(tmp_path / "model.pt", rules, options["model"])
     one, one_summary = files_made(tmp_path, "one", rules, n, seed=1, **options)
     two, two_summary = files_made(tmp_path, "two", rules, n, seed=1, workers=2, **options)
     assert len(one) == n + 1 and one == two
@@ -167,9 +151,11 @@ def test_workers_give_the_same_files_and_counts(rules: str, n: int, options: dic
 
 
 @pytest.mark.parametrize("model", ["search", "turtle", "wide"])
-def test_size_gives_playable_levels_of_that_size(model: str, tmp_path: Path) -> None:
+def test_size_gives_playable_levels_of_that_size(
+    model: str, tmp_path: Path, untrained_model: Callable[..., Path]
+) -> None:
     if model != "search":
-        model = str(save_untrained(tmp_path / "model.pt", "sokoban", model))
+        model = str(untrained_model(tmp_path / "model.pt", "sokoban", model))
     paths = write_run(tmp_path / "out", "json", "sokoban", 2, model=model, seed=4, size=(11, 7))
     for level in (lv for path in paths for lv in read_levels(path)):
         assert level.grid.shape == (7, 11) and (level.rules.width, level.rules.height) == (11, 7)
@@ -177,8 +163,8 @@ def test_size_gives_playable_levels_of_that_size(model: str, tmp_path: Path) -> 
         assert playtest(level, level.meta["difficulty"]).playable
 
 
-def test_a_whole_map_dense_model_refuses_another_size(tmp_path: Path) -> None:
-    path = save_untrained(tmp_path / "model.pt", "sokoban", "wide", spatial=False)
+def test_a_whole_map_dense_model_refuses_another_size(tmp_path: Path, untrained_model: Callable[..., Path]) -> None:
+    path = untrained_model(tmp_path / "model.pt", "sokoban", "wide", spatial=False)
     assert generate("sokoban", 1, model=path, seed=0)[0].grid.shape == (9, 9)
     with pytest.raises(GenerateError, match=r"reads the whole 9x9 map .* cannot generate at 11x7"):
         generate("sokoban", 1, model=path, size=(11, 7))
@@ -203,8 +189,8 @@ def test_polish_moves_playable_drafts_towards_their_targets() -> None:
     assert all(playtest(level, 0.9).playable for level in polished)
 
 
-def test_a_model_generates_under_the_rules_it_is_given(tmp_path: Path) -> None:
-    path = save_untrained(tmp_path / "model.pt", "maze", "narrow")
+def test_a_model_generates_under_the_rules_it_is_given(tmp_path: Path, untrained_model: Callable[..., Path]) -> None:
+    path = untrained_model(tmp_path / "model.pt", "maze", "narrow")
     maze = load_rules("maze").model_dump()
     longer = Rules.model_validate(maze | {"name": "long_maze", "difficulty": {**maze["difficulty"], "easy": (40, 60)}})
     (level,) = generate(longer, 1, model=path, difficulty=0.0, seed=2)

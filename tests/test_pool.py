@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,13 @@ from relaygen.generate import Summary
 from relaygen.playtest import playtest
 from relaygen.pool import DraftPool, Episode
 from relaygen.runfolder import write_run
-from tests.test_generate import save_untrained
 
 
 @pytest.mark.parametrize(("rules", "representation"), [("maze", "nca"), ("dungeon", "narrow"), ("sokoban", "wide")])
-def test_levels_do_not_depend_on_pool_size_or_order(rules: str, representation: str, tmp_path: Path) -> None:
-    policy = load_policy(save_untrained(tmp_path / "model.pt", rules, representation))
+def test_levels_do_not_depend_on_pool_size_or_order(
+    rules: str, representation: str, tmp_path: Path, untrained_model: Callable[..., Path]
+) -> None:
+    policy = load_policy(untrained_model(tmp_path / "model.pt", rules, representation))
     episodes = [Episode(seed, d) for seed, d in zip(range(100, 107), np.linspace(0, 1, 7), strict=True)]
 
     def levels(slots: int, order: list[int]) -> list[str]:
@@ -32,14 +34,16 @@ def test_levels_do_not_depend_on_pool_size_or_order(rules: str, representation: 
     assert levels(16, ordered[::-1]) == one
 
 
-def test_a_pool_needs_a_keep_best_environment_without_autoreset(tmp_path: Path) -> None:
-    policy = load_policy(save_untrained(tmp_path / "model.pt", "maze", "nca"))
+def test_a_pool_needs_a_keep_best_environment_without_autoreset(
+    tmp_path: Path, untrained_model: Callable[..., Path]
+) -> None:
+    policy = load_policy(untrained_model(tmp_path / "model.pt", "maze", "nca"))
     with pytest.raises(ValueError, match="keep_best=True and autoreset=False"):
         DraftPool(policy.model, policy.make_env(2))
 
 
-def test_generate_files_do_not_depend_on_slots_or_workers(tmp_path: Path) -> None:
-    model = save_untrained(tmp_path / "model.pt", "maze", "nca")
+def test_generate_files_do_not_depend_on_slots_or_workers(tmp_path: Path, untrained_model: Callable[..., Path]) -> None:
+    model = untrained_model(tmp_path / "model.pt", "maze", "nca")
     made = {}
     for name, options in {"default": {}, "slots": {"slots": 3}, "workers": {"workers": 2, "slots": 5}}.items():
         summary = Summary()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,46 +12,6 @@ import pytest
 from relaygen.rules import RulesError, builtin_names, load_rules, parse_rules
 
 BUILTINS = builtin_names()
-
-MINIMAL = """
-name = "tiny"
-mechanic = "walk"
-width = 6
-height = 5
-border = "wall"
-
-[[tiles]]
-name = "floor"
-char = "."
-color = "#ffffff"
-
-[[tiles]]
-name = "wall"
-char = "#"
-color = "#000000"
-solid = true
-
-[[tiles]]
-name = "start"
-char = "S"
-color = "#00ff00"
-player = true
-
-[[tiles]]
-name = "exit"
-char = "E"
-color = "#ff0000"
-exit = true
-
-[[constraints]]
-tiles = ["start"]
-min = 1
-max = 1
-
-[[objectives]]
-metric = "path_length"
-target = [3, 10]
-"""
 
 
 def test_four_builtins_ship() -> None:
@@ -83,9 +44,9 @@ def test_relay_turn_target_follows_seed_formula(d: float) -> None:
     assert lo <= 50 * (1 - 1 / (d + 1)) + 1 <= hi  # the seed article's turn count is inside the range
 
 
-def test_digest_changes_with_content() -> None:
-    a = parse_rules(MINIMAL)
-    b = parse_rules(MINIMAL.replace("width = 6", "width = 7"))
+def test_digest_changes_with_content(tiny_rules_toml: Callable[..., str]) -> None:
+    a = parse_rules(tiny_rules_toml())
+    b = parse_rules(tiny_rules_toml(width=7))
     assert a.digest != b.digest
 
 
@@ -94,76 +55,89 @@ def test_out_of_range_difficulty_is_refused() -> None:
         load_rules("maze").targets(1.5)
 
 
-BAD = {
-    "syntax": (MINIMAL.replace('name = "tiny"', 'name = "tiny'), "TOML syntax error"),
-    "unknown field": (MINIMAL.replace("border =", "colour_scheme = 3\nborder ="), "colour_scheme: unknown field"),
-    "unknown tile in constraint": (MINIMAL.replace('tiles = ["start"]', 'tiles = ["dragon"]'), "unknown tile 'dragon'"),
+Edit = Callable[[str], str]
+"""An edit of the tiny rules file's text (the ``tiny_rules_toml`` fixture's) that makes it bad."""
+
+BAD: dict[str, tuple[Edit, str]] = {
+    "syntax": (lambda t: t.replace('name = "tiny"', 'name = "tiny'), "TOML syntax error"),
+    "unknown field": (lambda t: t.replace("border =", "colour_scheme = 3\nborder ="), "colour_scheme: unknown field"),
+    "unknown tile in constraint": (
+        lambda t: t.replace('tiles = ["start"]', 'tiles = ["dragon"]'),
+        "unknown tile 'dragon'",
+    ),
     "impossible constraint": (
-        MINIMAL.replace("width = 6", "width = 5")
-        .replace("height = 5", "height = 5")
-        .replace("min = 1\nmax = 1", "min = 20"),
+        lambda t: (
+            t.replace("width = 6", "width = 5")
+            .replace("height = 5", "height = 5")
+            .replace("min = 1\nmax = 1", "min = 20")
+        ),
         "needs 20 tiles but the 5x5 grid has only 9",
     ),
-    "missing mechanic": (MINIMAL.replace('mechanic = "walk"\n', ""), "mechanic: Field required"),
-    "unknown mechanic": (MINIMAL.replace('"walk"', '"fly"'), "mechanic: Input should be"),
-    "unknown metric": (MINIMAL.replace('metric = "path_length"', 'metric = "fun"'), "objectives[0].metric: 'fun'"),
-    "mechanic needs property": (MINIMAL.replace("exit = true", ""), "needs a tile with exit = true"),
-    "bad colour": (MINIMAL.replace("#ff0000", "red"), "tiles[3].color"),
-    "duplicate char": (MINIMAL.replace('char = "E"', 'char = "S"'), "duplicate tile char"),
-    "reversed target": (MINIMAL.replace("[3, 10]", "[10, 3]"), "hi below lo"),
+    "missing mechanic": (lambda t: t.replace('mechanic = "walk"\n', ""), "mechanic: Field required"),
+    "unknown mechanic": (lambda t: t.replace('"walk"', '"fly"'), "mechanic: Input should be"),
+    "unknown metric": (lambda t: t.replace('metric = "path_length"', 'metric = "fun"'), "objectives[0].metric: 'fun'"),
+    "mechanic needs property": (lambda t: t.replace("exit = true", ""), "needs a tile with exit = true"),
+    "bad colour": (lambda t: t.replace("#ff0000", "red"), "tiles[3].color"),
+    "duplicate char": (lambda t: t.replace('char = "E"', 'char = "S"'), "duplicate tile char"),
+    "reversed target": (lambda t: t.replace("[3, 10]", "[10, 3]"), "hi below lo"),
 }
 
 MANY_TILES = "".join(f'\n[[tiles]]\nname = "t{i}"\nchar = "{chr(0x100 + i)}"\ncolor = "#123456"\n' for i in range(296))
 DIFFICULTY = '\n[difficulty]\nmetric = "path_length"\neasy = [3, 10]\nhard = [12, 30]\n'
 FUZZED = {
     "no representations": (
-        MINIMAL.replace("border =", "representations = []\nborder ="),
+        lambda t: t.replace("border =", "representations = []\nborder ="),
         "representations: List should have at least 1 item",
     ),
-    "300 tiles": (MINIMAL + MANY_TILES, "tiles: List should have at most 255 items"),
+    "300 tiles": (lambda t: t + MANY_TILES, "tiles: List should have at most 255 items"),
     "all weights 0": (
-        MINIMAL.replace('color = "#', 'weight = 0\ncolor = "#'),
+        lambda t: t.replace('color = "#', 'weight = 0\ncolor = "#'),
         "tiles: every weight is 0, so a random start_map cannot draw a tile",
     ),
-    "nan target": (MINIMAL.replace("[3, 10]", "[nan, nan]"), "objectives[0].target: [nan, nan] is not a range"),
-    "inf lo target": (MINIMAL.replace("[3, 10]", "[inf, inf]"), "objectives[0].target: [inf, inf]: lo must be finite"),
+    "nan target": (lambda t: t.replace("[3, 10]", "[nan, nan]"), "objectives[0].target: [nan, nan] is not a range"),
+    "inf lo target": (
+        lambda t: t.replace("[3, 10]", "[inf, inf]"),
+        "objectives[0].target: [inf, inf]: lo must be finite",
+    ),
     "player border": (
-        MINIMAL.replace('border = "wall"', 'border = "start"'),
+        lambda t: t.replace('border = "wall"', 'border = "start"'),
         "border: tile 'start' fills the whole outer ring, so it cannot be player",
     ),
     "player forbidden": (
-        MINIMAL.replace("min = 1\nmax = 1", "max = 0"),
+        lambda t: t.replace("min = 1\nmax = 1", "max = 0"),
         "constraints: the rules cannot be met: mechanic 'walk' needs a player tile",
     ),
     "reversed easy": (
-        MINIMAL.replace("target = [3, 10]", "") + DIFFICULTY.replace("[3, 10]", "[10, 3]"),
+        lambda t: t.replace("target = [3, 10]", "") + DIFFICULTY.replace("[3, 10]", "[10, 3]"),
         "difficulty.easy: [10.0, 3.0] has hi below lo",
     ),
     "infinite hard": (
-        MINIMAL.replace("target = [3, 10]", "") + DIFFICULTY.replace("[12, 30]", "[inf, inf]"),
+        lambda t: t.replace("target = [3, 10]", "") + DIFFICULTY.replace("[12, 30]", "[inf, inf]"),
         "difficulty.hard: [inf, inf]: both ends must be finite",
     ),
     "carve with walk": (
-        MINIMAL.replace('border = "wall"', 'representations = ["carve"]\nstart_map = "wall"'),
+        lambda t: t.replace('border = "wall"', 'representations = ["carve"]\nstart_map = "wall"'),
         "representations: 'carve' builds a relay path; it needs mechanic 'relay', not 'walk'",
     ),
-    "boolean width": (MINIMAL.replace("width = 6", "width = true"), "width: Input should be a valid integer"),
-    "unknown border": (MINIMAL.replace('border = "wall"', 'border = "lava"'), "border: unknown tile 'lava'"),
+    "boolean width": (lambda t: t.replace("width = 6", "width = true"), "width: Input should be a valid integer"),
+    "unknown border": (lambda t: t.replace('border = "wall"', 'border = "lava"'), "border: unknown tile 'lava'"),
     "unknown start_map": (
-        MINIMAL.replace('border = "wall"', 'start_map = "lava"'),
+        lambda t: t.replace('border = "wall"', 'start_map = "lava"'),
         "start_map: unknown tile 'lava' (tiles are ['floor', 'wall', 'start', 'exit'] or random)",
     ),
-    "deep nesting": ("x = " + "[" * 100_000 + "]" * 100_000 + "\n", "TOML nested too deeply to read"),
+    "deep nesting": (lambda t: "x = " + "[" * 100_000 + "]" * 100_000 + "\n", "TOML nested too deeply to read"),
 }
 """Rules files that `rules check` once accepted (or answered with a traceback or a misleading message)."""
 BAD |= FUZZED
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_rules_file_names_file_field_and_reason(case: str, tmp_path: Path) -> None:
-    text, reason = BAD[case]
+def test_bad_rules_file_names_file_field_and_reason(
+    case: str, tmp_path: Path, tiny_rules_toml: Callable[..., str]
+) -> None:
+    edit, reason = BAD[case]
     path = tmp_path / "my_rules.toml"
-    path.write_text(text)
+    path.write_text(edit(tiny_rules_toml()))
     with pytest.raises(RulesError) as info:
         load_rules(path)
     message = str(info.value)
@@ -176,10 +150,10 @@ def test_missing_file_and_unknown_name() -> None:
         load_rules("no_such_game")
 
 
-def test_rules_check_cli_gives_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_rules_check_cli_gives_one_line_and_exit_2(tmp_path: Path, tiny_rules_toml: Callable[..., str]) -> None:
     good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
-    good.write_text(MINIMAL)
-    bad.write_text(BAD["unknown tile in constraint"][0])
+    good.write_text(tiny_rules_toml())
+    bad.write_text(BAD["unknown tile in constraint"][0](tiny_rules_toml()))
     run = subprocess.run(
         [sys.executable, "-m", "relaygen", "rules", "check", str(good), str(bad)], capture_output=True, text=True
     )
@@ -201,11 +175,13 @@ def test_rules_commands_print(command: list[str]) -> None:
         assert parse_rules(run.stdout).name == "relay"
 
 
-def test_rules_check_refuses_every_fuzzed_file_in_one_line_each(tmp_path: Path) -> None:
+def test_rules_check_refuses_every_fuzzed_file_in_one_line_each(
+    tmp_path: Path, tiny_rules_toml: Callable[..., str]
+) -> None:
     paths = []
     for i, case in enumerate(sorted(FUZZED)):
         paths.append(tmp_path / f"fuzz{i}.toml")
-        paths[-1].write_text(FUZZED[case][0])
+        paths[-1].write_text(FUZZED[case][0](tiny_rules_toml()))
     run = subprocess.run(
         [sys.executable, "-m", "relaygen", "rules", "check", *map(str, paths)], capture_output=True, text=True
     )
@@ -216,7 +192,7 @@ def test_rules_check_refuses_every_fuzzed_file_in_one_line_each(tmp_path: Path) 
         assert line.startswith(f"error: {path}: ") and FUZZED[case][1] in line, line
 
 
-def test_byte_order_mark_is_read_past(tmp_path: Path) -> None:
+def test_byte_order_mark_is_read_past(tmp_path: Path, tiny_rules_toml: Callable[..., str]) -> None:
     path = tmp_path / "bom.toml"
-    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode())
-    assert load_rules(path) == parse_rules(MINIMAL)
+    path.write_bytes(b"\xef\xbb\xbf" + tiny_rules_toml().encode())
+    assert load_rules(path) == parse_rules(tiny_rules_toml())

@@ -298,6 +298,20 @@ def test_watch_animates_an_episode_and_plays_its_level() -> None:
     session.close()
 
 
+def test_posted_key_events_drive_the_watch_window() -> None:
+    session = watch_session()
+    post_keys((pygame.K_SPACE, " "), (pygame.K_PERIOD, "."), (pygame.K_PERIOD, "."), (pygame.K_h, "h"))
+    run(session, 24, frames=1)
+    assert session.paused and session.steps == 2 and session.show_help
+    post_keys((pygame.K_g, "g"))
+    run(session, 24, frames=1)
+    assert session.episode == 2 and session.steps == 0 and not session.show_help
+    post_keys((pygame.K_f, "f"), (pygame.K_ESCAPE, ""))
+    run(session, 24, frames=5)
+    assert session.level is not None and not session.running
+    session.close()
+
+
 def test_watch_is_deterministic_per_seed() -> None:
     first, second = watch_session("relay", "carve", seed=3), watch_session("relay", "carve", seed=3)
     first.finish()

@@ -1,10 +1,18 @@
 """Array-batched playtests of the walk and keys mechanics, for the environment's per-step reward.
 
-Each function takes a stack of grids ``(m, H, W)`` and returns what the mechanic's
-``analyse`` would find for each of them (verdict, metrics, solution length), without a Python
-loop over cells or levels. Masks are packed one row per ``uint64`` (rules allow at most 64
-columns, bit ``x`` = column ``x``), so a breadth-first layer over the whole batch is a handful of
-numpy calls. ``tests/test_env_scoring.py`` checks the results equal the mechanics' own.
+This is the one second implementation of rules of motion in relaygen, and it is the batched form
+for rewards only: the playtester (final checks, ``relaygen playtest``, generation), the viewer and
+the push and relay rewards all use :mod:`relaygen.mechanics`. Each function takes a stack of grids
+``(m, H, W)`` and returns what the mechanic's ``analyse`` finds for each of them (verdict, metrics,
+solution length), without a Python loop over cells or levels. Masks are packed one row per
+``uint64`` (rules allow at most 64 columns, bit ``x`` = column ``x``), so a breadth-first layer over
+the whole batch is a handful of numpy calls.
+
+The equivalence with :mod:`relaygen.mechanics` is tested, not assumed:
+``tests/test_fastplay_equivalence.py`` is a Hypothesis property test over random rules files (random
+tile sets with the mechanic's properties, sizes 5..12, random maps) asserting equal verdicts, metrics
+and lengths, and that the mechanic's solution wins in its simulator; ``tests/test_env_scoring.py``
+checks the whole batched score against the playtester on the built-ins.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from relaygen.mechanics.base import corridor_share
+from relaygen.mechanics.base import corridor_share, without
 from relaygen.rules import Rules
 
 _LABEL_STRUCTURE = np.zeros((3, 3, 3), dtype=bool)
@@ -82,12 +90,23 @@ def regions(open_cells: np.ndarray) -> np.ndarray:
     return np.diff(top, prepend=0)
 
 
+def as_played(rules: Rules, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The player mask of each grid, whether it has exactly one player, and the grids as their play
+    starts (:meth:`~relaygen.mechanics.base.Mechanic.as_played`): the one player's cell holds the tile
+    the player leaves behind."""
+    player = rules.with_property("player")[grids]
+    one = player.sum(axis=(1, 2)) == 1
+    left = np.array([without(rules, t, "player") for t in range(len(rules.tiles))], dtype=grids.dtype)
+    return player, one, np.where(player & one[:, None, None], left[grids], grids)
+
+
 def walk(rules: Rules, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The walk mechanic over a stack: (playable, metrics [regions, path_length, corridor_share],
     solution length)."""
+    player, one, grids = as_played(rules, grids)
     walkable = ~(rules.with_property("solid")[grids] | rules.with_property("hazard")[grids])
-    player, exits = rules.with_property("player")[grids], rules.with_property("exit")[grids]
-    valid = (player.sum(axis=(1, 2)) == 1) & exits.any(axis=(1, 2))
+    exits = rules.with_property("exit")[grids]
+    valid = one & exits.any(axis=(1, 2))
     source = pack(player & valid[:, None, None])
     dist = first_layer(bfs_layers(pack(walkable), source), pack(exits), start=1)
     playable = valid & (dist > 0)
@@ -100,11 +119,12 @@ def keys(rules: Rules, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     """The keys mechanic over a stack: (playable, metrics [regions, path_length, enemies,
     enemy_distance], solution length)."""
     m, h, w = grids.shape
-    has = {p: rules.with_property(p)[grids] for p in ("player", "key", "door", "hazard")}
+    player, one, grids = as_played(rules, grids)
+    has = {p: rules.with_property(p)[grids] for p in ("key", "door", "hazard")}
     walkable = ~(rules.with_property("solid")[grids] | has["hazard"])
-    valid = (has["player"].sum(axis=(1, 2)) == 1) & has["key"].any(axis=(1, 2)) & has["door"].any(axis=(1, 2))
+    valid = one & has["key"].any(axis=(1, 2)) & has["door"].any(axis=(1, 2))
     open_rows, doors = pack(walkable), pack(has["door"])
-    to_key = bfs_layers(open_rows & ~doors, pack(has["player"] & valid[:, None, None]))
+    to_key = bfs_layers(open_rows & ~doors, pack(player & valid[:, None, None]))
     near = first_layer(to_key, neighbours(pack(has["hazard"])))
     key_dist = first_layer(to_key, pack(has["key"]), start=1)
     enemy_distance = np.where(valid & (near >= 0), near + 1, w + h)

@@ -2,6 +2,9 @@
 
 A mechanic is the one place where a game's rules of motion live. The playtester searches with
 them, the environment's reward reads the playtester, and the viewer lets a person play with them.
+The walk and keys rewards read :mod:`relaygen.env.fastplay`, their batched form, whose equality with
+the mechanics' playtests is a property test over random rules files. The playtester judges a level
+on the grid its play starts from (:meth:`Mechanic.as_played`), so its solutions win in the simulator.
 """
 
 from __future__ import annotations
@@ -90,6 +93,15 @@ class Mechanic:
         grid = level.grid.copy()
         grid[y, x] = without(rules, int(grid[y, x]), "player")
         return PlayState(grid=grid, player=(y, x))
+
+    def as_played(self, level: Level) -> Level:
+        """``level`` on the grid that :meth:`start` plays on, for the playtester: with exactly one player,
+        the player's cell holds the tile the player leaves behind (its tile without ``player``, else plain
+        floor), so the playtester judges the cells the simulator plays on. With no player or several,
+        ``level`` itself."""
+        if len(cells_with(level, "player")) != 1:
+            return level
+        return replace(level, grid=self.start(level).grid)
 
     def step(self, level: Level, state: PlayState, move: str) -> PlayState | None:
         """The state after ``move`` (u/d/l/r), or None when the move is not allowed."""

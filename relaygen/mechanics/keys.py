@@ -39,7 +39,7 @@ class Keys(Mechanic):
         return moved
 
     def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
-        rules = level.rules
+        rules, players, level = level.rules, cells_with(level, "player"), self.as_played(level)
         walkable = open_cells(level)
         doors = rules.with_property("door")[level.grid]
         hazards = cells_with(level, "hazard")
@@ -49,7 +49,7 @@ class Keys(Mechanic):
             "enemies": float(len(hazards)),
             "enemy_distance": float(level.width + level.height),
         }
-        players, keys, exits = cells_with(level, "player"), cells_with(level, "key"), cells_with(level, "door")
+        keys, exits = cells_with(level, "key"), cells_with(level, "door")
         if len(players) != 1 or not keys or not exits:
             return Analysis("no", None, metrics, "needs one player, a key and a door")
         to_key = distances(walkable & ~doors, players[0])

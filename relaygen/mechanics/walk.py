@@ -33,13 +33,14 @@ class Walk(Mechanic):
     metrics = ("regions", "path_length", "corridor_share")
 
     def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
+        players, level = cells_with(level, "player"), self.as_played(level)
         walkable = open_cells(level)
         metrics = {
             "regions": float(regions(walkable)),
             "path_length": 0.0,
             "corridor_share": float(corridor_share(walkable)),
         }
-        players, exits = cells_with(level, "player"), cells_with(level, "exit")
+        exits = cells_with(level, "exit")
         if len(players) != 1 or not exits:
             return Analysis("no", None, metrics, "needs one player and an exit")
         dist = distances(walkable, players[0])

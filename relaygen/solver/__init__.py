@@ -1,1 +1,47 @@
-"""Puzzle solvers used as automatic playtesters for generated levels."""
+"""The Sokoban solver, the playtester of push games: :mod:`.sokoban` (puzzles, :func:`~.sokoban.solve`,
+the solution checker), :mod:`.board` (the static analysis), :mod:`.search` (the two searches),
+:mod:`.deadlock` (deadlock detection and PI-corral pruning).
+
+**Board.** Cells are re-indexed on the grid padded with one ring of walls (``W = width + 2``), so the
+neighbours of a cell ``c`` are ``c ± 1`` and ``c ± W`` with no bounds checks, and a set of cells is a
+Python int used as a bitset: a whole flood fill is a few shifts and masks per layer. The floor is what
+the player reaches from the start with the boxes ignored; every other cell is wall. A box the player
+can never touch must already stand on a goal, and then counts as wall.
+
+**Dead squares.** Pulling a box backwards from each goal gives, for every cell, the least number of
+pushes that take a lone box from it to that goal. A floor cell from which no goal can be reached is
+dead (corners, most wall edges); no push ever puts a box on one (the Sokoban wiki's simple deadlocks).
+
+**States.** The fast search's edges are pushes and walks are free: a state is the box bitset plus the
+lowest cell of the player's reachable region, so positions that differ only by a walk are one state.
+The optimal search's edges are single player steps: a state is (player cell, box bitset).
+
+**Heuristics.** The fast search ranks by pushes so far + ``w`` times a lower bound on the pushes left:
+the cheapest assignment of the boxes to distinct goals under the lone-box push distances (minimum
+matching, as in Junghanns & Schaeffer 2001; exhaustive for up to three boxes, else the Hungarian
+method). The bound is admissible, but with ``w`` = 5 and 30 the search is greedy, and the portfolio
+answers with whichever search (weights 5, 30 and, for a limited time, 1) finishes first: its solutions
+are not optimal. The optimal search is A* on the cost ``moves · 2³² + pushes`` with the bound "each box's
+push distance to its nearest goal, summed", counted in moves. It is admissible and consistent (one
+step lowers it by at most one move), so the first goal popped has the fewest moves, then the fewest
+pushes.
+
+**Freeze deadlocks.** After each push the pushed box is checked: a box is frozen when, on both axes,
+it has a wall on one side, dead squares on both sides, or a box beside it that is itself frozen (boxes
+already under test count as walls). A frozen group with a box off its goal can never be solved. The
+start position gets the same test for every box.
+
+**PI-corrals** (fast search only). A corral is an area the player cannot reach; its boxes are those next
+to it. It is a PI-corral when every push of those boxes that could happen before one of them moves goes
+into the area, and the player can make each of those pushes now. While such a corral is unfinished (a
+goal inside, or one of its boxes off a goal), some solution starts with one of those pushes, so only
+they are generated; a PI-corral with none is a deadlock. Each connected area is tried, then all of
+them together; the one with the fewest pushes is used.
+
+Both searches are complete: "unsolvable" means every state, less the provable deadlocks, was searched.
+
+References: A. Junghanns and J. Schaeffer, "Sokoban: Enhancing general single-agent search methods
+using domain knowledge", Artificial Intelligence 129 (2001) 219-251; the Sokoban wiki's pages on
+deadlocks (simple, freeze and corral deadlocks, http://sokobano.de/wiki/index.php?title=Deadlocks) and
+solvers (PI-corral pruning, http://sokobano.de/wiki/index.php?title=Solver).
+"""

@@ -12,6 +12,7 @@ import time
 from collections.abc import Generator
 from heapq import heappop, heappush
 from operator import getitem
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -89,6 +90,31 @@ class _Matcher:
         return sum(map(getitem, [rows[c] for c in cells], cols.tolist()))
 
 
+class _Entry(NamedTuple):
+    """A state on the heap of :func:`_best_first`. The heap compares entries field by field: lowest
+    ``priority`` first, then a push of the box pushed last, then the newest state. ``tie`` is unique,
+    so the fields after it (the list ``cells`` among them) are never compared."""
+
+    priority: int
+    """Pushes so far plus ``weight`` times the heuristic."""
+    not_last: bool
+    """Whether this state pushed a box other than the one pushed before it."""
+    tie: int
+    """Decreases with every push onto the heap: the newest state wins a tie."""
+    boxes: int
+    """Bitset of the box cells."""
+    region: int
+    """Bitset of the cells the player reaches."""
+    cells: list[int]
+    """The box cells, as a list (the heuristic's input)."""
+    pushes: int
+    """Pushes from the start."""
+    key: tuple[int, int]
+    """The state's key: the boxes and the lowest cell of the player's region."""
+    last: int
+    """The cell of the box pushed last (-1 at the start)."""
+
+
 def _unwind(links: dict, key: object, last: tuple[int, int]) -> Plan:
     """Moves from the root to ``key`` (via the parent links in ``links``), then ``last``."""
     plan = [last]
@@ -153,8 +179,7 @@ def _best_first(
     region = board.reach(board.player, start)
     key = (start, region & -region)
     links: dict[tuple[int, int], tuple] = {key: (None, None)}
-    # (priority, not the last box, tie, boxes, region, box cells, pushes, key, last box's cell)
-    heap: list[tuple] = [(0, 0, 0, start, region, bits(start), 0, key, -1)]
+    heap = [_Entry(0, False, 0, start, region, bits(start), 0, key, -1)]
     tie = nodes = 0
     while heap:
         _, _, _, boxes, region, cells, g, key, last = heappop(heap)
@@ -198,7 +223,7 @@ def _best_first(
                 h = heuristic(child, moved)
                 if h < INF:
                     tie -= 1
-                    heappush(heap, (g + weight * h, b != last, tie, child, reg, moved, g, ckey, t))
+                    heappush(heap, _Entry(g + weight * h, b != last, tie, child, reg, moved, g, ckey, t))
     return "unsolvable", None
 
 

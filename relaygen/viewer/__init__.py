@@ -8,6 +8,7 @@ are named by the character they type. Importing this package does not import pyg
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,13 +19,16 @@ if TYPE_CHECKING:
 
 FPS = 60
 
+KeyTable = Mapping[str, tuple[str, ...]]
+"""Key name → (method, argument...): a scene's keyboard, as data."""
+
 
 class Scene(Protocol):
     """What the window loop drives."""
 
     running: bool
-    keys: dict[str, Any]
-    """Key name → action: the keys this scene knows."""
+    keys: KeyTable
+    """The keys this scene knows."""
 
     def press(self, name: str) -> bool:
         """Act on key ``name``; False if the key means nothing here."""
@@ -49,6 +53,18 @@ class Scene(Protocol):
     def title(self) -> str: ...
 
 
+def dispatch(scene: Any, keys: KeyTable, name: str) -> bool:
+    """Act on key ``name`` by the table ``keys``: call the scene's method with the table's arguments
+    (strings). Any key but the help toggle closes the help first. False if ``keys`` lacks ``name``."""
+    if name not in keys:
+        return False
+    action, *args = keys[name]
+    if action != "toggle_help":
+        scene.show_help = False
+    getattr(scene, action)(*args)
+    return True
+
+
 def key_names(event: pygame.event.Event) -> list[str]:
     """Names to look a key event up by: the typed character first, then pygame's key name."""
     pg = require_pygame()
@@ -56,7 +72,7 @@ def key_names(event: pygame.event.Event) -> list[str]:
     return [*names, pg.key.name(event.key)]
 
 
-def parse_keys(text: str, known: dict[str, Any]) -> list[str]:
+def parse_keys(text: str, known: Mapping[str, Any]) -> list[str]:
     """Split a ``--keys`` string ("right right down z") into key names, checking each is known."""
     names = text.split()
     unknown = [n for n in names if n not in known]

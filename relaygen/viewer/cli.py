@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from relaygen.cliutil import fail
 from relaygen.files import WriteError
+
+if TYPE_CHECKING:
+    from relaygen.viewer.play import PlaySession
+    from relaygen.viewer.watch import WatchSession
 
 KEYS_HELP = (
     "With --screenshot: keys to press first, as space-separated key names, e.g. "
@@ -24,6 +28,23 @@ ScreenshotOpt = Annotated[
 KeysOpt = Annotated[str, typer.Option(help=KEYS_HELP)]
 
 
+def show(session: PlaySession | WatchSession, scale: int, screenshot: Path | None, keys: str) -> None:
+    """Save a screenshot of ``session`` after ``keys`` (and print its path), or run it in a window; then
+    close it. Bad keys or a screenshot that cannot be written end the command with one error line."""
+    from relaygen.viewer import run
+    from relaygen.viewer import screenshot as take_screenshot
+
+    try:
+        if screenshot is not None:
+            typer.echo(take_screenshot(session, scale, screenshot, keys))
+        else:
+            run(session, scale)
+    except (ValueError, WriteError) as exc:
+        raise fail(str(exc)) from None
+    finally:
+        session.close()
+
+
 def play(
     path: Annotated[Path, typer.Argument(help="A level file (.json, .txt, .xsb) or a folder of level files.")],
     rules: Annotated[
@@ -36,23 +57,13 @@ def play(
     """Play levels with the keyboard, watch the solver's solution, keep or reject each (H shows the keys)."""
     from relaygen.level import LevelError
     from relaygen.rules import RulesError, load_rules
-    from relaygen.viewer import run
-    from relaygen.viewer import screenshot as take_screenshot
     from relaygen.viewer.play import PlaySession
 
     try:
         session = PlaySession.from_path(path, load_rules(rules) if rules else None)
     except (LevelError, RulesError, ValueError) as exc:
         raise fail(str(exc)) from None
-    try:
-        if screenshot is not None:
-            typer.echo(take_screenshot(session, scale, screenshot, keys))
-        else:
-            run(session, scale)
-    except (ValueError, WriteError) as exc:  # bad keys, or a screenshot that cannot be written
-        raise fail(str(exc)) from None
-    finally:
-        session.close()
+    show(session, scale, screenshot, keys)
 
 
 def watch(
@@ -75,20 +86,10 @@ def watch(
 ) -> None:
     """Watch a generator build levels tile by tile; P plays the finished level, G generates the next."""
     from relaygen.rules import RulesError
-    from relaygen.viewer import run
-    from relaygen.viewer import screenshot as take_screenshot
     from relaygen.viewer.watch import open_watch
 
     try:
         session = open_watch(rules, model, representation, difficulty, seed)
     except (RulesError, ValueError) as exc:
         raise fail(str(exc)) from None
-    try:
-        if screenshot is not None:
-            typer.echo(take_screenshot(session, scale, screenshot, keys or "f"))
-        else:
-            run(session, scale)
-    except (ValueError, WriteError) as exc:  # bad keys, or a screenshot that cannot be written
-        raise fail(str(exc)) from None
-    finally:
-        session.close()
+    show(session, scale, screenshot, keys or "f")

@@ -22,7 +22,7 @@ from relaygen.mechanics import PlayState, get_mechanic
 from relaygen.mechanics.relay import Relay
 from relaygen.playtest import Report, playtest
 from relaygen.render import grid_surface
-from relaygen.viewer import hud
+from relaygen.viewer import KeyTable, dispatch, hud
 
 if TYPE_CHECKING:
     import pygame
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 RATINGS_FILE = "ratings.json"
 
-KEYS: dict[str, tuple[str, ...]] = {
+KEYS: KeyTable = {
     **dict.fromkeys(("up", "w"), ("move", "u")),
     **dict.fromkeys(("down", "s"), ("move", "d")),
     **dict.fromkeys(("left", "a"), ("move", "l")),
@@ -177,13 +177,7 @@ class PlaySession:
 
     def press(self, name: str) -> bool:
         """Act on the key called ``name``; False if it is not a key of this session."""
-        if name not in KEYS:
-            return False
-        action, *args = KEYS[name]
-        if action != "toggle_help":
-            self.show_help = False
-        getattr(self, action)(*args)
-        return True
+        return dispatch(self, KEYS, name)
 
     def move(self, direction: str) -> bool:
         """One move (u/d/l/r) by the mechanic's rules; False if it is not allowed."""

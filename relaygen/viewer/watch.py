@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from relaygen.render import grid_surface
-from relaygen.viewer import hud
+from relaygen.viewer import KeyTable, dispatch, hud
 from relaygen.viewer.play import KEYS as PLAY_KEYS
 from relaygen.viewer.play import VERDICT_COLOR, Entry, PlaySession
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 Policy = Callable[[dict[str, np.ndarray]], int]
 """An observation (the environment's Dict) to an action."""
 
-KEYS: dict[str, tuple[str, ...]] = {
+KEYS: KeyTable = {
     "space": ("pause",),
     **dict.fromkeys(("+", "=", "[+]"), ("faster", "2")),
     **dict.fromkeys(("-", "[-]"), ("faster", "0.5")),
@@ -207,13 +207,7 @@ class WatchSession:
                 self.playing.close()
                 self.playing = None
             return handled
-        if name not in KEYS:
-            return False
-        action, *args = KEYS[name]
-        if action != "toggle_help":
-            self.show_help = False
-        getattr(self, action)(*args)
-        return True
+        return dispatch(self, KEYS, name)
 
     def pause(self) -> None:
         self.paused = not self.paused
