@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from relaygen.agent.model import load_model, save_model
 from relaygen.agent.policy import load_policy
-from relaygen.drafters import DraftError, Job, best_draft, model_drafter
-from relaygen.generate import Summary, generate_iter
+from relaygen.drafters import CANDIDATES, SEARCH, DraftError, Job, best_draft, draft_candidates, model_drafter
+from relaygen.generate import GenerateError, Summary, generate_iter
 from relaygen.level import Level
 from relaygen.playtest import playtest
 from relaygen.pool import DraftPool, Episode
 from relaygen.rules import load_rules
+from relaygen.runfolder import write_run
 
 
 def snake_maze(length: int, pocket: bool = False) -> Level:
@@ -80,3 +83,27 @@ def test_generate_counts_every_draft() -> None:
     levels = list(generate_iter("dungeon", 3, seed=5, candidates=3, repair=0, summary=summary))
     assert summary.drafts == 3 + (summary.drafts - summary.raw_playable) and len(levels) == 3
     assert all(playtest(level, level.meta["difficulty"]).playable for level in levels)
+
+
+def test_generate_drafts_as_many_candidates_as_the_model_recommends(
+    tmp_path: Path, untrained_model: Callable[..., Path]
+) -> None:
+    plain = untrained_model(tmp_path / "plain.pt", "dungeon", "narrow")
+    model, meta = load_model(plain)
+    four = save_model(tmp_path / "four.pt", model, meta | {"candidates": 4})
+    assert (draft_candidates(plain), draft_candidates(four), draft_candidates(SEARCH)) == (CANDIDATES, 4, 1)
+
+    def grids(path: Path, candidates: int | None = None) -> list[str]:
+        levels = generate_iter("dungeon", 3, seed=5, model=path, candidates=candidates, repair=0)
+        return [level.digest() for level in levels]
+
+    assert grids(four) == grids(plain, 4)
+    first = list(write_run(tmp_path / "run", "json", "dungeon", 2, model=four, seed=5))
+    summary = Summary()
+    again = list(write_run(tmp_path / "run", "json", "dungeon", 2, model=four, seed=5, candidates=4, summary=summary))
+    assert again == first and summary.reused == 2  # the recorded default is the model's 4, so this is the same run
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["candidates"] == 4
+    for bad in (0, "4"):
+        broken = save_model(tmp_path / "bad.pt", model, meta | {"candidates": bad})
+        with pytest.raises(GenerateError, match=r"bad\.pt: meta 'candidates' must be a whole number of at least 1"):
+            list(generate_iter("dungeon", 1, model=broken))
