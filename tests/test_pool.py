@@ -42,6 +42,7 @@ def test_a_pool_needs_a_keep_best_environment_without_autoreset(
         DraftPool(policy.model, policy.make_env(2))
 
 
+@pytest.mark.slow
 def test_generate_files_do_not_depend_on_slots_or_workers(tmp_path: Path, untrained_model: Callable[..., Path]) -> None:
     model = untrained_model(tmp_path / "model.pt", "maze", "nca")
     made = {}

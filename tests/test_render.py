@@ -162,6 +162,7 @@ def test_missing_pygame_names_the_package(monkeypatch: pytest.MonkeyPatch) -> No
         render.require_pygame()
 
 
+@pytest.mark.slow
 def test_generate_png_has_the_scale_and_a_relay_png_shows_the_legs(tmp_path: Path) -> None:
     import subprocess
 

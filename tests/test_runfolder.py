@@ -57,7 +57,15 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return files(out)
 
 
-@pytest.mark.parametrize("other", [["--seed", "2"], ["--difficulty", "0.9"], ["-n", "5"], ["--format", "txt"]])
+@pytest.mark.parametrize(
+    "other",
+    [
+        ["--seed", "2"],
+        pytest.param(["--difficulty", "0.9"], marks=pytest.mark.slow),
+        pytest.param(["-n", "5"], marks=pytest.mark.slow),
+        pytest.param(["--format", "txt"], marks=pytest.mark.slow),
+    ],
+)
 def test_another_run_is_refused_and_overwrite_replaces_it(other: list[str], tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = ["maze", "-n", "4", *SEARCH, "--out", str(out)]
