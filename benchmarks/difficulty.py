@@ -26,7 +26,7 @@ from relaygen.drafters import SEARCH
 from relaygen.files import atomic_write
 from relaygen.generate import GenerateError, Summary, generate_iter, resolve_candidates, resolve_model
 from relaygen.level import Level
-from relaygen.rules import Rules, builtin_names, load_rules
+from relaygen.rules import Rules, RulesError, builtin_names, load_rules
 
 BAR = 0.8
 """The issue's bar for the rank correlation of asked and measured difficulty."""
@@ -86,8 +86,10 @@ def correlation(rules: Rules, levels: list[Level]) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_plan(description: str) -> tuple[argparse.Namespace, list[tuple[Rules, str, str | Path]]]:
+    """The command line of a spread benchmark (``--rules``, ``--levels``, ``--model`` or
+    ``--models-dir``, ``--candidates``, ``--json``) and its (rules, label, model) per ruleset."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rules", nargs="+", default=builtin_names())
     parser.add_argument("--levels", type=int, default=100)
     source = parser.add_mutually_exclusive_group()
@@ -99,9 +101,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
     args = parser.parse_args()
     try:
-        plan = [(rules, *model_for(rules, args.model, args.models_dir)) for rules in map(load_rules, args.rules)]
-    except GenerateError as exc:
+        return args, [(rules, *model_for(rules, args.model, args.models_dir)) for rules in map(load_rules, args.rules)]
+    except (GenerateError, RulesError) as exc:
         parser.error(str(exc))
+
+
+def main() -> None:
+    args, plan = parse_plan(__doc__.splitlines()[0])
     results = []
     print(
         f"{'rules':<9}{'levels':>7}  {'metric':<16}{'rho':>7}{'p':>10}{'easy 1/5':>10}{'hard 1/5':>10}{'bar':>8}  model"

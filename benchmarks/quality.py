@@ -23,7 +23,6 @@ baseline), playtest each with the full budget and report:
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -34,17 +33,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from difficulty import correlation, model_for, spread
+from difficulty import correlation, parse_plan, spread
 
-from relaygen.drafters import SEARCH
 from relaygen.files import atomic_write
 from relaygen.formats import read_levels
-from relaygen.generate import GenerateError, resolve_candidates
+from relaygen.generate import resolve_candidates
 from relaygen.level import Level, diversity
 from relaygen.mechanics.base import cells_with, corridor_share
 from relaygen.mechanics.push import to_puzzle
 from relaygen.playtest import playtest
-from relaygen.rules import Rules, builtin_names, load_rules
+from relaygen.rules import Rules
 from relaygen.solver.sokoban import solve
 
 BOXOBAN_MEDIUM = Path(__file__).resolve().parents[1] / "tests" / "data" / "boxoban-medium-valid-000-first50.txt"
@@ -163,21 +161,7 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rules", nargs="+", default=builtin_names())
-    parser.add_argument("--levels", type=int, default=100)
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--model", default=None, help=f"{SEARCH!r}, or a model file (with one --rules)")
-    source.add_argument("--models-dir", type=Path, default=None, help="a folder of models named <rules>.pt")
-    parser.add_argument(
-        "--candidates", type=int, default=None, help="episodes a model drafts per attempt (default: the model's own)"
-    )
-    parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
-    args = parser.parse_args()
-    try:
-        plan = [(rules, *model_for(rules, args.model, args.models_dir)) for rules in map(load_rules, args.rules)]
-    except GenerateError as exc:
-        parser.error(str(exc))
+    args, plan = parse_plan(__doc__.splitlines()[0])
     results = []
     for rules, label, model in plan:
         row = quality(rules, model, args.levels, args.candidates) | {"model": label}
