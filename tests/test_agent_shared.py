@@ -55,11 +55,16 @@ def test_each_worker_process_updates_the_shared_model() -> None:
     before = [p.detach().clone() for p in model.parameters()]
     context = mp.get_context("spawn")
     workers = [context.Process(target=_push_one_gradient, args=(i, model, optimizer)) for i in range(2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=60)
-        assert w.exitcode == 0
+    try:
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=300)  # spawn imports torch: slow on a loaded machine
+            assert w.exitcode == 0
+    finally:
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
     for param, old in zip(model.parameters(), before, strict=True):
         assert not torch.equal(param.detach(), old), "a worker's gradient did not reach the shared model"
     # Both steps were counted in the one shared step counter of each parameter.
