@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from relaygen.drafters import default_model
+from relaygen.agent.checkpoint import read_payload
+from relaygen.agent.model import ModelError, load_model
+from relaygen.drafters import default_model, draft_candidates, shipped_models
 from relaygen.formats import read_levels
 from relaygen.generate import generate
 from relaygen.playtest import playtest
@@ -35,3 +37,15 @@ def test_level_library_is_playable_and_indexed(rules: str) -> None:
         report = playtest(level, entry["difficulty"])
         assert level.rules == load_rules(rules) and report.playable
         assert report.length == entry["length"]
+
+
+@pytest.mark.parametrize("path", shipped_models(), ids=lambda path: path.stem)
+def test_shipped_model_carries_a_digest_and_its_candidates(path: Path, tmp_path: Path) -> None:
+    data = read_payload(path, "model")
+    assert data["version"] >= 2 and draft_candidates(path) in (1, 4, 16)
+    damaged = bytearray(path.read_bytes())
+    damaged[len(damaged) // 2] ^= 0x01
+    flipped = tmp_path / path.name
+    flipped.write_bytes(bytes(damaged))
+    with pytest.raises(ModelError, match=f"{path.name}: damaged model file"):
+        load_model(flipped)
