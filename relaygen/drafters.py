@@ -145,12 +145,13 @@ def draft_candidates(model_path: str | Path) -> int:
     """The episodes per attempt a model file recommends: its ``meta["candidates"]`` (the fewest with
     which it follows the difficulty knob, measured when it was shipped), else :data:`CANDIDATES`;
     1 for the search baseline, which drafts once per attempt."""
-    from relaygen.agent.model import ModelError, load_model
+    from relaygen.agent.checkpoint import read_payload
+    from relaygen.agent.model import ModelError
 
     if str(model_path) == SEARCH:
         return 1
     try:
-        recommended = load_model(model_path)[1].get("candidates", CANDIDATES)
+        recommended = read_payload(model_path, "model", ModelError).get("meta", {}).get("candidates", CANDIDATES)
     except ModelError as exc:
         raise DraftError(str(exc)) from None
     if not isinstance(recommended, int) or isinstance(recommended, bool) or recommended < 1:
