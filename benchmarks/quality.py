@@ -41,7 +41,7 @@ from relaygen.generate import resolve_candidates
 from relaygen.level import Level, diversity
 from relaygen.mechanics.base import cells_with, corridor_share
 from relaygen.mechanics.push import to_puzzle
-from relaygen.playtest import playtest
+from relaygen.playtest import Report, playtest
 from relaygen.rules import Rules
 from relaygen.solver.sokoban import solve
 
@@ -50,7 +50,7 @@ SOLVER_SECONDS = 10.0
 """Time limit per Sokoban level when measuring solver effort."""
 
 
-def walk_shape(level: Level) -> dict[str, float]:
+def walk_shape(level: Level, report: Report) -> dict[str, float]:
     """Wall share, corridor share, dead ends per open cell, path length and path over open cells."""
     solid = level.rules.with_property("solid")[level.grid]
     inner = solid[1:-1, 1:-1] if level.rules.border else solid
@@ -58,7 +58,7 @@ def walk_shape(level: Level) -> dict[str, float]:
     padded = np.pad(open_cells, 1)
     around = padded[:-2, 1:-1].astype(int) + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
     n_open = max(1, int(open_cells.sum()))
-    path = playtest(level).metrics.get("path_length", 0.0)
+    path = report.metrics.get("path_length", 0.0)
     return {
         "wall_share": float(inner.mean()),
         "corridor_share": float(corridor_share(open_cells)),
@@ -68,8 +68,9 @@ def walk_shape(level: Level) -> dict[str, float]:
     }
 
 
-def push_shape(level: Level) -> dict[str, float]:
-    """Boxes, pushes and moves of the solver's solution, and the nodes it expanded."""
+def push_shape(level: Level, report: Report) -> dict[str, float]:
+    """Boxes, pushes and moves of the solver's solution, and the nodes it expanded (a solve of its own:
+    the playtest's ``report`` does not count nodes)."""
     solid = level.rules.with_property("solid")[level.grid]
     boxes, goals = cells_with(level, "pushable"), cells_with(level, "goal")
     puzzle = to_puzzle(level.grid.shape, solid, boxes, goals, cells_with(level, "player")[0])
@@ -83,9 +84,8 @@ def push_shape(level: Level) -> dict[str, float]:
     }
 
 
-def relay_shape(level: Level) -> dict[str, float]:
+def relay_shape(level: Level, report: Report) -> dict[str, float]:
     """Turns of the run and the number of path cells."""
-    report = playtest(level)
     return {
         "turns": report.metrics.get("turns", 0.0),
         "path_cells": float((~level.rules.with_property("solid")[level.grid]).sum()),
@@ -131,9 +131,9 @@ def reference(rules: Rules, n: int) -> tuple[str, list[Level]] | None:
     return None
 
 
-def shape_means(rules: Rules, levels: list[Level]) -> dict[str, float]:
-    """Each shape figure's mean over ``levels``."""
-    figures = [SHAPES[rules.mechanic](level) for level in levels]
+def shape_means(rules: Rules, levels: list[Level], reports: list[Report]) -> dict[str, float]:
+    """Each shape figure's mean over ``levels``, read from each level and its playtest report."""
+    figures = [SHAPES[rules.mechanic](level, report) for level, report in zip(levels, reports, strict=True)]
     return {key: statistics.fmean(f[key] for f in figures) for key in figures[0]} if figures else {}
 
 
@@ -150,13 +150,17 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> 
         "playable": sum(r.playable for r in reports) / len(levels),
         "distinct": distinct,
         "hamming": hamming,
-        "shape": shape_means(rules, levels),
+        "shape": shape_means(rules, levels, reports),
     }
     if rules.difficulty is not None:
         row |= correlation(rules, levels)
     ref = reference(rules, n)
     if ref is not None:
-        row["reference"] = {"name": ref[0], "levels": len(ref[1]), "shape": shape_means(rules, ref[1])}
+        row["reference"] = {
+            "name": ref[0],
+            "levels": len(ref[1]),
+            "shape": shape_means(rules, ref[1], [playtest(level) for level in ref[1]]),
+        }
     return row
 
 
