@@ -126,7 +126,7 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: i
         raise DraftError(
             f"{model_path}: this model reads the whole {trained.width}x{trained.height} map through fully "
             f"connected layers, so it cannot generate at {rules.width}x{rules.height}; use --model {SEARCH}, or a "
-            "model with a cropped view (narrow, turtle, carve) or spatial actions (wide)"
+            "model with a cropped view (narrow, turtle, carve, backtrack) or spatial actions (wide)"
         )
     env = policy.make_env(num_envs, rules, **options)
     shape, n_actions = tuple(env.single_observation_space["map"].shape), action_count(env.single_action_space)

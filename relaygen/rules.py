@@ -24,7 +24,7 @@ PROPERTIES = ("solid", "pushable", "player", "goal", "key", "door", "exit", "haz
 BORDER_FORBIDDEN = frozenset({"pushable", "player", "goal", "key", "door", "exit"})
 """Properties a border tile may not have: the border repeats its tile all around the grid."""
 
-REPRESENTATIONS = ("narrow", "turtle", "wide", "carve", "nca")
+REPRESENTATIONS = ("narrow", "turtle", "wide", "carve", "nca", "backtrack")
 BOM = "\ufeff"
 """A UTF-8 byte-order mark, which some editors put first in a file; files are read without it."""
 MAX_TILES = 255
@@ -157,7 +157,7 @@ class Rules(_Strict):
     """Tile that fills the fixed outer ring of the grid, or none for a fully editable grid."""
     start_map: str = "random"
     """``random`` (tiles drawn by weight) or the name of a tile that fills the starting map."""
-    representations: list[Literal["narrow", "turtle", "wide", "carve", "nca"]] = Field(
+    representations: list[Literal["narrow", "turtle", "wide", "carve", "nca", "backtrack"]] = Field(
         default=["narrow", "turtle", "wide"], min_length=1
     )
     tiles: list[Tile] = Field(min_length=2, max_length=MAX_TILES)
@@ -417,6 +417,11 @@ def _check_mechanic(rules: Rules, origin: str) -> None:
             )
         if rules.border is not None:
             raise RulesError(f"{origin}: representations: 'carve' needs a grid without a fixed border")
+    if "backtrack" in rules.representations and rules.mechanic != "walk":
+        raise RulesError(
+            f"{origin}: representations: 'backtrack' digs a maze from a start to an exit; it needs mechanic "
+            f"'walk', not {rules.mechanic!r}"
+        )
 
 
 def _forbidden(rules: Rules, tile: int) -> bool:

@@ -73,7 +73,7 @@ def test_learning_rate_anneals_linearly_to_zero() -> None:
 def test_unset_model_widths_get_the_defaults() -> None:
     _, config = prepare(TrainConfig(rules="maze", hidden=64))
     assert (TrainConfig().channels, TrainConfig().hidden) == (None, None)
-    assert (config.channels, config.hidden, config.representation) == (32, 64, "narrow")
+    assert (config.channels, config.hidden, config.representation) == (32, 64, "backtrack")
 
 
 def test_resume_options_are_config_fields() -> None:

@@ -184,7 +184,7 @@ def test_ray_run_folder_and_checkpoint_match_the_local_backend(
     local = train(small_config(small_rules, tmp_path / "local", 600))
     finish(ray_train(cluster, small_config(small_rules, tmp_path / "ray", 600), tmp_path))
     remote = only_run(tmp_path / "ray")
-    assert remote.name.split("__")[:3] == local.name.split("__")[:3] == ["maze", "narrow", "1"]
+    assert remote.name.split("__")[:3] == local.name.split("__")[:3] == ["maze", "backtrack", "1"]
     assert layout(remote) == layout(local)
     ours, theirs = load_checkpoint(remote), load_checkpoint(local)
     assert ours.keys() == theirs.keys()

@@ -66,6 +66,7 @@ def corridor_maze(wall_at: int | None = 7) -> Level:
 def test_registry_has_every_builtin_and_representation() -> None:
     expected = {f"relaygen/{n}-{r}-v0" for n in ("maze", "dungeon", "sokoban") for r in ("narrow", "turtle", "wide")}
     expected |= {"relaygen/relay-carve-v0", "relaygen/level-v0", "relaygen/maze-nca-v0", "relaygen/dungeon-nca-v0"}
+    expected.add("relaygen/maze-backtrack-v0")
     assert set(relaygen.env.register_envs()) == expected and expected <= set(gym.registry)
 
 
@@ -103,7 +104,7 @@ def test_same_seed_same_episode(env_id: str) -> None:
 
 @pytest.mark.parametrize("env_id", sorted(relaygen.env.builtin_ids()))
 def test_return_is_final_minus_initial_score(env_id: str) -> None:
-    env = gym.make(env_id, penalty=0.0) if "carve" in env_id else gym.make(env_id)
+    env = gym.make(env_id, penalty=0.0) if "carve" in env_id or "backtrack" in env_id else gym.make(env_id)
     env = env.unwrapped
     _, total, first, last = run_random(env, seed=11)
     bonus = env.rules.playable_bonus * (last["playable"] - first["playable"])

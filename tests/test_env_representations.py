@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from importlib import resources
+
 import numpy as np
 import pytest
 
 from relaygen.env.level_env import LevelEnv
+from relaygen.env.representations.backtrack import EXIT, PATH_SCALE
 from relaygen.env.representations.carve import DELTAS, END, HEADINGS
 from relaygen.mechanics.relay import legs_of
-from relaygen.rules import load_rules
+from relaygen.rules import RulesError, load_rules
 
 
 def tiles_at(obs_map: np.ndarray, n_tiles: int) -> np.ndarray:
@@ -172,3 +176,102 @@ def test_carve_end_on_the_start_is_invalid() -> None:
     assert not terminated and tuple(env.batch.cursor[0]) != start and len(env.batch.legs[0]) == 1
     rock = load_rules("relay").tile_index["rock"]
     assert (env.batch.grid[0] != rock).sum() == 2 and reward < 0
+
+
+# ----- backtrack ----------------------------------------------------------------------------------
+
+
+def open_cells_form_a_tree(grid: np.ndarray, rock: int) -> bool:
+    """Whether the non-rock cells are one region without cycles (cells = neighbouring pairs + 1)."""
+    open_ = grid != rock
+    pairs = (open_[1:] & open_[:-1]).sum() + (open_[:, 1:] & open_[:, :-1]).sum()
+    return bool(pairs == open_.sum() - 1)
+
+
+def distances_from(grid: np.ndarray, rock: int, start: tuple[int, int]) -> dict[tuple[int, int], int]:
+    """Steps from ``start`` to every open cell reachable from it."""
+    seen, frontier = {start: 0}, [start]
+    while frontier:
+        y, x = frontier.pop()
+        for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            cell = (y + dy, x + dx)
+            if grid[cell] != rock and cell not in seen:
+                seen[cell] = seen[(y, x)] + 1
+                frontier.append(cell)
+    return seen
+
+
+def backtrack_episode(seed: int, exit_at: int | None, penalty: float = 0.05) -> tuple[LevelEnv, list]:
+    """A backtrack episode of random digs, choosing the exit at step ``exit_at`` (never if None)."""
+    env = LevelEnv("maze", "backtrack", penalty=penalty)
+    obs, _ = env.reset(seed=seed)
+    rules, rng, steps = env.rules, np.random.default_rng(seed), []
+    rock, start = rules.tile_index["wall"], tuple(env.batch.cursor[0])
+    assert (env.batch.grid[0] == rock).sum() == 16 * 16 - 1 and env.batch.grid[0][start] == rules.tile_index["start"]
+    for t in range(500):
+        action = EXIT if t == exit_at else int(rng.integers(3))
+        obs, reward, terminated, truncated, info = env.step(action)
+        steps.append((action, reward, obs["cond"][-4:], info))
+        assert not truncated
+        if terminated:
+            return env, steps
+        assert (env.batch.grid[0] == rules.tile_index["exit"]).sum() == 0  # the exit is put at the end
+        assert open_cells_form_a_tree(env.batch.grid[0], rock)
+    raise AssertionError("the episode did not end")
+
+
+@pytest.mark.parametrize(("seed", "exit_at"), [(0, 6), (1, 15), (2, None)])
+def test_backtrack_digs_a_perfect_maze_and_puts_the_exit_where_chosen(seed: int, exit_at: int | None) -> None:
+    env, steps = backtrack_episode(seed, exit_at)
+    level, rules = steps[-1][3]["level"], env.rules
+    rock, grid = rules.tile_index["wall"], level.grid
+    assert level.count("start") == 1 and level.count("exit") == 1 and steps[-1][3]["playable"]
+    assert open_cells_form_a_tree(grid, rock)
+    assert (grid[1:15:2, 1:15:2] != rock).all()  # every lattice cell dug: the maze fills the grid
+    start = tuple(np.argwhere(grid == rules.tile_index["start"])[0])
+    distance = distances_from(grid, rock, start)
+    path = level.meta["report"]["metrics"]["path_length"]
+    assert path == distance[tuple(np.argwhere(grid == rules.tile_index["exit"])[0])]
+    if exit_at is None:  # the exit goes on the farthest cell
+        assert path == max(distance.values())
+    lo, hi = level.meta["report"]["targets"]["path_length"]
+    off = max(lo - path, 0, path - hi) / PATH_SCALE
+    if exit_at is not None:  # the observed way back when the exit was chosen is the level's path
+        assert steps[exit_at - 1][2][:3] == pytest.approx([(path - lo) / PATH_SCALE, (path - hi) / PATH_SCALE, 0])
+        assert steps[exit_at][2][2:] == pytest.approx([1, off])
+    assert all(r <= 0 for _, r, _, _ in steps[:-1]) and steps[-1][1] > 0  # the score arrives with the exit
+
+
+def test_backtrack_observes_the_way_back_and_penalises_invalid_actions() -> None:
+    env = LevelEnv("maze", "backtrack", penalty=0.5, difficulty=0.0)
+    obs, _ = env.reset(seed=4)
+    lo, hi = env.rules.targets(0.0)["path_length"]
+    assert obs["cond"][-4:] == pytest.approx([-lo / PATH_SCALE, -hi / PATH_SCALE, 0, 0])
+    _, reward, *_ = env.step(EXIT)  # no exit on the start: replaced by a dig, which costs the penalty
+    assert reward == -0.5 and env.batch.rep.exit_cell[0] is None
+    obs, reward, *_ = env.step(EXIT)
+    assert reward == 0.0 and env.batch.rep.exit_cell[0] == tuple(env.batch.cursor[0])
+    assert obs["cond"][-4:] == pytest.approx([(2 - lo) / PATH_SCALE, (2 - hi) / PATH_SCALE, 1, (lo - 2) / PATH_SCALE])
+    _, reward, *_ = env.step(EXIT)  # only one exit
+    assert reward == -0.5
+
+
+def test_backtrack_needs_the_walk_mechanic(tmp_path) -> None:
+    text = (resources.files("relaygen") / "rulesets" / "dungeon.toml").read_text()
+    path = tmp_path / "dungeon.toml"
+    path.write_text(re.sub(r"^representations = .*$", 'representations = ["backtrack"]', text, flags=re.M))
+    with pytest.raises(RulesError, match=r"dungeon.toml.*representations.*'backtrack'.*'walk'"):
+        load_rules(path)
+
+
+def test_backtrack_digs_behind_the_start_too(tmp_path) -> None:
+    text = (resources.files("relaygen") / "rulesets" / "maze.toml").read_text()
+    path = tmp_path / "corridor.toml"  # one lattice column: half of it lies behind the start
+    path.write_text(text.replace("width = 16", "width = 3").replace("height = 16", "height = 15"))
+    for seed in range(6):
+        env = LevelEnv(load_rules(path), "backtrack")
+        env.reset(seed=seed)
+        terminated = False
+        while not terminated:
+            *_, terminated, _, info = env.step(0)
+        assert (info["level"].grid[1:14:2, 1] != env.rules.tile_index["wall"]).all()

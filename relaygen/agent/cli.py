@@ -29,7 +29,7 @@ def train(
         float | None,
         typer.Option(help="Wall-clock budget in minutes, in all (counted over resumes); stops with a checkpoint."),
     ] = None,
-    representation: Annotated[str | None, typer.Option(help="narrow, turtle, wide, carve or nca.")] = None,
+    representation: Annotated[str | None, typer.Option(help="narrow, turtle, wide, carve, nca or backtrack.")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the run.")] = None,
     envs: Annotated[int | None, typer.Option(help="Environments per worker.")] = None,
     t_max: Annotated[int | None, typer.Option(help="Steps per environment between updates.")] = None,

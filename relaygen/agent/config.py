@@ -19,7 +19,7 @@ class ConfigError(ValueError):
 
 DEFAULT_CHANGE_LIMIT = 0.5
 """Share of the editable cells a training episode may change when the config leaves ``change_limit`` unset."""
-CHANGE_LIMIT = {"carve": 1.0}
+CHANGE_LIMIT = {"carve": 1.0, "backtrack": 1.0}
 """The same default, for representations that differ from :data:`DEFAULT_CHANGE_LIMIT`."""
 DEFAULT_WIDTHS = {"channels": 32, "hidden": 128}
 """Model widths of a run that neither sets them nor starts from a model."""
@@ -32,7 +32,7 @@ class TrainConfig:
     rules: str = "maze"
     """Built-in ruleset name or path of a rules TOML file."""
     representation: str | None = None
-    """How the agent edits the level (narrow, turtle, wide, carve, nca); default: the rules' first."""
+    """How the agent edits the level (narrow, turtle, wide, carve, nca, backtrack); default: the rules' first."""
     seed: int = 1
     """Seed of the run; worker i seeds itself with seed + i."""
     workers: int = 2
@@ -72,7 +72,7 @@ class TrainConfig:
     difficulty: float | None = None
     """Fixed difficulty in [0, 1] for every episode; None samples it per episode."""
     change_limit: float | None = None
-    """Share of the editable cells an episode may change; None: 0.5 (room to fix counts and connect), carve 1.0."""
+    """Share of the editable cells an episode may change; None: 0.5 (room to fix counts and connect), carve and backtrack 1.0."""
     episode_steps: int | None = None
     """Steps after which an episode is cut short; None: the representation's default (three times the editable cells, nca 16)."""
     crop_size: int | None = None

@@ -5,7 +5,7 @@ conditioning vector, the cursor position and the log-counts of each plane (how m
 the view holds: what count constraints read, and hard for convolutions to add up), and two
 heads: a policy (logits over the representation's actions) and a value V(s).
 
-- Crop observations (narrow, turtle, carve): one narrow convolution at full size, then strided
+- Crop observations (narrow, turtle, carve, backtrack): one narrow convolution at full size, then strided
   ones until the window is at most 8×8, which is flattened, so any crop size works; the heads are
   fully connected.
 - Whole-map observations with spatial actions (wide, action = tile·H·W + cell): the trunk keeps

@@ -20,7 +20,7 @@ class LevelEnv(gym.Env):
     An agent builds a level of a tile puzzle described by a rules file, one edit at a time, and is
     rewarded by the automatic playtester (:func:`relaygen.playtest.playtest`). No per-game code:
     the rules name the tiles, the mechanic that plays the level and the objectives that score it.
-    The representation (``narrow``, ``turtle``, ``wide`` or ``carve``, among those the rules
+    The representation (``narrow``, ``turtle``, ``wide``, ``carve``, ``nca`` or ``backtrack``, among those the rules
     offer) says what an action means. A level's pinned cells (and the rules' fixed border) are
     frozen: edits to them do nothing.
 
@@ -29,7 +29,7 @@ class LevelEnv(gym.Env):
     :class:`~relaygen.env.options.EnvOptions` (``difficulty``, ``crop_size``, ``change_limit``,
     ``max_steps``, ``pinned_share``, ``solver_budget``, ``start_level``, ``reward_scale``,
     ``observe_budget``, ``keep_best``; see the sections below) and the representation's own (narrow's
-    ``order``, carve's ``penalty``).
+    ``order``, carve's and backtrack's ``penalty``).
 
     ## Action Space
 
@@ -41,21 +41,23 @@ class LevelEnv(gym.Env):
     | turtle | 4 + n | ``0..3`` move the cursor up, down, left, right; ``4 + t`` put tile t under it |
     | wide | n * H * W | ``a = tile * (H * W) + row * W + col``; ``spatial_actions`` is True |
     | carve | 4 | forward, turn left, turn right (turns also step), end (see ``Carve``) |
+    | backtrack | 4 | dig forward, left, right (two cells each), put the exit here (see ``Backtrack``) |
 
     ## Observation
 
     A ``Dict``:
 
     - ``"map"``: float32 ``(n + 2, h, w)``: one-hot tile planes, then a frozen plane (pinned cells
-      and the fixed border), then an outside-the-grid plane. For narrow, turtle and carve it is an
+      and the fixed border), then an outside-the-grid plane. For narrow, turtle, carve and backtrack it is an
       egocentric ``crop_size`` square (odd, default ``2 * max(H, W) - 1``) centred on the cursor,
-      padded outside the grid (carve's crop is rotated so the turtle faces up); for wide, the whole map.
+      padded outside the grid (carve's and backtrack's crop is rotated so the turtle faces up); for wide, the whole map.
     - ``"position"``: float32 ``(2,)``: the cursor as (row / H, col / W).
     - ``"cond"``: float32 ``(1 + 2k,)``: the difficulty, then each of the k objectives' target
       (lo, hi), divided by the objective's largest finite bound over difficulties and clipped to
       [-2, 2] (so an infinite bound reads 2); with ``observe_budget``, one more entry: the share of
       the episode's edits left (1 at the start, 0 when ``change_limit`` truncates it), so that a
-      policy can finish its level before the budget runs out.
+      policy can finish its level before the budget runs out; then the representation's own entries
+      (backtrack's two path lengths).
 
     ## Rewards
 

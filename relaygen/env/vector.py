@@ -24,14 +24,11 @@ from gymnasium.vector.utils import batch_space
 
 from relaygen.env.options import EnvOptions
 from relaygen.env.representations import make_representation
-from relaygen.env.representations.base import Edits, crops, map_planes, plane_table
+from relaygen.env.representations.base import COND_CAP, Edits, crops, map_planes, plane_table
 from relaygen.env.scoring import VERDICTS, Scorer, Scores
 from relaygen.level import Level
 from relaygen.mechanics.base import Budget
 from relaygen.rules import Rules, load_rules
-
-COND_CAP = 2.0
-"""Normalised targets are clipped to [-COND_CAP, COND_CAP] (an infinite bound becomes the cap)."""
 
 
 class BatchedLevelEnv(VectorEnv):
@@ -89,7 +86,9 @@ class BatchedLevelEnv(VectorEnv):
             {
                 "map": spaces.Box(0.0, 1.0, (n_tiles + 2, *view), np.float32),
                 "position": spaces.Box(0.0, 1.0, (2,), np.float32),
-                "cond": spaces.Box(-COND_CAP, COND_CAP, (1 + 2 * n_obj + self.observe_budget,), np.float32),
+                "cond": spaces.Box(
+                    -COND_CAP, COND_CAP, (1 + 2 * n_obj + self.observe_budget + self.rep.n_features,), np.float32
+                ),
             }
         )
         if self.rep.cellwise_actions:
@@ -119,7 +118,8 @@ class BatchedLevelEnv(VectorEnv):
             self.fixed[[0, -1], :] = self.fixed[:, [0, -1]] = True
         self.cursor = np.zeros((n, 2), np.int64)
         self.legs = [""] * n
-        self._difficulty = np.zeros(n)
+        self.difficulties = np.zeros(n)
+        """Each environment's episode difficulty."""
         self._cond = np.zeros((n, 1 + 2 * len(self.rules.objectives)), np.float32)
         self.changes = np.zeros(n, np.int64)
         self.steps = np.zeros(n, np.int64)
@@ -176,7 +176,7 @@ class BatchedLevelEnv(VectorEnv):
         level = self._check_level(level)
         for i, difficulty in zip(index, difficulties, strict=True):
             self._start(i, _check_difficulty(difficulty), level)
-        d = self._difficulty[index]
+        d = self.difficulties[index]
         targets = self.scorer.targets(d) / self._cond_scale[:, None]
         self._cond[index] = np.concatenate([d[:, None], np.clip(targets, -COND_CAP, COND_CAP).reshape(len(d), -1)], 1)
         fresh = self.scorer.score(self.grid[index], [self.legs[i] for i in index], d)
@@ -187,7 +187,7 @@ class BatchedLevelEnv(VectorEnv):
     def _start(self, i: int, difficulty: float | None, level: Level | None) -> None:
         """Draw environment ``i``'s start: difficulty, map, frozen cells, cursor (not its score)."""
         rng = self.rngs[i]
-        self._difficulty[i] = float(rng.random()) if difficulty is None else difficulty
+        self.difficulties[i] = float(rng.random()) if difficulty is None else difficulty
         grid = self._start_map(rng)
         pins = np.zeros_like(self.fixed)
         if level is not None and level.pinned is None:
@@ -253,7 +253,7 @@ class BatchedLevelEnv(VectorEnv):
         if len(rows):
             idx = index[rows]
             old_score, old_playable = self._scores.score[idx], self._scores.playable[idx]
-            new = self.scorer.score(self.grid[idx], [self.legs[i] for i in idx], self._difficulty[idx])
+            new = self.scorer.score(self.grid[idx], [self.legs[i] for i in idx], self.difficulties[idx])
             reward[rows] += self.reward_scale * (new.score - old_score)
             reward[rows] += self.rules.playable_bonus * (new.playable.astype(float) - old_playable)
             self._scores.put(idx, new.fields())
@@ -324,11 +324,12 @@ class BatchedLevelEnv(VectorEnv):
         }
 
     def _conditions(self, index: np.ndarray) -> np.ndarray:
-        """The ``cond`` rows of ``index``: difficulty and targets, then the share of edits left if observed."""
-        if not self.observe_budget:
-            return self._cond[index].copy()
-        left = 1.0 - self.changes[index] / self._limit[index]
-        return np.concatenate([self._cond[index], left[:, None].astype(np.float32)], axis=1)
+        """The ``cond`` rows of ``index``: difficulty and targets, the share of edits left if observed,
+        then the representation's own entries."""
+        parts = [self._cond[index]]
+        if self.observe_budget:
+            parts.append((1.0 - self.changes[index] / self._limit[index])[:, None].astype(np.float32))
+        return np.concatenate([*parts, self.rep.features(self, index)], axis=1)
 
     def infos(self) -> dict[str, Any]:
         """The playtest of every environment's current grid, as arrays (copies)."""
@@ -363,7 +364,7 @@ class BatchedLevelEnv(VectorEnv):
         its difficulty and playtest report in ``meta``: the full report (with the solution), or
         without ``full_report`` the in-episode scores (playable, score, metrics, targets)."""
         grid, legs = (self._best[i], self._best_legs[i]) if self.keep_best else (self.grid[i], self.legs[i])
-        grid, d = grid.copy(), float(self._difficulty[i])
+        grid, d = grid.copy(), float(self.difficulties[i])
         if full_report:
             report = self.scorer.report(grid, legs, d).to_dict()
         else:

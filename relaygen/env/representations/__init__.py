@@ -1,9 +1,10 @@
-"""Representations: how an agent edits a level (narrow, turtle, wide, carve, nca)."""
+"""Representations: how an agent edits a level (narrow, turtle, wide, carve, nca, backtrack)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from relaygen.env.representations.backtrack import Backtrack
 from relaygen.env.representations.base import Edits, Representation, RepresentationError
 from relaygen.env.representations.carve import Carve
 from relaygen.env.representations.narrow import Narrow
@@ -12,7 +13,7 @@ from relaygen.env.representations.turtle import Turtle
 from relaygen.env.representations.wide import Wide
 from relaygen.rules import REPRESENTATIONS, Rules
 
-KINDS: dict[str, type[Representation]] = {r.name: r for r in (Narrow, Turtle, Wide, Carve, Nca)}
+KINDS: dict[str, type[Representation]] = {r.name: r for r in (Narrow, Turtle, Wide, Carve, Nca, Backtrack)}
 assert tuple(KINDS) == REPRESENTATIONS
 
 

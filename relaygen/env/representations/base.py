@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from relaygen.env.vector import BatchedLevelEnv
 
 
+COND_CAP = 2.0
+"""``cond`` entries are clipped to [-COND_CAP, COND_CAP] (an infinite target bound becomes the cap)."""
+
+
 class RepresentationError(ValueError):
     """A representation that does not exist, or that cannot express a ruleset."""
 
@@ -60,6 +64,8 @@ class Representation:
     tile_actions: ClassVar[int | None] = 0
     """The action that puts tile 0 (tile ``t`` is this plus ``t``; per cell for spatial and cellwise
     actions), or None when no action names a tile."""
+    n_features: ClassVar[int] = 0
+    """Entries :meth:`features` appends to the ``cond`` observation."""
 
     def __init__(self, rules: Rules, **options: Any) -> None:
         if options:
@@ -94,9 +100,30 @@ class Representation:
         """The edits that ``actions`` of the environments in ``index`` make (one row each); moves their cursors."""
         raise NotImplementedError
 
+    def features(self, env: BatchedLevelEnv, index: np.ndarray) -> np.ndarray:
+        """The representation's own observation entries ``(len(index), n_features)``, appended to ``cond``."""
+        return np.zeros((len(index), 0), np.float32)
+
     def turns(self, env: BatchedLevelEnv, index: np.ndarray) -> np.ndarray | None:
         """Quarter turns (counter-clockwise) to rotate each crop by, or None for no rotation."""
         return None
+
+
+class Digger(Representation):
+    """A turtle digging through a solid map (carve, backtrack): its actions are relative to its
+    ``heading`` (one per environment), an invalid one costs ``penalty``, and the crop turns with it."""
+
+    change_limit = 1.0
+    starts_from_levels = False
+    tile_actions = None
+    heading: np.ndarray
+
+    def __init__(self, rules: Rules, penalty: float = 0.05, **options: Any) -> None:
+        super().__init__(rules, **options)
+        self.penalty = float(penalty)
+
+    def turns(self, env: BatchedLevelEnv, index: np.ndarray) -> np.ndarray:
+        return self.heading[index]
 
 
 def random_free_cell(env: BatchedLevelEnv, i: int) -> tuple[int, int]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from relaygen.env.representations.base import Edits, Representation, RepresentationError, random_free_cell
+from relaygen.env.representations.base import Digger, Edits, RepresentationError, random_free_cell
 from relaygen.rules import Rules
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ DELTAS = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)])
 FORWARD, LEFT, RIGHT, END = range(4)
 
 
-class Carve(Representation):
+class Carve(Digger):
     """Actions, relative to the turtle's heading: ``0`` forward, ``1`` turn left, ``2`` turn right
     (each turn also steps one cell, carving it), ``3`` end (put the end tile under the turtle).
 
@@ -30,13 +30,6 @@ class Carve(Representation):
     """
 
     name = "carve"
-    change_limit = 1.0
-    starts_from_levels = False
-    tile_actions = None
-
-    def __init__(self, rules: Rules, penalty: float = 0.05, **options: Any) -> None:
-        super().__init__(rules, **options)
-        self.penalty = float(penalty)
 
     def check(self, rules: Rules) -> None:
         super().check(rules)
@@ -84,9 +77,6 @@ class Carve(Representation):
                 edits.tiles[j] = self.path
             edits.cells[j] = env.cursor[i, 0] * env.width + env.cursor[i, 1]
         return edits
-
-    def turns(self, env: BatchedLevelEnv, index: np.ndarray) -> np.ndarray:
-        return self.heading[index]
 
     def _turned(self, i: int, action: int) -> int:
         return int((self.heading[i] + (0, -1, 1)[action]) % 4)
