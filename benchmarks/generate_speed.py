@@ -10,7 +10,9 @@ rate of the drafts before repair, the drafts repaired by search, the distinct fr
 score, and the Spearman correlation of asked and measured difficulty (as in difficulty.py). A
 measurement stops after ``--max-seconds`` and reports what it made by then. ``--busy N`` runs N
 CPU-bound processes beside every measurement (a machine also doing other work). The published
-anchors are printed last, for reference.
+anchors are printed last, for reference. An unreported warm-up call comes first, so that the first
+row does not pay the one-time imports of the benchmark's own process (worker processes still pay
+theirs in every row).
 
     python benchmarks/generate_speed.py [--rules maze dungeon sokoban relay] [--levels 200]
         [--areas 1 2 4] [--workers 1 2] [--models-dir DIR] [--candidates 1] [--busy 1] [--json FILE]
@@ -139,6 +141,8 @@ def main() -> None:
     results = []
     options = {"candidates": args.candidates, "max_seconds": args.max_seconds}
     with busy(args.busy):
+        rules, _, model = plan[0]  # warm-up, not reported: the imports a first call pays once per process
+        measure(rules, model, 5, (rules.width, rules.height), 1, **options)
         for rules, label, model in plan:
             for area in args.areas:
                 size = scaled(rules, area)

@@ -53,11 +53,13 @@ class DraftPool:
         levels: list[Level | None] = [None] * len(episodes)
         free = list(range(env.num_envs))
         while queue or running:
+            starting: list[tuple[int, Episode]] = []
             while queue and free:
                 number, episode = queue.popleft()
                 slot = free.pop(0)
-                self._begin(slot, episode)
+                starting.append((slot, episode))
                 running[slot] = number
+            self._begin(starting)
             active = np.array(sorted(running))
             _, terminated, truncated = env.advance(self._act(active), active)
             for slot in active[terminated | truncated].tolist():
@@ -66,12 +68,16 @@ class DraftPool:
             free.sort()
         return [level for level in levels if level is not None]
 
-    def _begin(self, slot: int, episode: Episode) -> None:
-        """Start ``episode`` in ``slot``, its start map and its action noise seeded by its seed."""
-        map_seed, noise_seed = np.random.SeedSequence(episode.seed).generate_state(2)
-        self.env.rngs[slot] = np_random(int(map_seed))[0]
-        self._noise[slot] = np.random.default_rng(int(noise_seed))
-        self.env.begin(np.array([slot]), [episode.difficulty], episode.pinned)
+    def _begin(self, starting: list[tuple[int, Episode]]) -> None:
+        """Start each (slot, episode), its start map and its action noise seeded by its seed; the
+        episodes that share a partial level start together (one scoring call)."""
+        for slot, episode in starting:
+            map_seed, noise_seed = np.random.SeedSequence(episode.seed).generate_state(2)
+            self.env.rngs[slot] = np_random(int(map_seed))[0]
+            self._noise[slot] = np.random.default_rng(int(noise_seed))
+        for pinned in {id(episode.pinned): episode.pinned for _, episode in starting}.values():
+            group = [(slot, episode) for slot, episode in starting if episode.pinned is pinned]
+            self.env.begin(np.array([slot for slot, _ in group]), [e.difficulty for _, e in group], pinned)
 
     def _act(self, active: np.ndarray) -> np.ndarray:
         """One sampled action per active slot (per cell for a cellwise policy), by inverse transform:

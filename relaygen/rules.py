@@ -326,6 +326,10 @@ class Rules(_Strict):
 
     def to_toml(self) -> str:
         """The rules as TOML text that :func:`load_rules` reads back to equal rules."""
+        return self._toml
+
+    @cached_property
+    def _toml(self) -> str:
         return _dump_toml(self.model_dump(exclude_defaults=True))
 
 

@@ -250,6 +250,8 @@ class BatchedLevelEnv(VectorEnv):
         edits = self.rep.act(self, index, actions)
         reward = edits.penalty.astype(np.float64)
         rows = self._apply(index, edits)
+        if self.rep.scores_at_end:
+            rows = rows[edits.end[rows]]
         if len(rows):
             idx = index[rows]
             old_score, old_playable = self._scores.score[idx], self._scores.playable[idx]

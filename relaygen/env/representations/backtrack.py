@@ -36,7 +36,8 @@ class Backtrack(Digger):
     on the dug cell farthest from the start. An invalid action costs ``penalty`` and is replaced by
     a random valid dig.
 
-    The corridors form a tree, so the way back from the digger is the level's path if the exit goes
+    Until the exit is put, the level is one region and unplayable whatever is dug, so it is scored
+    only at the end (``scores_at_end``). The corridors form a tree, so the way back from the digger is the level's path if the exit goes
     there. As in controllable PCGRL (Earle et al. 2021), the policy sees that prospective metric
     against its target: ``cond`` ends with the way back's length minus the low and minus the high
     end of the episode's ``path_length`` target (0 and 0 when the rules set none), whether the exit
@@ -46,6 +47,7 @@ class Backtrack(Digger):
 
     name = "backtrack"
     n_features = 4
+    scores_at_end = True
 
     def check(self, rules: Rules) -> None:
         super().check(rules)
@@ -64,7 +66,10 @@ class Backtrack(Digger):
     def bind(self, n: int) -> None:
         h, w = self.rules.height, self.rules.width
         self.heading = np.zeros(n, np.int64)
-        self.dug = np.zeros((n, h, w), bool)
+        self.diggable = np.zeros((n, h + 4, w + 4), bool)
+        """Lattice cells not dug yet and not frozen, in a margin of 2 (so no dig needs a bounds check)."""
+        self.passable = np.zeros((n, h + 4, w + 4), bool)
+        """Cells of the grid that are not frozen, in the same margin."""
         self.stacks: list[list[tuple[int, int, int]]] = [[] for _ in range(n)]
         self.exit_cell: list[tuple[int, int] | None] = [None] * n
         self.exit_length = np.zeros(n)
@@ -80,8 +85,10 @@ class Backtrack(Digger):
         cells = np.flatnonzero(lattice & ~frozen)
         y, x = divmod(int(cells[env.rngs[i].integers(len(cells))]) if len(cells) else 0, env.width)
         grid[y, x] = self.start
-        self.dug[i] = False
-        self.dug[i, y, x] = True
+        self.diggable[i], self.passable[i] = False, False
+        self.diggable[i, 2:-2, 2:-2] = lattice & ~frozen
+        self.diggable[i, y + 2, x + 2] = False
+        self.passable[i, 2:-2, 2:-2] = ~frozen
         self.stacks[i] = [(y, x, int(env.rngs[i].integers(4)))]
         self.exit_cell[i], self.exit_length[i] = None, 0.0
         self.target[i] = self.rules.targets(float(env.difficulties[i])).get("path_length", (0.0, 0.0))
@@ -108,7 +115,7 @@ class Backtrack(Digger):
             heading = (heading + TURNS[action]) % 4
             dy, dx = DELTAS[heading]
             edits.proposal[j, y + dy, x + dx] = edits.proposal[j, y + 2 * dy, x + 2 * dx] = self.floor
-            self.dug[i, y + 2 * dy, x + 2 * dx] = True
+            self.diggable[i, y + 2 * dy + 2, x + 2 * dx + 2] = False
             stack.append((y + 2 * dy, x + 2 * dx, heading))
             if len(stack) - 1 > self.farthest[i][2]:
                 self.farthest[i] = (y + 2 * dy, x + 2 * dx, len(stack) - 1)
@@ -146,13 +153,6 @@ class Backtrack(Digger):
         return False
 
     def _open(self, env: BatchedLevelEnv, i: int, y: int, x: int, heading: int) -> bool:
-        """Whether a dig from (y, x) towards ``heading`` reaches an undug, unfrozen lattice cell."""
+        """Whether a dig from (y, x) towards ``heading`` passes an unfrozen cell to a diggable one."""
         dy, dx = DELTAS[heading]
-        ny, nx = y + 2 * dy, x + 2 * dx
-        return (
-            0 <= ny < env.height
-            and 0 <= nx < env.width
-            and not env.frozen[i, ny, nx]
-            and not env.frozen[i, y + dy, x + dx]
-            and not self.dug[i, ny, nx]
-        )
+        return bool(self.diggable[i, y + 2 * dy + 2, x + 2 * dx + 2] and self.passable[i, y + dy + 2, x + dx + 2])

@@ -64,6 +64,9 @@ class Representation:
     tile_actions: ClassVar[int | None] = 0
     """The action that puts tile 0 (tile ``t`` is this plus ``t``; per cell for spatial and cellwise
     actions), or None when no action names a tile."""
+    scores_at_end: ClassVar[bool] = False
+    """Score a level only when its episode ends: its score cannot change before (the rewards of the
+    steps between are then paid at the end, so an episode's return stays the same)."""
     n_features: ClassVar[int] = 0
     """Entries :meth:`features` appends to the ``cond`` observation."""
 
