@@ -15,7 +15,9 @@ from relaygen.pool import DraftPool, Episode
 from relaygen.runfolder import write_run
 
 
-@pytest.mark.parametrize(("rules", "representation"), [("maze", "nca"), ("dungeon", "narrow"), ("sokoban", "wide")])
+@pytest.mark.parametrize(
+    ("rules", "representation"), [("maze", "nca"), ("maze", "backtrack"), ("dungeon", "narrow"), ("sokoban", "wide")]
+)
 def test_levels_do_not_depend_on_pool_size_or_order(
     rules: str, representation: str, tmp_path: Path, untrained_model: Callable[..., Path]
 ) -> None:
