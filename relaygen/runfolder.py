@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,9 @@ def write_run(
             return
         digests = {index: row["level"] for index, row in folder.rows.items()}
         for level in generate_iter(rules, n, done=digests, summary=summary, **options):
-            yield folder.write(level)
+            folder.write(level)
+            yield from folder.finished()
+        yield from folder.finished(wait=True)
 
 
 def run_manifest(rules: Rules, n: int, kind: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +119,8 @@ class RunFolder:
         """Indexed files that are missing or do not match their row (they are made again)."""
         self.started = bool(rows)
         self.written, self.pending = time.monotonic(), False
+        self._writer: ThreadPoolExecutor | None = None
+        self._writes: list[tuple[Path, Future[tuple[int, dict[str, Any]]]]] = []
 
     @classmethod
     @contextlib.contextmanager
@@ -142,20 +147,36 @@ class RunFolder:
                 try:
                     yield folder
                 finally:
-                    folder.flush(quiet=sys.exc_info()[0] is not None)
+                    folder.close(quiet=sys.exc_info()[0] is not None)
         except BaseException:
             if created and not any(out.iterdir()):
                 out.rmdir()
             raise
 
-    def write(self, level: Level) -> Path:
-        """Write one level's file atomically and add its index row (the index is written every second)."""
+    def write(self, level: Level) -> None:
+        """Start writing one level's file atomically, in a writer thread so that drafting goes on
+        meanwhile; :meth:`finished` hands out its path when it is written."""
         if not self.started:
             self._start()
         path = self.out / f"{level.name}{EXPORT_FORMATS[self.kind]}"
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="relaygen-writer")
+        self._writes.append((path, self._writer.submit(self._write_file, level, path)))
+
+    def finished(self, wait: bool = False) -> list[Path]:
+        """The files written since the last call, in the order they were started (all of them,
+        waiting, with ``wait``), their rows added to the index (written every second and on close).
+        A write that failed raises here."""
+        paths = self._collect(wait)
+        if time.monotonic() - self.written > INDEX_SECONDS:
+            self.flush()
+        return paths
+
+    def _write_file(self, level: Level, path: Path) -> tuple[int, dict[str, Any]]:
+        """Write ``level`` to ``path``: its index and index row."""
         export_level(level, path, self.kind, durable=False, tile_size=self.manifest["tile_size"])
         report = level.meta["report"]
-        self.rows[level.meta["index"]] = {
+        return level.meta["index"], {
             "file": path.name,
             "difficulty": level.meta["difficulty"],
             "length": report["length"],
@@ -163,10 +184,29 @@ class RunFolder:
             "digest": file_digest(path),
             "level": level.digest(),
         }
-        self.pending = True
-        if time.monotonic() - self.written > INDEX_SECONDS:
-            self.flush()
-        return path
+
+    def _collect(self, wait: bool) -> list[Path]:
+        """Add the rows of the leading finished writes (of all, waiting, with ``wait``); their paths."""
+        paths = []
+        while self._writes and (wait or self._writes[0][1].done()):
+            path, write = self._writes.pop(0)
+            index, row = write.result()
+            self.rows[index], self.pending = row, True
+            paths.append(path)
+        return paths
+
+    def close(self, quiet: bool = False) -> None:
+        """Wait for the writes still running, stop the writer thread and write the index (``quiet``:
+        ignore a failed write, when the run is already stopping on another error)."""
+        try:
+            self._collect(wait=True)
+        except Exception:
+            if not quiet:
+                raise
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+            self.flush(quiet)
 
     def flush(self, quiet: bool = False) -> None:
         """Write the index if rows were added since its last write (``quiet``: ignore a failed write,
