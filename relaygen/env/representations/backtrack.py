@@ -104,7 +104,7 @@ class Backtrack(Digger):
                 edits.end[j] = True
                 continue
             y, x, heading = stack[-1]
-            digs = [k for k in (FORWARD, LEFT, RIGHT) if self._open(env, i, y, x, (heading + TURNS[k]) % 4)]
+            digs = [k for k in (FORWARD, LEFT, RIGHT) if self._open(i, y, x, (heading + TURNS[k]) % 4)]
             can_exit = self.exit_cell[i] is None and len(stack) > 1
             if not (action in digs or (action == EXIT and can_exit)):
                 edits.penalty[j] = -self.penalty
@@ -143,16 +143,16 @@ class Backtrack(Digger):
         stack = self.stacks[i]
         while stack:
             y, x, heading = stack[-1]
-            if any(self._open(env, i, y, x, (heading + turn) % 4) for turn in TURNS):
+            if any(self._open(i, y, x, (heading + turn) % 4) for turn in TURNS):
                 self.heading[i], env.cursor[i] = heading, (y, x)
                 return True
-            if len(stack) == 1 and self._open(env, i, y, x, (heading + 2) % 4):
+            if len(stack) == 1 and self._open(i, y, x, (heading + 2) % 4):
                 stack[-1] = (y, x, (heading + 2) % 4)
                 continue
             stack.pop()
         return False
 
-    def _open(self, env: BatchedLevelEnv, i: int, y: int, x: int, heading: int) -> bool:
+    def _open(self, i: int, y: int, x: int, heading: int) -> bool:
         """Whether a dig from (y, x) towards ``heading`` passes an unfrozen cell to a diggable one."""
         dy, dx = DELTAS[heading]
         return bool(self.diggable[i, y + 2 * dy + 2, x + 2 * dx + 2] and self.passable[i, y + dy + 2, x + dx + 2])
