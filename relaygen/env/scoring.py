@@ -174,13 +174,13 @@ class Scorer:
         other = (counts @ self._equal.T).astype(np.float64)
         lo = np.where(self._has_equal, other, self._bounds[:, 0])
         hi = np.where(self._has_equal, other, self._bounds[:, 1])
-        count_dist = _distance(count, lo, hi)
+        count_dist = target_distance(count, lo, hi)
         count_terms = 1.0 / (1.0 + count_dist / np.maximum(1.0, lo))
         targets = self.targets(difficulty)
         values = metrics[:, self._metric_col]
         scales = np.array([o.scale or 0.0 for o in self.rules.objectives])
         scales = np.where(scales > 0, scales, np.maximum(1.0, targets[..., 0]))
-        objective_dist = _distance(values, targets[..., 0], targets[..., 1])
+        objective_dist = target_distance(values, targets[..., 0], targets[..., 1])
         objective_terms = 1.0 / (1.0 + objective_dist / scales)
         terms = np.concatenate([count_terms, objective_terms], axis=1)
         total, score = sum(self._weights.tolist()), np.zeros(m)
@@ -201,6 +201,6 @@ def _tile_matrix(rules: Rules, groups: list[list[str]]) -> np.ndarray:
     return out
 
 
-def _distance(value: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def target_distance(value: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """How far each value lies outside [lo, hi] (0 inside), as :func:`relaygen.playtest.distance`."""
     return np.where(value < lo, lo - value, np.where(value > hi, value - hi, 0.0))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from relaygen.env.representations.base import COND_CAP, Digger, Edits, RepresentationError
+from relaygen.env.scoring import target_distance
 from relaygen.rules import Rules
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class Backtrack(Digger):
         here = np.array([2.0 * max(len(self.stacks[i]) - 1, 0) for i in index.tolist()])
         lo, hi = self.target[index].T
         chosen = np.array([self.exit_cell[i] is not None for i in index.tolist()], np.float64)
-        off = np.maximum(lo - self.exit_length[index], 0) + np.maximum(self.exit_length[index] - hi, 0)
+        off = target_distance(self.exit_length[index], lo, hi)
         columns = [(here - lo) / PATH_SCALE, (here - hi) / PATH_SCALE, chosen, chosen * off / PATH_SCALE]
         return np.clip(np.stack(columns, axis=1), -COND_CAP, COND_CAP).astype(np.float32)
 
