@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -120,7 +121,7 @@ class RunFolder:
         self.started = bool(rows)
         self.written, self.pending = time.monotonic(), False
         self._writer: ThreadPoolExecutor | None = None
-        self._writes: list[tuple[Path, Future[tuple[int, dict[str, Any]]]]] = []
+        self._writes: deque[tuple[Path, Future[tuple[int, dict[str, Any]]]]] = deque()
 
     @classmethod
     @contextlib.contextmanager
@@ -189,7 +190,7 @@ class RunFolder:
         """Add the rows of the leading finished writes (of all, waiting, with ``wait``); their paths."""
         paths = []
         while self._writes and (wait or self._writes[0][1].done()):
-            path, write = self._writes.pop(0)
+            path, write = self._writes.popleft()
             index, row = write.result()
             self.rows[index], self.pending = row, True
             paths.append(path)
