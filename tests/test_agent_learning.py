@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from relaygen.agent import worker
-from relaygen.agent.config import TrainConfig
+from relaygen.agent.config import ConfigError, TrainConfig
 from relaygen.agent.losses import a3c_loss
 from relaygen.agent.model import build_model
 from relaygen.agent.run import Run, prepare
@@ -106,3 +106,28 @@ def test_resume_restores_weights_optimizer_moments_and_step(tmp_path: Path) -> N
         for name, value in state.items():
             assert torch.equal(torch.as_tensor(value), torch.as_tensor(after[key][name])), name
             assert name == "step" or torch.as_tensor(value).abs().sum() > 0
+
+
+def test_a_worker_with_several_sizes_steps_one_size_per_update_with_one_model(tmp_path: Path) -> None:
+    config = small_config(tmp_path, representation="narrow", crop_size=7, sizes="7x7,11x9")
+    learner = Learner(config, load_rules("maze"), 0, seed=3)
+    assert [(env.width, env.height) for env in learner.envs] == [(7, 7), (11, 9)]
+    shapes = {obs["map"].shape[1:] for obs in learner.observations}
+    assert shapes == {(6, 7, 7)}  # one crop for every size: one model fits them all
+    for turn in (0, 1, 0):
+        before = [env.steps.copy() for env in learner.envs]
+        update = learner.gradients()
+        moved = [bool((env.steps != b).any()) for env, b in zip(learner.envs, before, strict=True)]
+        assert moved == [k == turn for k in range(2)]
+        assert update.steps == config.t_max * config.envs_per_worker
+        assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in learner.model.parameters())
+
+
+def test_sizes_need_a_fixed_crop_and_sizes_the_rules_fit(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="set crop_size"):
+        small_config(tmp_path, representation="narrow", sizes="7x7,11x9")
+    with pytest.raises(ConfigError, match="sizes: rules 'maze' at size 3x3"):
+        small_config(tmp_path, representation="narrow", crop_size=7, sizes="7x7,3x3")
+    with pytest.raises(ConfigError, match="sizes must be WxH"):
+        small_config(tmp_path, sizes="7x7,11by9")
+    assert small_config(tmp_path, sizes="7x7,11x9").map_sizes() == [(7, 7), (11, 9)]  # wide: fully convolutional

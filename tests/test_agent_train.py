@@ -263,3 +263,24 @@ def test_bad_command_lines_exit_2_with_a_message(tmp_path: Path) -> None:
         done = cli(*args)
         assert done.returncode == 2, (args, done.stderr)
         assert needle in done.stderr and "Traceback" not in done.stderr
+
+
+def test_one_model_trains_on_several_sizes_and_generates_at_another(tiny_rules: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    result = cli(
+        "train", str(tiny_rules), "--sizes", "7x7,9x9", "--crop-size", "5", "--steps", "2000", "--workers", "1",
+        "--envs", "4", "--runs-dir", str(runs), "--no-progress", timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (folder,) = runs.iterdir()
+    recorded = TrainConfig.from_toml(folder / "config.toml")
+    assert (recorded.map_sizes(), recorded.crop_size) == ([(7, 7), (9, 9)], 5)
+    out = tmp_path / "levels"
+    made = cli("generate", str(tiny_rules), "--model", str(folder / "model.pt"), "--size", "11x8", "-n", "3",
+               "--seed", "1", "--out", str(out), timeout=300)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    levels = sorted(out.glob("tiny-*.json"))
+    assert len(levels) == 3
+    assert all(json.loads(p.read_text())["meta"]["size"] == [11, 8] for p in levels)
+    refused = cli("train", str(tiny_rules), "--sizes", "7x7,9x9", "--steps", "100", "--runs-dir", str(runs))
+    assert refused.returncode == 2 and "set crop_size" in refused.stderr

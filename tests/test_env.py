@@ -329,3 +329,30 @@ def test_observe_budget_shows_the_share_of_edits_left() -> None:
     assert truncated and info["changes"] == limit and lefts[-1] == 0.0
     assert all(a >= b for a, b in itertools.pairwise(lefts))
     assert LevelEnv("maze", "narrow").observation_space["cond"].shape == (5,)
+
+
+def test_observe_metrics_shows_counts_and_objective_values_against_their_ranges() -> None:
+    env = LevelEnv("dungeon", "narrow", observe_metrics=True, difficulty=0.5)
+    check_env(env, skip_render_check=True)
+    rules = env.rules
+    n_con, n_obj = len(rules.constraints), len(rules.objectives)
+    assert env.observation_space["cond"].shape == (1 + 2 * n_obj + 2 * (n_con + n_obj),)
+    obs, info = env.reset(seed=4)
+    for _ in range(30):
+        obs, _, terminated, truncated, info = env.step(env.action_space.sample())
+        if terminated or truncated:
+            break
+    measures = obs["cond"][1 + 2 * n_obj :].reshape(-1, 2)
+    targets = env.batch.scorer.targets(np.array([0.5]))[0]
+    grid = env.batch.grid[0]
+    for c, constraint in enumerate(rules.constraints):
+        count = sum(int((grid == rules.tile_index[t]).sum()) for t in constraint.tiles)
+        scale = max(1, constraint.max or constraint.min)
+        high = constraint.max if constraint.max is not None else np.inf
+        expected = np.clip([(count - constraint.min) / scale, (count - high) / scale], -2, 2)
+        assert measures[c] == pytest.approx(expected), constraint.tiles
+    for j, objective in enumerate(rules.objectives):
+        value = info["metrics"][objective.metric]
+        scale = env.batch._cond_scale[j]
+        expected = np.clip([(value - targets[j, 0]) / scale, (value - targets[j, 1]) / scale], -2, 2)
+        assert measures[n_con + j] == pytest.approx(expected), objective.metric

@@ -40,6 +40,15 @@ def train(
     difficulty: Annotated[
         float | None, typer.Option(help="Fixed difficulty in [0, 1] (default: drawn per episode).")
     ] = None,
+    sizes: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WxH,...", help="Train one model on these map sizes, in turn (needs --crop-size or wide/nca)."
+        ),
+    ] = None,
+    crop_size: Annotated[
+        int | None, typer.Option(help="Side (odd) of the crop a narrow/turtle policy sees (default: the whole map).")
+    ] = None,
     backend: Annotated[str | None, typer.Option(help="local (processes) or ray (a Ray cluster).")] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray).")] = None,
     runs_dir: Annotated[str | None, typer.Option(help="Folder of run folders.")] = None,
@@ -85,6 +94,8 @@ def train(
         "learning_rate": lr,
         "episode_steps": episode_steps,
         "difficulty": difficulty,
+        "sizes": sizes,
+        "crop_size": crop_size,
         "backend": backend,
         "ray_address": address,
         "runs_dir": runs_dir,

@@ -79,6 +79,10 @@ class TrainConfig:
     """Side of the egocentric crop (odd); None: the environment's default (the whole map in view)."""
     observe_budget: bool = False
     """Show the policy the share of its episode's edits left (in ``cond``), so it can finish in time."""
+    sizes: str | None = None
+    """Map sizes "WxH,..." to train on, one batch of environments per size stepped in turn; None: the rules' size."""
+    observe_metrics: bool = False
+    """Show the policy each count and objective value against its target range (in ``cond``)."""
     checkpoint_minutes: float = 3.0
     """Minutes between two periodic checkpoints."""
     log_seconds: float = 5.0
@@ -108,7 +112,24 @@ class TrainConfig:
             "crop_size": self.crop_size,
             "max_steps": self.episode_steps,
         }
-        return {k: v for k, v in options.items() if v is not None} | {"observe_budget": self.observe_budget}
+        return {k: v for k, v in options.items() if v is not None} | {
+            "observe_budget": self.observe_budget,
+            "observe_metrics": self.observe_metrics,
+        }
+
+    def map_sizes(self) -> list[tuple[int, int]] | None:
+        """``sizes`` as (width, height) pairs, or None for the rules' size."""
+        if self.sizes is None:
+            return None
+        pairs = []
+        for text in self.sizes.split(","):
+            width, x, height = text.strip().lower().partition("x")
+            if not (x and width.isdigit() and height.isdigit() and int(width) >= 3 and int(height) >= 3):
+                raise ConfigError(
+                    f"sizes must be WxH pairs of 3 or more, comma-separated (e.g. 9x6,13x9), got {text!r}"
+                )
+            pairs.append((int(width), int(height)))
+        return pairs
 
     def lr_at(self, step: int) -> float:
         """The learning rate after ``step`` environment steps."""
@@ -136,6 +157,8 @@ class TrainConfig:
             raise ConfigError(f"difficulty must be in [0, 1], got {self.difficulty}")
         if self.tile_map is not None and self.init_from is None:
             raise ConfigError("tile_map maps the rules' tiles onto init_from's model; give init_from too")
+        if self.sizes is not None:
+            self.map_sizes()
         if self.optimizer not in ("adam", "rmsprop"):
             raise ConfigError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
         if self.backend not in ("local", "ray"):

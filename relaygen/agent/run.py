@@ -34,7 +34,7 @@ from relaygen.agent.tilemap import TileMap, TileMapError, map_tiles, parse_tile_
 from relaygen.agent.worker import Update, make_env
 from relaygen.cliutil import progress
 from relaygen.files import WriteError, atomic_write, file_digest, make_folder
-from relaygen.rules import Rules, load_rules, parse_rules
+from relaygen.rules import Rules, RulesError, load_rules, parse_rules
 
 MODEL_NAME = "model.pt"
 EPISODE_CHARTS = {
@@ -65,6 +65,8 @@ def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, Tr
             f"(they offer {', '.join(offered)})"
         )
     limit = config.change_limit or CHANGE_LIMIT.get(representation, DEFAULT_CHANGE_LIMIT)
+    if config.sizes is not None:
+        check_sizes(rules, representation, config)
     widths = start.model.arch if start is not None else DEFAULT_WIDTHS
     return rules, config.replace(
         representation=representation,
@@ -72,6 +74,23 @@ def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, Tr
         channels=config.channels or widths["channels"],
         hidden=config.hidden or widths["hidden"],
     )
+
+
+def check_sizes(rules: Rules, representation: str, config: TrainConfig) -> None:
+    """Raise :class:`ConfigError` unless one model can train on every size of ``config.sizes``:
+    the rules must fit each, and a crop-observing representation needs a fixed crop_size."""
+    from relaygen.env.representations import KINDS
+
+    if KINDS[representation].egocentric and config.crop_size is None:
+        raise ConfigError(
+            f"sizes: the {representation} representation observes a crop of the map, whose default "
+            "side follows the map size; set crop_size so that one model fits every size"
+        )
+    for width, height in config.map_sizes() or []:
+        try:
+            rules.resized(width, height)
+        except RulesError as exc:
+            raise ConfigError(f"sizes: {exc}") from None
 
 
 def fit_start(start: Policy, rules: Rules, config: TrainConfig) -> TileMap:

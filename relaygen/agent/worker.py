@@ -48,6 +48,15 @@ def make_env(config: TrainConfig, rules: Rules, n: int) -> Any:
     return BatchedLevelEnv(rules, config.representation, n, **config.env_options())
 
 
+def make_envs(config: TrainConfig, rules: Rules, n: int) -> list[Any]:
+    """A worker's batched environments: one of ``n`` environments per size of ``config.sizes``
+    (just the rules' size by default)."""
+    sizes = config.map_sizes()
+    if sizes is None:
+        return [make_env(config, rules, n)]
+    return [make_env(config, rules.resized(width, height), n) for width, height in sizes]
+
+
 def env_seeds(seed: int, n: int) -> list[int]:
     """``n`` environment seeds drawn from one worker seed (distinct workers never share one)."""
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
@@ -73,16 +82,21 @@ def episode_records(infos: dict[str, Any], ended: np.ndarray, returns: np.ndarra
 
 
 class Learner:
-    """A worker's environments and local model: act for t_max steps, then compute gradients."""
+    """A worker's environments and local model: act for t_max steps, then compute gradients.
+    With several map sizes, each update steps the next size's environments."""
 
     def __init__(self, config: TrainConfig, rules: Rules, index: int, seed: int) -> None:
         self.config = config
         self.index = index
-        self.env = make_env(config, rules, config.envs_per_worker)
-        self.model: ActorCritic = build_model(self.env, config.channels, config.hidden)
-        obs, _ = self.env.reset(seed=env_seeds(seed, config.envs_per_worker))
-        self.obs = to_tensors(obs)
-        self.returns = np.zeros(self.env.num_envs)
+        self.envs = make_envs(config, rules, config.envs_per_worker)
+        self.model: ActorCritic = build_model(self.envs[0], config.channels, config.hidden)
+        seeds = env_seeds(seed, config.envs_per_worker * len(self.envs))
+        n = config.envs_per_worker
+        self.observations = [
+            to_tensors(env.reset(seed=seeds[k * n : (k + 1) * n])[0]) for k, env in enumerate(self.envs)
+        ]
+        self.returns = [np.zeros(n) for _ in self.envs]
+        self.turn = 0
 
     def load(self, state: dict[str, torch.Tensor]) -> None:
         """Take the shared model's weights."""
@@ -90,25 +104,28 @@ class Learner:
 
     def gradients(self) -> Update:
         """One n-step rollout, the A3C loss over it, and its (clipped) gradients in the local model."""
-        config, n = self.config, self.env.num_envs
+        config, k = self.config, self.turn
+        self.turn = (k + 1) % len(self.envs)
+        env, returns, current = self.envs[k], self.returns[k], self.observations[k]
         observations, actions, values, rewards, dones = [], [], [], [], []
         episodes: list[dict[str, float]] = []
         with torch.no_grad():
             for _ in range(config.t_max):
-                logits, value = self.model(self.obs)
+                logits, value = self.model(current)
                 action = torch.distributions.Categorical(logits=logits).sample()
-                obs, reward, terminated, truncated, infos = self.env.step(action.numpy())
+                obs, reward, terminated, truncated, infos = env.step(action.numpy())
                 ended = np.logical_or(terminated, truncated)
-                self.returns += reward
-                episodes += episode_records(infos, ended, self.returns)
-                self.returns[ended] = 0.0
-                observations.append(self.obs)
+                returns += reward
+                episodes += episode_records(infos, ended, returns)
+                returns[ended] = 0.0
+                observations.append(current)
                 actions.append(action)
                 values.append(value)
                 rewards.append(torch.as_tensor(reward, dtype=torch.float32))
                 dones.append(torch.as_tensor(ended))
-                self.obs = to_tensors(obs)
-            _, last_value = self.model(self.obs)
+                current = to_tensors(obs)
+            self.observations[k] = current
+            _, last_value = self.model(current)
         advantages, returns = gae(
             torch.stack(rewards), torch.stack(values), torch.stack(dones), last_value, config.gamma, config.gae_lambda
         )
@@ -121,7 +138,7 @@ class Learner:
         nn.utils.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
         return Update(
             self.index,
-            config.t_max * n,
+            config.t_max * env.num_envs,
             loss.policy.item(),
             loss.value.item(),
             loss.entropy.item(),

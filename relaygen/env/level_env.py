@@ -28,7 +28,7 @@ class LevelEnv(gym.Env):
     ``cell_size`` (pixels per cell of a rendered frame), the options of
     :class:`~relaygen.env.options.EnvOptions` (``difficulty``, ``crop_size``, ``change_limit``,
     ``max_steps``, ``pinned_share``, ``solver_budget``, ``start_level``, ``reward_scale``,
-    ``observe_budget``, ``keep_best``; see the sections below) and the representation's own (narrow's
+    ``observe_budget``, ``observe_metrics``, ``keep_best``; see the sections below) and the representation's own (narrow's
     ``order``, carve's and backtrack's ``penalty``).
 
     ## Action Space
@@ -56,8 +56,11 @@ class LevelEnv(gym.Env):
       (lo, hi), divided by the objective's largest finite bound over difficulties and clipped to
       [-2, 2] (so an infinite bound reads 2); with ``observe_budget``, one more entry: the share of
       the episode's edits left (1 at the start, 0 when ``change_limit`` truncates it), so that a
-      policy can finish its level before the budget runs out; then the representation's own entries
-      (backtrack's two path lengths).
+      policy can finish its level before the budget runs out; with ``observe_metrics``, two entries
+      per count constraint, then per objective: the current count or value minus the low end of its
+      range and minus the high end, over the count's largest bound or the objective's scale above,
+      clipped to [-2, 2] (the agent sees where it stands, as in controllable PCGRL); then the
+      representation's own entries (backtrack's four path-length entries).
 
     ## Rewards
 

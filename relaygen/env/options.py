@@ -42,6 +42,9 @@ class EnvOptions:
     """Multiplier of the score difference in the reward."""
     observe_budget: bool = False
     """Add the share of the episode's edits left to the ``cond`` observation."""
+    observe_metrics: bool = False
+    """Add each count constraint's count and each objective's value, against their target ranges,
+    to the ``cond`` observation (as controllable PCGRL shows its agent the metrics and targets)."""
     keep_best: bool = False
     """Hand out the best level an episode built (playable first, then the highest score), not its last."""
 

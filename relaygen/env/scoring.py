@@ -143,6 +143,22 @@ class Scorer:
                 out[:, j] = o.target
         return out
 
+    def counts(self, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each count constraint's count in ``grids`` ``(m, H, W)`` and its allowed range (lo, hi),
+        three ``(m, n_constraints)`` arrays (an ``equal_to`` constraint's range is the other count)."""
+        m, n_tiles = len(grids), len(self.rules.tiles)
+        flat = grids.reshape(m, -1).astype(np.int64) + n_tiles * np.arange(m)[:, None]
+        counts = np.bincount(flat.ravel(), minlength=m * n_tiles).reshape(m, n_tiles)
+        count = (counts @ self._counted.T).astype(np.float64)
+        other = (counts @ self._equal.T).astype(np.float64)
+        lo = np.where(self._has_equal, other, self._bounds[:, 0])
+        hi = np.where(self._has_equal, other, self._bounds[:, 1])
+        return count, lo, hi
+
+    def objective_values(self, scores: Scores) -> np.ndarray:
+        """Each objective's measured value ``(m, n_objectives)`` among ``scores``' metrics."""
+        return scores.metrics[:, self._metric_col]
+
     # ----- internals -----------------------------------------------------------------------------
 
     def _remember(self, cache: OrderedDict, key: tuple, value: object) -> None:
@@ -166,14 +182,9 @@ class Scorer:
     def _score_batched(self, grids: np.ndarray, difficulty: np.ndarray) -> Scores:
         """Score a stack with the array-batched mechanic and array-computed terms."""
         assert self._batched is not None
-        m, n_tiles = len(grids), len(self.rules.tiles)
+        m = len(grids)
         playable, metrics, length = self._batched(self.rules, grids)
-        flat = grids.reshape(m, -1).astype(np.int64) + n_tiles * np.arange(m)[:, None]
-        counts = np.bincount(flat.ravel(), minlength=m * n_tiles).reshape(m, n_tiles)
-        count = (counts @ self._counted.T).astype(np.float64)
-        other = (counts @ self._equal.T).astype(np.float64)
-        lo = np.where(self._has_equal, other, self._bounds[:, 0])
-        hi = np.where(self._has_equal, other, self._bounds[:, 1])
+        count, lo, hi = self.counts(grids)
         count_dist = target_distance(count, lo, hi)
         count_terms = 1.0 / (1.0 + count_dist / np.maximum(1.0, lo))
         targets = self.targets(difficulty)

@@ -66,6 +66,7 @@ class BatchedLevelEnv(VectorEnv):
             raise ValueError(f"change_limit must be in (0, 1], got {change_limit}")
         self.change_limit, self.pinned_share, self.reward_scale = limit, pinned_share, settings.reward_scale
         self.observe_budget, self.keep_best = settings.observe_budget, settings.keep_best
+        self.observe_metrics = settings.observe_metrics
         self.max_steps = settings.max_steps or self.rep.default_max_steps()
         self.scorer = Scorer(rules, Budget(max_nodes=settings.solver_budget, time_limit=None))
         self.crop_size = settings.crop_size or 2 * max(self.height, self.width) - 1
@@ -81,13 +82,17 @@ class BatchedLevelEnv(VectorEnv):
 
     def _build_spaces(self) -> None:
         n_tiles, n_obj = len(self.rules.tiles), len(self.rules.objectives)
+        n_metrics = 2 * (len(self.rules.constraints) + n_obj) if self.observe_metrics else 0
         view = (self.crop_size,) * 2 if self.rep.egocentric else (self.height, self.width)
         self.single_observation_space = spaces.Dict(
             {
                 "map": spaces.Box(0.0, 1.0, (n_tiles + 2, *view), np.float32),
                 "position": spaces.Box(0.0, 1.0, (2,), np.float32),
                 "cond": spaces.Box(
-                    -COND_CAP, COND_CAP, (1 + 2 * n_obj + self.observe_budget + self.rep.n_features,), np.float32
+                    -COND_CAP,
+                    COND_CAP,
+                    (1 + 2 * n_obj + self.observe_budget + n_metrics + self.rep.n_features,),
+                    np.float32,
                 ),
             }
         )
@@ -100,6 +105,8 @@ class BatchedLevelEnv(VectorEnv):
         bounds = self.scorer.targets(np.array([0.0, 1.0]))
         finite = np.where(np.isfinite(bounds), np.abs(bounds), 0.0)
         self._cond_scale = np.maximum(1.0, finite.max(axis=(0, 2)))
+        bounds = np.array([(c.min, c.max or c.min) for c in self.rules.constraints], np.float64).reshape(-1, 2)
+        self._count_scale = np.maximum(1.0, bounds.max(axis=1))
 
     def _allocate(self) -> None:
         n, h, w, n_tiles = self.num_envs, self.height, self.width, len(self.rules.tiles)
@@ -121,6 +128,7 @@ class BatchedLevelEnv(VectorEnv):
         self.difficulties = np.zeros(n)
         """Each environment's episode difficulty."""
         self._cond = np.zeros((n, 1 + 2 * len(self.rules.objectives)), np.float32)
+        self._targets = np.zeros((n, len(self.rules.objectives), 2))
         self.changes = np.zeros(n, np.int64)
         self.steps = np.zeros(n, np.int64)
         self._limit = np.ones(n, np.int64)
@@ -177,7 +185,8 @@ class BatchedLevelEnv(VectorEnv):
         for i, difficulty in zip(index, difficulties, strict=True):
             self._start(i, _check_difficulty(difficulty), level)
         d = self.difficulties[index]
-        targets = self.scorer.targets(d) / self._cond_scale[:, None]
+        self._targets[index] = self.scorer.targets(d)
+        targets = self._targets[index] / self._cond_scale[:, None]
         self._cond[index] = np.concatenate([d[:, None], np.clip(targets, -COND_CAP, COND_CAP).reshape(len(d), -1)], 1)
         fresh = self.scorer.score(self.grid[index], [self.legs[i] for i in index], d)
         self._scores.put(index, fresh.fields())
@@ -326,12 +335,24 @@ class BatchedLevelEnv(VectorEnv):
         }
 
     def _conditions(self, index: np.ndarray) -> np.ndarray:
-        """The ``cond`` rows of ``index``: difficulty and targets, the share of edits left if observed,
-        then the representation's own entries."""
+        """The ``cond`` rows of ``index``: difficulty and targets, the share of edits left and the
+        measures against their ranges if observed, then the representation's own entries."""
         parts = [self._cond[index]]
         if self.observe_budget:
             parts.append((1.0 - self.changes[index] / self._limit[index])[:, None].astype(np.float32))
+        if self.observe_metrics:
+            parts.append(self._measures(index))
         return np.concatenate([*parts, self.rep.features(self, index)], axis=1)
+
+    def _measures(self, index: np.ndarray) -> np.ndarray:
+        """For each count constraint, then each objective: (value - lo, value - hi) of the current
+        grid, over the count's or the objective's scale, clipped to the cond range."""
+        count, lo, hi = self.scorer.counts(self.grid[index])
+        counts = np.stack([count - lo, count - hi], axis=2) / self._count_scale[:, None]
+        values = self.scorer.objective_values(self._scores)[index][:, :, None]
+        objectives = (values - self._targets[index]) / self._cond_scale[:, None]
+        both = np.concatenate([counts, objectives], axis=1).reshape(len(index), -1)
+        return np.clip(both, -COND_CAP, COND_CAP).astype(np.float32)
 
     def infos(self) -> dict[str, Any]:
         """The playtest of every environment's current grid, as arrays (copies)."""
