@@ -332,22 +332,26 @@ def _accepted(
 
 @contextmanager
 def _drafting(plan: _Plan, workers: int) -> Iterator[_Draft]:
-    """Draft here (one torch thread), or split each round's jobs over ``workers`` processes."""
-    drafter = plan.drafter()  # built here too, so that a bad model fails before any worker starts
+    """Draft here (one torch thread); with ``workers`` > 1, each round's jobs are split into
+    ``workers`` parts: this process drafts the first while ``workers - 1`` processes draft the others
+    (so a worker's start-up, importing torch and loading the model, overlaps useful work)."""
+    drafter = plan.drafter()  # built here first, so that a bad model fails before any worker starts
+    here = partial(_draft_jobs, plan, drafter)
     if workers == 1:
         with _one_torch_thread(plan):
-            yield partial(_draft_jobs, plan, drafter)
+            yield here
         return
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(plan,))
+    pool = ProcessPoolExecutor(workers - 1, mp_context=context, initializer=_start_worker, initargs=(plan,))
 
     def draft(jobs: list[Job]) -> list[_Candidate]:
         size = -(-len(jobs) // workers)
-        parts = [pool.submit(_work, jobs[k : k + size]) for k in range(0, len(jobs), size)]
-        return [found for part in parts for found in part.result()]
+        parts = [pool.submit(_work, jobs[k : k + size]) for k in range(size, len(jobs), size)]
+        return here(jobs[:size]) + [found for part in parts for found in part.result()]
 
     try:
-        yield draft
+        with _one_torch_thread(plan):
+            yield draft
     finally:
         pool.shutdown(cancel_futures=True)
 
