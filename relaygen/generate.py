@@ -40,7 +40,7 @@ from relaygen.drafters import (
 from relaygen.hillclimb import hill_climb
 from relaygen.level import Level
 from relaygen.playtest import Report, playtest
-from relaygen.rules import Rules, load_rules
+from relaygen.rules import Rules, RulesError, load_rules, size_from_text
 
 LEVELS_PER_WORKER = 400
 """With a model, ``default_workers`` starts one process per this many levels (a start costs a second or two)."""
@@ -146,11 +146,11 @@ def default_workers(n: int, model: str | Path | None) -> int:
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """``"WxH"`` as (width, height)."""
-    width, x, height = text.lower().partition("x")
-    if not (x and width.isdigit() and height.isdigit()):
-        raise GenerateError(f"size must be WIDTHxHEIGHT, e.g. 12x10, got {text!r}")
-    return int(width), int(height)
+    """``"WxH"`` as (width, height); :class:`GenerateError` if it is not one."""
+    try:
+        return size_from_text(text)
+    except RulesError as exc:
+        raise GenerateError(str(exc)) from None
 
 
 def generate_iter(

@@ -336,6 +336,14 @@ class Rules(_Strict):
 # ----- loading ------------------------------------------------------------------------------------
 
 
+def size_from_text(text: str) -> tuple[int, int]:
+    """``"WxH"`` (e.g. ``"12x10"``) as (width, height); :class:`RulesError` if it is not one."""
+    width, x, height = text.strip().lower().partition("x")
+    if not (x and width.isdigit() and height.isdigit()):
+        raise RulesError(f"size must be WIDTHxHEIGHT, e.g. 12x10, got {text!r}")
+    return int(width), int(height)
+
+
 def builtin_names() -> list[str]:
     """Names of the rulesets shipped inside the package."""
     folder = resources.files("relaygen") / "rulesets"

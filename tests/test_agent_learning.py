@@ -128,6 +128,6 @@ def test_sizes_need_a_fixed_crop_and_sizes_the_rules_fit(tmp_path: Path) -> None
         small_config(tmp_path, representation="narrow", sizes="7x7,11x9")
     with pytest.raises(ConfigError, match="sizes: rules 'maze' at size 3x3"):
         small_config(tmp_path, representation="narrow", crop_size=7, sizes="7x7,3x3")
-    with pytest.raises(ConfigError, match="sizes must be WxH"):
+    with pytest.raises(ConfigError, match="sizes: size must be WIDTHxHEIGHT"):
         small_config(tmp_path, sizes="7x7,11by9")
     assert small_config(tmp_path, sizes="7x7,11x9").map_sizes() == [(7, 7), (11, 9)]  # wide: fully convolutional

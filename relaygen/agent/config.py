@@ -121,15 +121,12 @@ class TrainConfig:
         """``sizes`` as (width, height) pairs, or None for the rules' size."""
         if self.sizes is None:
             return None
-        pairs = []
-        for text in self.sizes.split(","):
-            width, x, height = text.strip().lower().partition("x")
-            if not (x and width.isdigit() and height.isdigit() and int(width) >= 3 and int(height) >= 3):
-                raise ConfigError(
-                    f"sizes must be WxH pairs of 3 or more, comma-separated (e.g. 9x6,13x9), got {text!r}"
-                )
-            pairs.append((int(width), int(height)))
-        return pairs
+        from relaygen.rules import RulesError, size_from_text
+
+        try:
+            return [size_from_text(text) for text in self.sizes.split(",")]
+        except RulesError as exc:
+            raise ConfigError(f"sizes: {exc} (sizes are comma-separated, e.g. 9x6,13x9)") from None
 
     def lr_at(self, step: int) -> float:
         """The learning rate after ``step`` environment steps."""
