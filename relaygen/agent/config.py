@@ -154,8 +154,7 @@ class TrainConfig:
             raise ConfigError(f"difficulty must be in [0, 1], got {self.difficulty}")
         if self.tile_map is not None and self.init_from is None:
             raise ConfigError("tile_map maps the rules' tiles onto init_from's model; give init_from too")
-        if self.sizes is not None:
-            self.map_sizes()
+        self.map_sizes()  # a malformed sizes list raises here
         if self.optimizer not in ("adam", "rmsprop"):
             raise ConfigError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
         if self.backend not in ("local", "ray"):

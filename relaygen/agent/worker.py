@@ -90,8 +90,8 @@ class Learner:
         self.index = index
         self.envs = make_envs(config, rules, config.envs_per_worker)
         self.model: ActorCritic = build_model(self.envs[0], config.channels, config.hidden)
-        seeds = env_seeds(seed, config.envs_per_worker * len(self.envs))
         n = config.envs_per_worker
+        seeds = env_seeds(seed, n * len(self.envs))
         self.observations = [
             to_tensors(env.reset(seed=seeds[k * n : (k + 1) * n])[0]) for k, env in enumerate(self.envs)
         ]
