@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import tomllib
+from collections.abc import Sequence
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -316,11 +317,27 @@ class Rules(_Strict):
 
     def resized(self, width: int, height: int) -> Rules:
         """These rules for a grid of another size, validated again (the constraints must still fit)."""
+        return self._changed({"width": width, "height": height}, f"at size {width}x{height}")
+
+    def with_counts(self, bounds: Sequence[tuple[int, int | None]]) -> Rules:
+        """These rules with each count constraint's (min, max) replaced by ``bounds`` (one pair per
+        constraint, in order; an ``equal_to`` constraint keeps comparing its counts), validated again."""
+        if len(bounds) != len(self.constraints):
+            raise RulesError(
+                f"rules {self.name!r} have {len(self.constraints)} count constraints, got {len(bounds)} ranges"
+            )
+        constraints = [
+            c.model_dump() | {"min": lo, "max": hi} for c, (lo, hi) in zip(self.constraints, bounds, strict=True)
+        ]
+        return self._changed({"constraints": constraints}, f"with counts {list(bounds)}")
+
+    def _changed(self, fields: dict, what: str) -> Rules:
+        """These rules with ``fields`` replaced, validated again; :class:`RulesError` says ``what`` failed."""
         try:
-            rules = Rules.model_validate(self.model_dump() | {"width": width, "height": height})
+            rules = Rules.model_validate(self.model_dump() | fields)
         except ValidationError as exc:
             reasons = "; ".join(_describe(e) for e in exc.errors())
-            raise RulesError(f"rules {self.name!r} at size {width}x{height}: {reasons}") from None
+            raise RulesError(f"rules {self.name!r} {what}: {reasons}") from None
         rules._folder = self._folder
         return rules
 

@@ -356,3 +356,41 @@ def test_observe_metrics_shows_counts_and_objective_values_against_their_ranges(
         scale = env.batch._cond_scale[j]
         expected = np.clip([(value - targets[j, 0]) / scale, (value - targets[j, 1]) / scale], -2, 2)
         assert measures[n_con + j] == pytest.approx(expected), objective.metric
+
+
+def test_vary_counts_draws_each_episode_s_ranges_and_scores_by_them() -> None:
+    rules = load_rules("sokoban")
+    two_boxes = Level.from_rows(
+        rules,
+        [
+            "#########",
+            "#-------#",
+            "#-$-.---#",
+            "#-------#",
+            "#-@-----#",
+            "#-$-.---#",
+            "#-------#",
+            "#-------#",
+            "#########",
+        ],
+    )
+    options = {"observe_metrics": True, "difficulty": 0.5, "autoreset": False}
+    env = BatchedLevelEnv(rules, "wide", 24, vary_counts=True, **options)
+    obs, info = env.reset(seed=3, options={"level": two_boxes})
+    variants = [env._variants[i] for i in range(24)]
+    boxes = {v[1] for v in variants}
+    assert len(boxes) > 2 and all(1 <= lo <= hi <= 3 for lo, hi in boxes)
+    assert {v[0] for v in variants} == {(1, 1)} and {v[2] for v in variants} == {(0, None)}
+    for i, variant in enumerate(variants):
+        report = playtest(Level(rules.with_counts(variant), two_boxes.grid), 0.5)
+        assert bool(info["playable"][i]) == report.playable == (variant[1][0] <= 2 <= variant[1][1]), variant
+        assert info["score"][i] == pytest.approx(report.score)
+        box_measures = obs["cond"][i, 1 + 2 * len(rules.objectives) + 2 : 1 + 2 * len(rules.objectives) + 4]
+        assert box_measures == pytest.approx([(2 - variant[1][0]) / 3, (2 - variant[1][1]) / 3])
+        assert env.final_level(i).rules.constraints[1].max == variant[1][1]
+    again = BatchedLevelEnv(rules, "wide", 24, vary_counts=True, **options)
+    again.reset(seed=3, options={"level": two_boxes})
+    assert again._variants == env._variants
+    fixed = BatchedLevelEnv(rules, "wide", 24, **options)
+    fixed.reset(seed=3, options={"level": two_boxes})
+    assert set(fixed._variants) == {((1, 1), (1, 3), (0, None))}

@@ -349,7 +349,13 @@ def test_watch_command_with_a_model(tmp_path: Path) -> None:
     policy, loaded = model_policy(path, seed=1)
     obs, _ = env.reset(seed=0)
     assert loaded.representation == "turtle" and env.action_space.contains(policy(obs))
-    expected = {"difficulty": 0.5, "change_limit": 0.3, "observe_budget": True, "observe_metrics": False}
+    expected = {
+        "difficulty": 0.5,
+        "change_limit": 0.3,
+        "observe_budget": True,
+        "observe_metrics": False,
+        "vary_counts": False,
+    }
     assert loaded.env_options(difficulty=0.5) == expected
     app = typer.Typer()
     app.command()(viewer_cli.watch)

@@ -83,6 +83,8 @@ class TrainConfig:
     """Map sizes "WxH,..." to train on, one batch of environments per size stepped in turn; None: the rules' size."""
     observe_metrics: bool = False
     """Show the policy each count and objective value against its target range (in ``cond``)."""
+    vary_counts: bool = False
+    """Draw each episode's count ranges inside the rules' (e.g. exactly 2 of 1-3 boxes); with observe_metrics one model serves them all."""
     checkpoint_minutes: float = 3.0
     """Minutes between two periodic checkpoints."""
     log_seconds: float = 5.0
@@ -115,6 +117,7 @@ class TrainConfig:
         return {k: v for k, v in options.items() if v is not None} | {
             "observe_budget": self.observe_budget,
             "observe_metrics": self.observe_metrics,
+            "vary_counts": self.vary_counts,
         }
 
     def map_sizes(self) -> list[tuple[int, int]] | None:

@@ -71,9 +71,9 @@ class Policy:
 
     def env_options(self, **options: Any) -> dict[str, Any]:
         """The environment's keyword arguments as in training (difficulty, change limit, crop size,
-        budget observation); ``options`` that are not None override those."""
+        observations), but with the rules' own count ranges; ``options`` that are not None override those."""
         trained = TrainConfig.from_dict(self.meta.get("config", {}), "model config").env_options()
-        return trained | {k: v for k, v in options.items() if v is not None}
+        return trained | {"vary_counts": False} | {k: v for k, v in options.items() if v is not None}
 
     def make_env(self, num_envs: int, rules: Rules | None = None, **options: Any) -> Any:
         """A batched environment for ``rules`` (default: the policy's own) set up as in training;

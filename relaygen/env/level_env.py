@@ -60,7 +60,9 @@ class LevelEnv(gym.Env):
       per count constraint, then per objective: the current count or value minus the low end of its
       range and minus the high end, over the count's largest bound or the objective's scale above,
       clipped to [-2, 2] (the agent sees where it stands, as in controllable PCGRL); then the
-      representation's own entries (backtrack's four path-length entries).
+      representation's own entries (backtrack's four path-length entries). With ``vary_counts``
+      each episode draws its own count ranges inside the rules' and is scored by them; the measures
+      above read those ranges.
 
     ## Rewards
 

@@ -45,6 +45,10 @@ class EnvOptions:
     observe_metrics: bool = False
     """Add each count constraint's count and each objective's value, against their target ranges,
     to the ``cond`` observation (as controllable PCGRL shows its agent the metrics and targets)."""
+    vary_counts: bool = False
+    """Draw each episode's count ranges at random within the rules' (e.g. exactly 2 boxes where the
+    rules allow 1 to 3) and score the episode by them, so that with ``observe_metrics`` one policy
+    learns to meet any ranges inside the trained ones."""
     keep_best: bool = False
     """Hand out the best level an episode built (playable first, then the highest score), not its last."""
 

@@ -84,9 +84,10 @@ class Scorer:
         self._counted = _tile_matrix(rules, [c.tiles for c in rules.constraints])
         self._equal = _tile_matrix(rules, [c.equal_to or [] for c in rules.constraints])
         self._has_equal = np.array([bool(c.equal_to) for c in rules.constraints], dtype=bool)
-        self._bounds = np.array(
+        self.bounds = np.array(
             [(c.min, np.inf if c.max is None else c.max) for c in rules.constraints], dtype=np.float64
         ).reshape(-1, 2)
+        """Each count constraint's allowed (min, max) ``(n_constraints, 2)``; max is inf when open."""
         self._metric_col = np.array([self.metric_names.index(o.metric) for o in rules.objectives])
         self._required = np.array([o.required for o in rules.objectives], dtype=bool)
         self._weights = np.array([c.weight for c in rules.constraints] + [o.weight for o in rules.objectives])
@@ -143,16 +144,18 @@ class Scorer:
                 out[:, j] = o.target
         return out
 
-    def counts(self, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def counts(self, grids: np.ndarray, bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each count constraint's count in ``grids`` ``(m, H, W)`` and its allowed range (lo, hi),
-        three ``(m, n_constraints)`` arrays (an ``equal_to`` constraint's range is the other count)."""
+        three ``(m, n_constraints)`` arrays (an ``equal_to`` constraint's range is the other count);
+        ``bounds`` ``(m, n_constraints, 2)`` replaces the rules' (min, max) per grid."""
+        bounds = self.bounds if bounds is None else bounds
         m, n_tiles = len(grids), len(self.rules.tiles)
         flat = grids.reshape(m, -1).astype(np.int64) + n_tiles * np.arange(m)[:, None]
         counts = np.bincount(flat.ravel(), minlength=m * n_tiles).reshape(m, n_tiles)
         count = (counts @ self._counted.T).astype(np.float64)
         other = (counts @ self._equal.T).astype(np.float64)
-        lo = np.where(self._has_equal, other, self._bounds[:, 0])
-        hi = np.where(self._has_equal, other, self._bounds[:, 1])
+        lo = np.where(self._has_equal, other, bounds[..., 0])
+        hi = np.where(self._has_equal, other, bounds[..., 1])
         return count, lo, hi
 
     def objective_values(self, scores: Scores) -> np.ndarray:

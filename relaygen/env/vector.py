@@ -68,7 +68,9 @@ class BatchedLevelEnv(VectorEnv):
         self.observe_budget, self.keep_best = settings.observe_budget, settings.keep_best
         self.observe_metrics = settings.observe_metrics
         self.max_steps = settings.max_steps or self.rep.default_max_steps()
+        self.vary_counts = settings.vary_counts
         self.scorer = Scorer(rules, Budget(max_nodes=settings.solver_budget, time_limit=None))
+        self._scorers = {_count_key(rules): self.scorer}
         self.crop_size = settings.crop_size or 2 * max(self.height, self.width) - 1
         if self.crop_size < 1 or self.crop_size % 2 == 0:
             raise ValueError(f"crop_size must be a positive odd number, got {self.crop_size}")
@@ -105,8 +107,8 @@ class BatchedLevelEnv(VectorEnv):
         bounds = self.scorer.targets(np.array([0.0, 1.0]))
         finite = np.where(np.isfinite(bounds), np.abs(bounds), 0.0)
         self._cond_scale = np.maximum(1.0, finite.max(axis=(0, 2)))
-        bounds = np.array([(c.min, c.max or c.min) for c in self.rules.constraints], np.float64).reshape(-1, 2)
-        self._count_scale = np.maximum(1.0, bounds.max(axis=1))
+        lo, hi = self.scorer.bounds.T
+        self._count_scale = np.maximum(1.0, np.where(np.isfinite(hi), hi, lo))
 
     def _allocate(self) -> None:
         n, h, w, n_tiles = self.num_envs, self.height, self.width, len(self.rules.tiles)
@@ -129,6 +131,8 @@ class BatchedLevelEnv(VectorEnv):
         """Each environment's episode difficulty."""
         self._cond = np.zeros((n, 1 + 2 * len(self.rules.objectives)), np.float32)
         self._targets = np.zeros((n, len(self.rules.objectives), 2))
+        self._variants = [_count_key(self.rules)] * n
+        self._count_bounds = np.repeat(self.scorer.bounds[None], n, axis=0)
         self.changes = np.zeros(n, np.int64)
         self.steps = np.zeros(n, np.int64)
         self._limit = np.ones(n, np.int64)
@@ -188,8 +192,7 @@ class BatchedLevelEnv(VectorEnv):
         self._targets[index] = self.scorer.targets(d)
         targets = self._targets[index] / self._cond_scale[:, None]
         self._cond[index] = np.concatenate([d[:, None], np.clip(targets, -COND_CAP, COND_CAP).reshape(len(d), -1)], 1)
-        fresh = self.scorer.score(self.grid[index], [self.legs[i] for i in index], d)
-        self._scores.put(index, fresh.fields())
+        self._scores.put(index, self._score(index).fields())
         self._best_rank[index] = -np.inf
         self._keep_best(index)
 
@@ -197,6 +200,8 @@ class BatchedLevelEnv(VectorEnv):
         """Draw environment ``i``'s start: difficulty, map, frozen cells, cursor (not its score)."""
         rng = self.rngs[i]
         self.difficulties[i] = float(rng.random()) if difficulty is None else difficulty
+        if self.vary_counts:
+            self._vary_counts(i, rng)
         grid = self._start_map(rng)
         pins = np.zeros_like(self.fixed)
         if level is not None and level.pinned is None:
@@ -215,6 +220,33 @@ class BatchedLevelEnv(VectorEnv):
         self._codes[i, p : p + h, p : p + w] = self._encode(self.grid[i], frozen)
         self.changes[i] = self.steps[i] = 0
         self._limit[i] = max(1, math.ceil(self.change_limit * (~frozen).sum()))
+
+    def _vary_counts(self, i: int, rng: np.random.Generator) -> None:
+        """Draw environment ``i``'s count ranges: each bounded range [min, max] of the rules narrowed to
+        a random [a, b] inside it (both ends drawn uniformly, then ordered)."""
+        key = []
+        for c in self.rules.constraints:
+            if c.equal_to or c.max is None or c.max == c.min:
+                key.append((c.min, c.max))
+            else:
+                a, b = sorted(int(v) for v in rng.integers(c.min, c.max + 1, size=2))
+                key.append((a, b))
+        variant = tuple(key)
+        if variant not in self._scorers:
+            self._scorers[variant] = Scorer(self.rules.with_counts(variant), self.scorer.budget)
+        self._variants[i] = variant
+        self._count_bounds[i] = self._scorers[variant].bounds
+
+    def _score(self, index: np.ndarray) -> Scores:
+        """Scores of the current grids of ``index``, each by its episode's count ranges."""
+        out = Scores.empty(len(index), len(self.scorer.metric_names), len(self.scorer.term_names))
+        variants = [self._variants[i] for i in index]
+        for variant in dict.fromkeys(variants):
+            rows = np.array([j for j, v in enumerate(variants) if v == variant])
+            idx = index[rows]
+            fresh = self._scorers[variant].score(self.grid[idx], [self.legs[i] for i in idx], self.difficulties[idx])
+            out.put(rows, fresh.fields())
+        return out
 
     def _start_map(self, rng: np.random.Generator) -> np.ndarray:
         rules, shape = self.rules, (self.height, self.width)
@@ -264,7 +296,7 @@ class BatchedLevelEnv(VectorEnv):
         if len(rows):
             idx = index[rows]
             old_score, old_playable = self._scores.score[idx], self._scores.playable[idx]
-            new = self.scorer.score(self.grid[idx], [self.legs[i] for i in idx], self.difficulties[idx])
+            new = self._score(idx)
             reward[rows] += self.reward_scale * (new.score - old_score)
             reward[rows] += self.rules.playable_bonus * (new.playable.astype(float) - old_playable)
             self._scores.put(idx, new.fields())
@@ -347,7 +379,7 @@ class BatchedLevelEnv(VectorEnv):
     def _measures(self, index: np.ndarray) -> np.ndarray:
         """For each count constraint, then each objective: (value - lo, value - hi) of the current
         grid, over the count's or the objective's scale, clipped to the cond range."""
-        count, lo, hi = self.scorer.counts(self.grid[index])
+        count, lo, hi = self.scorer.counts(self.grid[index], self._count_bounds[index])
         counts = np.stack([count - lo, count - hi], axis=2) / self._count_scale[:, None]
         values = self.scorer.objective_values(self._scores)[index][:, :, None]
         objectives = (values - self._targets[index]) / self._cond_scale[:, None]
@@ -388,8 +420,9 @@ class BatchedLevelEnv(VectorEnv):
         without ``full_report`` the in-episode scores (playable, score, metrics, targets)."""
         grid, legs = (self._best[i], self._best_legs[i]) if self.keep_best else (self.grid[i], self.legs[i])
         grid, d = grid.copy(), float(self.difficulties[i])
+        scorer = self._scorers[self._variants[i]]
         if full_report:
-            report = self.scorer.report(grid, legs, d).to_dict()
+            report = scorer.report(grid, legs, d).to_dict()
         else:
             scores = self._best_scores if self.keep_best else self._scores
             targets = self.scorer.targets(np.array([d]))[0]
@@ -400,7 +433,12 @@ class BatchedLevelEnv(VectorEnv):
                 "targets": {o.metric: targets[j].tolist() for j, o in enumerate(self.rules.objectives)},
             }
         pinned = self._pins[i].copy() if self._has_pins[i] else None
-        return Level(self.rules, grid, pinned, legs, meta={"difficulty": d, "report": report})
+        return Level(scorer.rules, grid, pinned, legs, meta={"difficulty": d, "report": report})
+
+
+def _count_key(rules: Rules) -> tuple[tuple[int, int | None], ...]:
+    """The rules' count ranges, one (min, max) per constraint: the key of a count variant's scorer."""
+    return tuple((c.min, c.max) for c in rules.constraints)
 
 
 def action_count(space: spaces.Discrete | spaces.MultiDiscrete) -> int:
