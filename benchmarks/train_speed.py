@@ -6,7 +6,10 @@ start-up is left out. The per-update cost is measured in this process: one worke
 envs_per_worker × t_max steps with the loss and backward pass, then the push into the shared
 model and the shared optimizer step.
 
-    python benchmarks/train_speed.py [--rules maze] [--seconds 40] [--json]
+    python benchmarks/train_speed.py [--rules maze] [--config TOML] [--envs N] [--seconds 40] [--json]
+
+``--config`` reads a TrainConfig file (e.g. a shipped model's recipe, relaygen/models/maze.toml);
+``--envs`` and ``--t-max`` override its batch.
 """
 
 from __future__ import annotations
@@ -68,17 +71,24 @@ def update_cost(config: TrainConfig, updates: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rules", default="maze")
+    parser.add_argument("--rules", default=None, help="built-in or rules file (default: the config's, else maze)")
     parser.add_argument("--representation", default=None)
+    parser.add_argument("--config", default=None, help="TrainConfig TOML file (default: the default config)")
+    parser.add_argument("--envs", type=int, default=None, help="environments per worker")
+    parser.add_argument("--t-max", type=int, default=None, help="steps per environment between updates")
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--updates", type=int, default=30)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    config = TrainConfig(rules=args.rules, representation=args.representation)
+    options = {"rules": args.rules, "representation": args.representation, "envs_per_worker": args.envs}
+    overrides = {key: value for key, value in (options | {"t_max": args.t_max}).items() if value is not None}
+    config = (
+        TrainConfig.from_toml(args.config, **overrides) if args.config else TrainConfig(**{"rules": "maze"} | overrides)
+    )
     update = update_cost(config, args.updates)
     speeds = {w: steps_per_second(config.replace(workers=w), args.seconds) for w in (1, 2)}
     result = {
-        "rules": args.rules,
+        "rules": config.rules,
         "config": config.to_dict(),
         "update": update,
         "steps_per_second": speeds,
@@ -87,7 +97,9 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=1))
         return
-    print(f"{args.rules}: {config.envs_per_worker} envs × t_max {config.t_max} = {config.batch_steps} steps per update")
+    print(
+        f"{config.rules} ({config.representation}): {config.envs_per_worker} envs × t_max {config.t_max} = {config.batch_steps} steps per update"
+    )
     print(
         f"  per update: rollout+loss+backward {update['compute_seconds'] * 1e3:.1f} ms, "
         f"push+optimizer {update['apply_seconds'] * 1e3:.2f} ms "

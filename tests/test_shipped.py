@@ -9,7 +9,7 @@ import pytest
 
 from relaygen.agent.checkpoint import read_payload
 from relaygen.agent.model import ModelError, load_model
-from relaygen.drafters import default_model, draft_candidates, shipped_models
+from relaygen.drafters import Job, default_model, draft_candidates, model_drafter, shipped_models
 from relaygen.formats import read_levels
 from relaygen.generate import generate
 from relaygen.playtest import playtest
@@ -49,3 +49,18 @@ def test_shipped_model_carries_a_digest_and_its_candidates(path: Path, tmp_path:
     flipped.write_bytes(bytes(damaged))
     with pytest.raises(ModelError, match=f"{path.name}: damaged model file"):
         load_model(flipped)
+
+
+@pytest.mark.parametrize("boxes", [2, 3])
+def test_shipped_sokoban_model_meets_a_box_count_it_was_not_shipped_with(boxes: int) -> None:
+    rules = load_rules("sokoban")
+    bounds = [(c.min, c.max) for c in rules.constraints]
+    bounds[1] = (boxes, boxes)
+    variant = rules.with_counts(bounds)
+    draft = model_drafter(default_model(rules), variant, candidates=1)
+    drafts = draft([Job(i, 0, i / 29, i) for i in range(30)], None)
+    meets = [level.count("box", "box_on_goal") == boxes for level in drafts]
+    assert sum(meets) >= 27, f"{sum(meets)} of 30 raw drafts hold {boxes} boxes"
+    kept = [level for level in drafts if level.meta["report"]["playable"]]
+    assert kept and all(playtest(level, level.meta["difficulty"]).playable for level in kept)
+    assert all(level.rules == variant and level.count("box", "box_on_goal") == boxes for level in kept)

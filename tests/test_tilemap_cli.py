@@ -36,15 +36,16 @@ CURSED = {"name": "cursed", "char": "x", "color": "#000000", "key": True, "hazar
 STONE = {"name": "stone", "char": "o", "color": "#777777", "solid": True, "weight": 0.1}
 
 
-def depot(name: str, extra: tuple[dict[str, object], ...] = ()) -> Rules:
-    """Sokoban with every tile renamed and the tiles reordered, plus ``extra`` tiles."""
+def depot(name: str, extra: tuple[dict[str, object], ...] = (), size: int = 9) -> Rules:
+    """Sokoban with every tile renamed and the tiles reordered, plus ``extra`` tiles, in a ``size`` square."""
     data = SOKOBAN.model_dump(exclude_defaults=True)
     tiles = [t | {"name": NAMES[t["name"]]} for t in data["tiles"]]
     constraints = [
         c | {key: [NAMES[t] for t in c[key]] for key in ("tiles", "equal_to") if key in c} for c in data["constraints"]
     ]
     tiles = [tiles[i] for i in ORDER] + list(extra)
-    return Rules.model_validate(data | {"name": name, "border": "rack", "tiles": tiles, "constraints": constraints})
+    fields = {"name": name, "border": "rack", "tiles": tiles, "constraints": constraints, "width": size, "height": size}
+    return Rules.model_validate(data | fields)
 
 
 def cli(*args: object) -> subprocess.CompletedProcess[str]:
@@ -55,10 +56,10 @@ def cli(*args: object) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def rules_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """depot.toml (renamed, reordered), quarry.toml (and a second solid tile), cursed.toml (and a tile
-    that cannot be mapped)."""
+    """depot.toml (renamed, reordered), quarry.toml (and a second solid tile, at 8x8), cursed.toml (and
+    a tile that cannot be mapped)."""
     folder = tmp_path_factory.mktemp("tilemap")
-    files = {"depot": depot("depot"), "quarry": depot("quarry", (STONE,)), "cursed": depot("cursed", (CURSED,))}
+    files = {"depot": depot("depot"), "quarry": depot("quarry", (STONE,), size=8), "cursed": depot("cursed", (CURSED,))}
     for name, rules in files.items():
         (folder / f"{name}.toml").write_text(rules.to_toml())
     return {name: folder / f"{name}.toml" for name in files}

@@ -56,7 +56,7 @@ def train(
         str | None,
         typer.Option(
             help="Start from this model's weights (fine-tuning): tiles mapped by their properties, the same "
-            "representation and map size."
+            "representation and view (any map size for a crop or fully convolutional model)."
         ),
     ] = None,
     tile_map: Annotated[

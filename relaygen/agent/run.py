@@ -6,7 +6,8 @@ atomically every few minutes and on exit), ``model.pt`` (the latest weights, loa
 ``relaygen eval`` and the generator) and ``log.txt`` (worker deaths and restarts).
 
 A run may start from a trained model's weights (``init_from``, fine-tuning) when that model's
-architecture fits: the same representation and observation shapes, and tiles that map onto the
+architecture fits: the same representation and observation shapes (any map size for a fully
+convolutional model), and tiles that map onto the
 model's by their properties (or by ``tile_map``; see :mod:`relaygen.agent.tilemap`).
 """
 
@@ -33,6 +34,7 @@ from relaygen.agent.shared_optim import make_optimizer
 from relaygen.agent.tilemap import TileMap, TileMapError, map_tiles, parse_tile_map, remap_model
 from relaygen.agent.worker import Update, make_env
 from relaygen.cliutil import progress
+from relaygen.env.vector import action_count
 from relaygen.files import WriteError, atomic_write, file_digest, make_folder
 from relaygen.rules import Rules, RulesError, load_rules, parse_rules
 
@@ -120,7 +122,12 @@ def fit_start(start: Policy, rules: Rules, config: TrainConfig) -> TileMap:
     except TileMapError as exc:
         raise refused([*differences, str(exc)]) from None
     start.model = remap_model(start.model, tiles, start.representation)
-    differences += start.misfits(rules, make_env(config, rules, 1))
+    env = make_env(config, rules, 1)
+    if start.model.spatial:  # a fully convolutional model fits any map size
+        start.model = start.model.resized(
+            env.single_observation_space["map"].shape, action_count(env.single_action_space)
+        )
+    differences += start.misfits(rules, env)
     if differences:
         raise refused(differences)
     return tiles
