@@ -56,7 +56,8 @@ CONSOLE_SECONDS = 30.0
 def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, TrainConfig]:
     """The rules of ``config`` and the config with its defaults that depend on them filled in:
     the representation (``start``'s, the model the run starts from, if the rules offer it, else
-    the rules' first), the change limit and the model widths (``start``'s, else the defaults)."""
+    the rules' first), the change limit, the model widths and what the policy observes (crop size,
+    budget and measures: ``start``'s where the config leaves them unset, so its model fits)."""
     rules = load_rules(config.rules)
     offered = rules.representations
     preferred = start.representation if start is not None and start.representation in offered else offered[0]
@@ -67,15 +68,20 @@ def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, Tr
             f"(they offer {', '.join(offered)})"
         )
     limit = config.change_limit or CHANGE_LIMIT.get(representation, DEFAULT_CHANGE_LIMIT)
-    if config.sizes is not None:
-        check_sizes(rules, representation, config)
     widths = start.model.arch if start is not None else DEFAULT_WIDTHS
-    return rules, config.replace(
+    seen = start.env_options() if start is not None else {}
+    prepared = config.replace(
         representation=representation,
         change_limit=limit,
         channels=config.channels or widths["channels"],
         hidden=config.hidden or widths["hidden"],
+        crop_size=config.crop_size or seen.get("crop_size"),
+        observe_budget=config.observe_budget or seen.get("observe_budget", False),
+        observe_metrics=config.observe_metrics or seen.get("observe_metrics", False),
     )
+    if prepared.sizes is not None:
+        check_sizes(rules, representation, prepared)
+    return rules, prepared
 
 
 def check_sizes(rules: Rules, representation: str, config: TrainConfig) -> None:
