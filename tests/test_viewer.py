@@ -343,7 +343,7 @@ def test_watch_command_with_a_model(tmp_path: Path) -> None:
         "rules_digest": rules.digest,
         "rules_toml": rules.to_toml(),
         "representation": "turtle",
-        "config": {"rules": "maze", "observe_budget": True, "change_limit": 0.3},
+        "config": {"rules": "maze", "observe_budget": True, "change_limit": 0.3, "vary_counts": True},
     }
     path = save_model(tmp_path / "model.pt", build_model(env, 4, 8), meta)
     policy, loaded = model_policy(path, seed=1)
