@@ -239,6 +239,8 @@ class BatchedLevelEnv(VectorEnv):
 
     def _score(self, index: np.ndarray) -> Scores:
         """Scores of the current grids of ``index``, each by its episode's count ranges."""
+        if not self.vary_counts:  # one scorer: no grouping on the hot path
+            return self.scorer.score(self.grid[index], [self.legs[i] for i in index], self.difficulties[index])
         out = Scores.empty(len(index), len(self.scorer.metric_names), len(self.scorer.term_names))
         variants = [self._variants[i] for i in index]
         for variant in dict.fromkeys(variants):
