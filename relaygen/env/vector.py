@@ -427,7 +427,7 @@ class BatchedLevelEnv(VectorEnv):
             report = scorer.report(grid, legs, d).to_dict()
         else:
             scores = self._best_scores if self.keep_best else self._scores
-            targets = self.scorer.targets(np.array([d]))[0]
+            targets = self._targets[i]
             report = {
                 "playable": bool(scores.verdict[i] == 1),
                 "score": float(scores.score[i]),
