@@ -15,7 +15,10 @@ baseline), playtest each with the full budget and report:
   first 50 Boxoban medium levels (``tests/data/boxoban-medium-valid-000-first50.txt``, DeepMind,
   Apache 2.0) solved by relaygen's solver;
 - **rho** (Spearman, asked difficulty against the difficulty metric), the distinct fraction and
-  the mean pairwise Hamming distance.
+  the mean pairwise Hamming distance;
+- push games only, **the hard end**: the median figures of ``--levels`` more levels made at
+  difficulty 1.0, beside Boxoban medium's medians (the bar: median pushes and median solver nodes
+  at least Boxoban medium's).
 
     python benchmarks/quality.py [--rules maze dungeon sokoban relay] [--levels 100]
                                  [--model search | --models-dir DIR] [--candidates K] [--json FILE]
@@ -26,6 +29,7 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +41,7 @@ from difficulty import correlation, parse_plan, spread
 
 from relaygen.files import atomic_write
 from relaygen.formats import read_levels
-from relaygen.generate import resolve_candidates
+from relaygen.generate import generate, resolve_candidates
 from relaygen.level import Level, diversity
 from relaygen.mechanics.base import cells_with, corridor_share
 from relaygen.mechanics.push import to_puzzle
@@ -126,15 +130,31 @@ def reference(rules: Rules, n: int) -> tuple[str, list[Level]] | None:
     if rules.name == "maze":
         rng = np.random.default_rng(0)
         return "perfect mazes", [perfect_maze(rules, rng) for _ in range(n)]
-    if rules.name == "sokoban":
+    if rules.mechanic == "push":
         return "Boxoban medium", read_levels(BOXOBAN_MEDIUM)[:n]
     return None
 
 
-def shape_means(rules: Rules, levels: list[Level], reports: list[Report]) -> dict[str, float]:
-    """Each shape figure's mean over ``levels``, read from each level and its playtest report."""
+def shape_means(
+    rules: Rules, levels: list[Level], reports: list[Report], average: Callable[[list[float]], float] = statistics.fmean
+) -> dict[str, float]:
+    """Each shape figure's mean (or other ``average``) over ``levels``, read from each level and its playtest report."""
     figures = [SHAPES[rules.mechanic](level, report) for level, report in zip(levels, reports, strict=True)]
-    return {key: statistics.fmean(f[key] for f in figures) for key in figures[0]} if figures else {}
+    return {key: float(average([f[key] for f in figures])) for key in figures[0]} if figures else {}
+
+
+def hard_end(rules: Rules, model: str | Path, n: int, candidates: int | None) -> dict[str, Any]:
+    """Median shape figures of ``n`` levels made at difficulty 1.0 (seed 0) and of the reference levels."""
+    levels = generate(rules, n, difficulty=1.0, model=model, seed=0, candidates=candidates)
+    reports = [playtest(level, 1.0) for level in levels]
+    ref = reference(rules, n)
+    assert ref is not None
+    return {
+        "levels": len(levels),
+        "playable": sum(r.playable for r in reports) / len(levels),
+        "shape": shape_means(rules, levels, reports, statistics.median),
+        "reference": shape_means(rules, ref[1], [playtest(level) for level in ref[1]], statistics.median),
+    }
 
 
 def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> dict[str, Any]:
@@ -161,6 +181,8 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> 
             "levels": len(ref[1]),
             "shape": shape_means(rules, ref[1], [playtest(level) for level in ref[1]]),
         }
+    if rules.mechanic == "push":
+        row["hard_end"] = hard_end(rules, model, n, candidates)
     return row
 
 
@@ -182,6 +204,11 @@ def main() -> None:
         for key, value in row["shape"].items():
             other = f"{ref['shape'][key]:>18.3f}" if ref else ""
             print(f"  {key:<16}{value:>11.3f}{other}")
+        hard = row.get("hard_end")
+        if hard:
+            print(f"  at difficulty 1.0 ({hard['levels']} levels, playable {hard['playable']:.0%}), medians:")
+            for key, value in hard["shape"].items():
+                print(f"  {key:<16}{value:>11.3f}{hard['reference'][key]:>18.3f}")
     if args.json:
         atomic_write(args.json, json.dumps({"results": results}, indent=1))
 

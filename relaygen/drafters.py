@@ -22,7 +22,6 @@ import numpy as np
 from relaygen.files import file_digest
 from relaygen.hillclimb import hill_climb, search_level
 from relaygen.level import Level
-from relaygen.playtest import distance
 from relaygen.rules import Rules
 
 if TYPE_CHECKING:
@@ -178,12 +177,13 @@ def search_drafter(rules: Rules, proposals: int = 300) -> Drafter:
 
 
 def best_draft(drafts: list[Level]) -> Level:
-    """The draft to keep: playable first, then nearest the target of the rules' difficulty metric at
-    its difficulty, then the highest score (by each draft's ``meta["report"]``; the first on ties)."""
+    """The draft to keep: playable first, then nearest the targets the difficulty knob moves at its
+    difficulty (the least sum of those objectives' shortfalls from a full term), then the highest
+    score (by each draft's ``meta["report"]``; the first on ties)."""
 
     def key(level: Level) -> tuple[bool, float, float]:
-        report, knob = level.meta["report"], level.rules.difficulty
-        off = 0.0 if knob is None else distance(report["metrics"][knob.metric], report["targets"][knob.metric])
+        report = level.meta["report"]
+        off = sum(1.0 - report["terms"][o.metric] for o in level.rules.knob_objectives)
         return not report["playable"], off, -report["score"]
 
     return min(drafts, key=key)

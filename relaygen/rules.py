@@ -115,11 +115,27 @@ class Objective(_Strict):
     """Distance from the target at which the term's score reaches 0 (default: max(1, lo))."""
     required: bool = False
     """A level whose metric lies outside the target is unplayable, as if it broke a constraint."""
+    easy: tuple[float, float] | None = None
+    """With ``hard``, instead of ``target``: the difficulty knob moves this objective's range too."""
+    hard: tuple[float, float] | None = None
 
     @field_validator("target")
     @classmethod
     def _ordered(cls, target: tuple[float, float] | None) -> tuple[float, float] | None:
         return _check_range(target, finite_hi=False)
+
+    @field_validator("easy", "hard")
+    @classmethod
+    def _finite(cls, target: tuple[float, float] | None) -> tuple[float, float] | None:
+        return _check_range(target, finite_hi=True)
+
+    @model_validator(mode="after")
+    def _one_kind_of_target(self) -> Objective:
+        if (self.easy is None) != (self.hard is None):
+            raise ValueError("easy and hard go together")
+        if self.easy is not None and self.target is not None:
+            raise ValueError("give either target or easy and hard, not both")
+        return self
 
 
 class Difficulty(_Strict):
@@ -139,11 +155,14 @@ class Difficulty(_Strict):
 
     def target(self, difficulty: float) -> tuple[float, float]:
         """The target range at ``difficulty`` in [0, 1]."""
-        t = difficulty if self.curve == "linear" else 2.0 * (1.0 - 1.0 / (difficulty + 1.0))
-        return (
-            self.easy[0] + t * (self.hard[0] - self.easy[0]),
-            self.easy[1] + t * (self.hard[1] - self.easy[1]),
-        )
+        lo, hi = self.ramp(self.easy, self.hard, np.array([difficulty]))[0]
+        return float(lo), float(hi)
+
+    def ramp(self, easy: tuple[float, float], hard: tuple[float, float], difficulty: np.ndarray) -> np.ndarray:
+        """The range from ``easy`` to ``hard`` at each of ``difficulty`` ``(m,)`` on this knob's curve, ``(m, 2)``."""
+        d = np.asarray(difficulty, dtype=np.float64)[:, None]
+        t = d if self.curve == "linear" else 2.0 * (1.0 - 1.0 / (d + 1.0))
+        return np.asarray(easy, dtype=np.float64) + t * (np.asarray(hard, dtype=np.float64) - easy)
 
 
 class Rules(_Strict):
@@ -209,8 +228,17 @@ class Rules(_Strict):
         if self.difficulty is not None and self.difficulty.metric not in metrics:
             raise ValueError(f"difficulty: metric {self.difficulty.metric!r} is not an objective {metrics}")
         for i, o in enumerate(self.objectives):
-            if o.target is None and (self.difficulty is None or self.difficulty.metric != o.metric):
-                raise ValueError(f"objectives[{i}]: {o.metric!r} needs a target (or to be the difficulty metric)")
+            knob = self.difficulty is not None and self.difficulty.metric == o.metric
+            if o.easy is not None and (self.difficulty is None or knob):
+                raise ValueError(
+                    f"objectives[{i}]: easy and hard need a [difficulty] block naming another metric"
+                    if not knob
+                    else f"objectives[{i}]: {o.metric!r} is the difficulty metric: its easy and hard are [difficulty]'s"
+                )
+            if o.target is None and o.easy is None and not knob:
+                raise ValueError(
+                    f"objectives[{i}]: {o.metric!r} needs a target, easy and hard, or to be the difficulty metric"
+                )
         self._check_capacity()
         return self
 
@@ -291,13 +319,27 @@ class Rules(_Strict):
         """Each objective's target range at ``difficulty`` in [0, 1]."""
         if not 0.0 <= difficulty <= 1.0:
             raise ValueError(f"difficulty must be in [0, 1], got {difficulty}")
-        out: dict[str, tuple[float, float]] = {}
-        for o in self.objectives:
-            if self.difficulty is not None and o.metric == self.difficulty.metric:
-                out[o.metric] = self.difficulty.target(difficulty)
+        ranges = self.target_ranges(np.array([float(difficulty)]))[0]
+        return {o.metric: (float(lo), float(hi)) for o, (lo, hi) in zip(self.objectives, ranges, strict=True)}
+
+    @property
+    def knob_objectives(self) -> list[Objective]:
+        """The objectives the difficulty knob moves: its metric's and those with ``easy`` and ``hard``."""
+        knob = self.difficulty
+        return [] if knob is None else [o for o in self.objectives if o.metric == knob.metric or o.easy is not None]
+
+    def target_ranges(self, difficulty: np.ndarray) -> np.ndarray:
+        """Each objective's target range at each of ``difficulty`` ``(m,)``: ``(m, n_objectives, 2)``."""
+        d = np.asarray(difficulty, dtype=np.float64)
+        out = np.empty((len(d), len(self.objectives), 2))
+        for j, o in enumerate(self.objectives):
+            knob = self.difficulty
+            if knob is not None and o.metric == knob.metric:
+                out[:, j] = knob.ramp(knob.easy, knob.hard, d)
+            elif o.easy is not None and o.hard is not None and knob is not None:
+                out[:, j] = knob.ramp(o.easy, o.hard, d)
             else:
-                assert o.target is not None
-                out[o.metric] = o.target
+                out[:, j] = o.target
         return out
 
     @cached_property

@@ -58,6 +58,21 @@ def test_best_draft_prefers_playable_then_nearest_target_then_score() -> None:
     assert best_draft([only]) is only
 
 
+def test_best_draft_weighs_every_objective_the_knob_moves() -> None:
+    """Boxoban's knob moves pushes and solver effort: a draft on the pushes target but far below the
+    effort target loses to one nearer both, although its other terms give it the higher score."""
+    rules = load_rules("boxoban")
+
+    def draft(pushes: float, nodes: float, regions: float, score: float) -> Level:
+        level = Level.random(rules, np.random.default_rng(0))
+        terms = {"pushes": pushes, "solver_nodes": nodes, "regions": regions}
+        level.meta["report"] = {"playable": True, "terms": terms, "score": score}
+        return level
+
+    effortless, puzzling = draft(1.0, 0.4, 1.0, 0.9), draft(0.9, 1.0, 0.5, 0.8)
+    assert best_draft([effortless, puzzling]) is puzzling and best_draft([puzzling, effortless]) is puzzling
+
+
 def test_a_model_keeps_the_best_of_its_candidates(tmp_path: Path, untrained_model: Callable[..., Path]) -> None:
     path = untrained_model(tmp_path / "model.pt", "dungeon", "narrow")
     rules = load_rules("dungeon")

@@ -64,7 +64,9 @@ def corridor_maze(wall_at: int | None = 7) -> Level:
 
 
 def test_registry_has_every_builtin_and_representation() -> None:
-    expected = {f"relaygen/{n}-{r}-v0" for n in ("maze", "dungeon", "sokoban") for r in ("narrow", "turtle", "wide")}
+    expected = {
+        f"relaygen/{n}-{r}-v0" for n in ("maze", "dungeon", "sokoban", "boxoban") for r in ("narrow", "turtle", "wide")
+    }
     expected |= {"relaygen/relay-carve-v0", "relaygen/level-v0", "relaygen/maze-nca-v0", "relaygen/dungeon-nca-v0"}
     expected.add("relaygen/maze-backtrack-v0")
     assert set(relaygen.env.register_envs()) == expected and expected <= set(gym.registry)
@@ -343,7 +345,7 @@ def test_observe_metrics_shows_counts_and_objective_values_against_their_ranges(
         if terminated or truncated:
             break
     measures = obs["cond"][1 + 2 * n_obj :].reshape(-1, 2)
-    targets = env.batch.scorer.targets(np.array([0.5]))[0]
+    targets = env.batch.rules.target_ranges(np.array([0.5]))[0]
     grid = env.batch.grid[0]
     for c, constraint in enumerate(rules.constraints):
         count = sum(int((grid == rules.tile_index[t]).sum()) for t in constraint.tiles)

@@ -156,6 +156,22 @@ def test_four_box_level_is_solvable_but_breaks_the_sokoban_rules(data_dir: Path)
     assert report.length == len(report.solution) and report.to_dict()["meets_rules"] is False
 
 
+def test_boxoban_rules_admit_four_boxes_and_score_solver_effort(data_dir: Path) -> None:
+    grid = read_levels(data_dir / "boxoban-medium-valid-000-first50.txt")[0].grid
+    lv = Level(load_rules("boxoban"), grid)
+    easy, hard = playtest(lv, 0.0), playtest(lv, 1.0)
+    assert easy.playable and easy.broken == () and replay(lv, easy.solution).won
+    assert easy.metrics["pushes"] == 16 and easy.metrics["solver_nodes"] == 26  # the fast search's effort
+    assert "pushes 16 > 6" in easy.off_target and "pushes 16 < 20" in hard.off_target
+    assert "solver_nodes 26 < 50" in hard.off_target and "solver_nodes" not in " ".join(easy.off_target)
+
+
+def test_solver_nodes_are_the_fast_search_s_also_when_searching_on_for_the_optimum(data_dir: Path) -> None:
+    lv = read_levels(data_dir / "microban.xsb")[3]  # solved in 9 nodes, move-optimal in about 600
+    fast, best = playtest(lv), playtest(lv, budget=Budget(time_limit=10.0, optimal=True))
+    assert best.optimal and fast.metrics["solver_nodes"] == best.metrics["solver_nodes"] == 9
+
+
 def test_budget_exhaustion_is_unknown_never_no(data_dir: Path) -> None:
     lv = read_levels(data_dir / "microban.xsb")[5]  # level 6: 3 boxes, needs a few hundred nodes
     report = playtest(lv, budget=Budget(max_nodes=10))

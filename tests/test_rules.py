@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from relaygen.rules import RulesError, builtin_names, load_rules, parse_rules
@@ -14,8 +15,8 @@ from relaygen.rules import RulesError, builtin_names, load_rules, parse_rules
 BUILTINS = builtin_names()
 
 
-def test_four_builtins_ship() -> None:
-    assert BUILTINS == ["dungeon", "maze", "relay", "sokoban"]
+def test_five_builtins_ship() -> None:
+    assert BUILTINS == ["boxoban", "dungeon", "maze", "relay", "sokoban"]
 
 
 @pytest.mark.parametrize("name", BUILTINS)
@@ -27,13 +28,25 @@ def test_builtin_round_trips_through_toml(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", BUILTINS)
-def test_builtin_difficulty_moves_one_target(name: str) -> None:
+def test_builtin_difficulty_moves_its_metric_and_the_ramped_objectives(name: str) -> None:
     rules = load_rules(name)
     assert rules.difficulty is not None
     easy, hard = rules.targets(0.0), rules.targets(1.0)
     moved = [m for m in easy if easy[m] != hard[m]]
-    assert moved == [rules.difficulty.metric]
-    assert hard[rules.difficulty.metric][0] > easy[rules.difficulty.metric][0]
+    assert moved == [o.metric for o in rules.knob_objectives]
+    assert all(hard[m][0] > easy[m][0] for m in moved)
+
+
+@pytest.mark.parametrize("d", [0.0, 0.5, 1.0])
+def test_objective_with_easy_and_hard_follows_the_knob(d: float) -> None:
+    """Boxoban's knob moves pushes (its metric) and solver effort (an objective's own easy and hard)."""
+    rules = load_rules("boxoban")
+    targets = rules.targets(d)
+    assert targets["pushes"] == pytest.approx((2 + 18 * d, 6 + 34 * d))
+    assert targets["solver_nodes"] == pytest.approx((1 + 49 * d, 30 + 370 * d))
+    assert targets["regions"] == (1.0, 1.0)
+    rows = rules.target_ranges(np.array([d, 0.0]))
+    assert rows[0].tolist() == [list(targets[o.metric]) for o in rules.objectives]
 
 
 @pytest.mark.parametrize("d", [0.0, 0.25, 0.5, 1.0])
@@ -124,6 +137,22 @@ FUZZED = {
     "unknown start_map": (
         lambda t: t.replace('border = "wall"', 'start_map = "lava"'),
         "start_map: unknown tile 'lava' (tiles are ['floor', 'wall', 'start', 'exit'] or random)",
+    ),
+    "easy without hard": (
+        lambda t: t.replace("target = [3, 10]", "easy = [3, 10]") + DIFFICULTY.replace("path_length", "regions"),
+        "objectives[0]: easy and hard go together",
+    ),
+    "easy beside target": (
+        lambda t: t.replace("target = [3, 10]", "target = [3, 10]\neasy = [3, 10]\nhard = [5, 20]"),
+        "objectives[0]: give either target or easy and hard, not both",
+    ),
+    "easy without a knob": (
+        lambda t: t.replace("target = [3, 10]", "easy = [3, 10]\nhard = [5, 20]"),
+        "objectives[0]: easy and hard need a [difficulty] block naming another metric",
+    ),
+    "easy on the knob's metric": (
+        lambda t: t.replace("target = [3, 10]", "easy = [3, 10]\nhard = [5, 20]") + DIFFICULTY,
+        "objectives[0]: 'path_length' is the difficulty metric: its easy and hard are [difficulty]'s",
     ),
     "deep nesting": (lambda t: "x = " + "[" * 100_000 + "]" * 100_000 + "\n", "TOML nested too deeply to read"),
 }

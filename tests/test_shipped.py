@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from relaygen.agent.model import ModelError, load_model
 from relaygen.drafters import Job, default_model, draft_candidates, model_drafter, shipped_models
 from relaygen.formats import read_levels
 from relaygen.generate import generate
+from relaygen.level import Level
 from relaygen.playtest import playtest
 from relaygen.rules import builtin_names, load_rules
 
@@ -64,3 +66,16 @@ def test_shipped_sokoban_model_meets_a_box_count_it_was_not_shipped_with(boxes: 
     kept = [level for level in drafts if level.meta["report"]["playable"]]
     assert kept and all(playtest(level, level.meta["difficulty"]).playable for level in kept)
     assert all(level.rules == variant and level.count("box", "box_on_goal") == boxes for level in kept)
+
+
+def test_shipped_boxoban_model_at_difficulty_one_is_as_hard_as_boxoban_medium(data_dir: Path) -> None:
+    """Median pushes and solver effort of its hardest levels reach Boxoban medium's, measured by the same solver."""
+    boxoban = load_rules("boxoban")
+    medium = [Level(boxoban, level.grid) for level in read_levels(data_dir / "boxoban-medium-valid-000-first50.txt")]
+    made = generate(boxoban, 12, difficulty=1.0, seed=3)
+    made_reports, medium_reports = [playtest(level) for level in made], [playtest(level) for level in medium]
+    assert all(report.playable for report in made_reports + medium_reports)
+    for metric in ("pushes", "solver_nodes"):
+        ours = statistics.median(r.metrics[metric] for r in made_reports)
+        theirs = statistics.median(r.metrics[metric] for r in medium_reports)
+        assert ours >= theirs, f"median {metric}: {ours} against Boxoban medium's {theirs}"

@@ -129,21 +129,6 @@ class Scorer:
             self._reports.move_to_end(key)
         return found
 
-    def targets(self, difficulty: np.ndarray) -> np.ndarray:
-        """Each objective's target range ``(m, n_objectives, 2)`` at difficulties ``(m,)``."""
-        rules = self.rules
-        out = np.empty((len(difficulty), len(rules.objectives), 2))
-        for j, o in enumerate(rules.objectives):
-            knob = rules.difficulty
-            if knob is not None and knob.metric == o.metric:
-                d = np.asarray(difficulty, dtype=np.float64)
-                t = d if knob.curve == "linear" else 2.0 * (1.0 - 1.0 / (d + 1.0))
-                for k in range(2):
-                    out[:, j, k] = knob.easy[k] + t * (knob.hard[k] - knob.easy[k])
-            else:
-                out[:, j] = o.target
-        return out
-
     def counts(self, grids: np.ndarray, bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each count constraint's count in ``grids`` ``(m, H, W)`` and its allowed range (lo, hi),
         three ``(m, n_constraints)`` arrays (an ``equal_to`` constraint's range is the other count);
@@ -190,7 +175,7 @@ class Scorer:
         count, lo, hi = self.counts(grids)
         count_dist = target_distance(count, lo, hi)
         count_terms = 1.0 / (1.0 + count_dist / np.maximum(1.0, lo))
-        targets = self.targets(difficulty)
+        targets = self.rules.target_ranges(difficulty)
         values = metrics[:, self._metric_col]
         scales = np.array([o.scale or 0.0 for o in self.rules.objectives])
         scales = np.where(scales > 0, scales, np.maximum(1.0, targets[..., 0]))

@@ -104,7 +104,7 @@ class BatchedLevelEnv(VectorEnv):
             self.single_action_space = spaces.Discrete(self.rep.n_actions())
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        bounds = self.scorer.targets(np.array([0.0, 1.0]))
+        bounds = self.rules.target_ranges(np.array([0.0, 1.0]))
         finite = np.where(np.isfinite(bounds), np.abs(bounds), 0.0)
         self._cond_scale = np.maximum(1.0, finite.max(axis=(0, 2)))
         lo, hi = self.scorer.bounds.T
@@ -189,7 +189,7 @@ class BatchedLevelEnv(VectorEnv):
         for i, difficulty in zip(index, difficulties, strict=True):
             self._start(i, _check_difficulty(difficulty), level)
         d = self.difficulties[index]
-        self._targets[index] = self.scorer.targets(d)
+        self._targets[index] = self.rules.target_ranges(d)
         targets = self._targets[index] / self._cond_scale[:, None]
         self._cond[index] = np.concatenate([d[:, None], np.clip(targets, -COND_CAP, COND_CAP).reshape(len(d), -1)], 1)
         self._scores.put(index, self._score(index).fields())
@@ -419,7 +419,7 @@ class BatchedLevelEnv(VectorEnv):
     def final_level(self, i: int, full_report: bool = True) -> Level:
         """Environment ``i``'s level as it stands (with ``keep_best``: the best its episode built), with
         its difficulty and playtest report in ``meta``: the full report (with the solution), or
-        without ``full_report`` the in-episode scores (playable, score, metrics, targets)."""
+        without ``full_report`` the in-episode scores (playable, score, metrics, terms, targets)."""
         grid, legs = (self._best[i], self._best_legs[i]) if self.keep_best else (self.grid[i], self.legs[i])
         grid, d = grid.copy(), float(self.difficulties[i])
         scorer = self._scorers[self._variants[i]]
@@ -432,6 +432,7 @@ class BatchedLevelEnv(VectorEnv):
                 "playable": bool(scores.verdict[i] == 1),
                 "score": float(scores.score[i]),
                 "metrics": dict(zip(self.scorer.metric_names, scores.metrics[i].tolist(), strict=True)),
+                "terms": dict(zip(self.scorer.term_names, scores.terms[i].tolist(), strict=True)),
                 "targets": {o.metric: targets[j].tolist() for j, o in enumerate(self.rules.objectives)},
             }
         pinned = self._pins[i].copy() if self._has_pins[i] else None

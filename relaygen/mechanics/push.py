@@ -12,11 +12,12 @@ from relaygen.solver.sokoban import Puzzle, solve
 
 
 class Push(Mechanic):
-    """Sokoban; the playtester is a search with deadlock detection. Metrics: solution moves and pushes."""
+    """Sokoban; the playtester is a search with deadlock detection. Metrics: solution moves and pushes,
+    and ``solver_nodes``, the states its fast search expanded to find a solution (the solver's effort)."""
 
     name = "push"
     required_properties = ("player", "pushable", "goal")
-    metrics = ("regions", "boxes", "solution_length", "pushes")
+    metrics = ("regions", "boxes", "solution_length", "pushes", "solver_nodes")
 
     def start(self, level: Level) -> PlayState:
         state = super().start(level)
@@ -50,6 +51,7 @@ class Push(Mechanic):
             "boxes": float(len(boxes)),
             "solution_length": 0.0,
             "pushes": 0.0,
+            "solver_nodes": 0.0,
         }
         if len(players) != 1 or not boxes or len(boxes) != len(goals):
             return Analysis("no", None, metrics, "needs one player and as many boxes as goals (at least one)")
@@ -58,6 +60,7 @@ class Push(Mechanic):
         if result.status != "solved":
             verdict = "no" if result.status == "unsolvable" else "unknown"
             return Analysis(verdict, None, metrics, f"solver: {result.status} after {result.nodes} nodes")
+        metrics["solver_nodes"] = float(result.nodes)
         optimal, reason = False, ""
         if budget.optimal:
             left = _left(budget, result.nodes, result.seconds)
