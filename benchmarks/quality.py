@@ -43,15 +43,11 @@ from relaygen.files import atomic_write
 from relaygen.formats import read_levels
 from relaygen.generate import generate, resolve_candidates
 from relaygen.level import Level, diversity
-from relaygen.mechanics.base import cells_with, corridor_share
-from relaygen.mechanics.push import to_puzzle
+from relaygen.mechanics.base import corridor_share
 from relaygen.playtest import Report, playtest
 from relaygen.rules import Rules
-from relaygen.solver.sokoban import solve
 
 BOXOBAN_MEDIUM = Path(__file__).resolve().parents[1] / "tests" / "data" / "boxoban-medium-valid-000-first50.txt"
-SOLVER_SECONDS = 10.0
-"""Time limit per Sokoban level when measuring solver effort."""
 
 
 def walk_shape(level: Level, report: Report) -> dict[str, float]:
@@ -73,18 +69,13 @@ def walk_shape(level: Level, report: Report) -> dict[str, float]:
 
 
 def push_shape(level: Level, report: Report) -> dict[str, float]:
-    """Boxes, pushes and moves of the solver's solution, and the nodes it expanded (a solve of its own:
-    the playtest's ``report`` does not count nodes)."""
-    solid = level.rules.with_property("solid")[level.grid]
-    boxes, goals = cells_with(level, "pushable"), cells_with(level, "goal")
-    puzzle = to_puzzle(level.grid.shape, solid, boxes, goals, cells_with(level, "player")[0])
-    result = solve(puzzle, time_limit=SOLVER_SECONDS)
+    """Boxes, pushes and moves of the solver's solution, and the nodes its fast search expanded."""
     return {
-        "boxes": float(len(boxes)),
-        "pushes": float(result.pushes),
-        "moves": float(result.moves),
-        "solver_nodes": float(result.nodes),
-        "solved": float(result.status == "solved"),
+        "boxes": report.metrics["boxes"],
+        "pushes": report.metrics["pushes"],
+        "moves": report.metrics["solution_length"],
+        "solver_nodes": report.metrics["solver_nodes"],
+        "solved": float(report.solvable == "yes"),
     }
 
 
@@ -144,16 +135,13 @@ def shape_means(
 
 
 def hard_end(rules: Rules, model: str | Path, n: int, candidates: int | None) -> dict[str, Any]:
-    """Median shape figures of ``n`` levels made at difficulty 1.0 (seed 0) and of the reference levels."""
+    """Median shape figures of ``n`` levels made at difficulty 1.0 (seed 0)."""
     levels = generate(rules, n, difficulty=1.0, model=model, seed=0, candidates=candidates)
     reports = [playtest(level, 1.0) for level in levels]
-    ref = reference(rules, n)
-    assert ref is not None
     return {
         "levels": len(levels),
         "playable": sum(r.playable for r in reports) / len(levels),
         "shape": shape_means(rules, levels, reports, statistics.median),
-        "reference": shape_means(rules, ref[1], [playtest(level) for level in ref[1]], statistics.median),
     }
 
 
@@ -176,13 +164,11 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> 
         row |= correlation(rules, levels)
     ref = reference(rules, n)
     if ref is not None:
-        row["reference"] = {
-            "name": ref[0],
-            "levels": len(ref[1]),
-            "shape": shape_means(rules, ref[1], [playtest(level) for level in ref[1]]),
-        }
-    if rules.mechanic == "push":
-        row["hard_end"] = hard_end(rules, model, n, candidates)
+        ref_reports = [playtest(level) for level in ref[1]]
+        row["reference"] = {"name": ref[0], "levels": len(ref[1]), "shape": shape_means(rules, ref[1], ref_reports)}
+        if rules.mechanic == "push":
+            median = shape_means(rules, ref[1], ref_reports, statistics.median)
+            row["hard_end"] = hard_end(rules, model, n, candidates) | {"reference": median}
     return row
 
 

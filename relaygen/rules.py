@@ -153,11 +153,6 @@ class Difficulty(_Strict):
         """The knob interpolates between easy and hard, so both ends of each must be finite."""
         return _check_range(target, finite_hi=True)
 
-    def target(self, difficulty: float) -> tuple[float, float]:
-        """The target range at ``difficulty`` in [0, 1]."""
-        lo, hi = self.ramp(self.easy, self.hard, np.array([difficulty]))[0]
-        return float(lo), float(hi)
-
     def ramp(self, easy: tuple[float, float], hard: tuple[float, float], difficulty: np.ndarray) -> np.ndarray:
         """The range from ``easy`` to ``hard`` at each of ``difficulty`` ``(m,)`` on this knob's curve, ``(m, 2)``."""
         d = np.asarray(difficulty, dtype=np.float64)[:, None]
@@ -322,24 +317,28 @@ class Rules(_Strict):
         ranges = self.target_ranges(np.array([float(difficulty)]))[0]
         return {o.metric: (float(lo), float(hi)) for o, (lo, hi) in zip(self.objectives, ranges, strict=True)}
 
+    def knob_ends(self, objective: Objective) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """(easy, hard) target ranges of an objective the difficulty knob moves (the knob's own metric,
+        or one with ``easy`` and ``hard``); None for one with a fixed target."""
+        knob = self.difficulty
+        if knob is None:
+            return None
+        if objective.metric == knob.metric:
+            return knob.easy, knob.hard
+        return None if objective.easy is None or objective.hard is None else (objective.easy, objective.hard)
+
     @property
     def knob_objectives(self) -> list[Objective]:
-        """The objectives the difficulty knob moves: its metric's and those with ``easy`` and ``hard``."""
-        knob = self.difficulty
-        return [] if knob is None else [o for o in self.objectives if o.metric == knob.metric or o.easy is not None]
+        """The objectives the difficulty knob moves."""
+        return [o for o in self.objectives if self.knob_ends(o) is not None]
 
     def target_ranges(self, difficulty: np.ndarray) -> np.ndarray:
         """Each objective's target range at each of ``difficulty`` ``(m,)``: ``(m, n_objectives, 2)``."""
         d = np.asarray(difficulty, dtype=np.float64)
         out = np.empty((len(d), len(self.objectives), 2))
         for j, o in enumerate(self.objectives):
-            knob = self.difficulty
-            if knob is not None and o.metric == knob.metric:
-                out[:, j] = knob.ramp(knob.easy, knob.hard, d)
-            elif o.easy is not None and o.hard is not None and knob is not None:
-                out[:, j] = knob.ramp(o.easy, o.hard, d)
-            else:
-                out[:, j] = o.target
+            ends = self.knob_ends(o)
+            out[:, j] = o.target if ends is None or self.difficulty is None else self.difficulty.ramp(*ends, d)
         return out
 
     @cached_property
