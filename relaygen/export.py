@@ -1,6 +1,7 @@
 """Export levels for game engines: PNG pictures and Tiled maps (``.tmj`` with an embedded tileset).
 
-A PNG of a Relay level draws the run through its legs (the playtester's solution) over the tiles.
+A PNG of a level whose mechanic marks trails (Relay) draws the run of the playtester's solution
+over the tiles.
 
 Tiled map JSON follows the documented structure of the Tiled editor (map → tile layer of global
 tile ids, tileset with image, size and per-tile properties). The tileset image is drawn by the one
@@ -15,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from relaygen.files import atomic_write
-from relaygen.formats import require_push, write_levels
-from relaygen.level import DIRECTIONS, Level, LevelError
+from relaygen.formats import payload_fields, require_format, write_levels
+from relaygen.level import Level, LevelError
+from relaygen.mechanics import get_mechanic
+from relaygen.mechanics.base import replay
 from relaygen.playtest import playtest
 from relaygen.rules import PROPERTIES, Rules
 
@@ -39,19 +42,16 @@ def write_tileset(rules: Rules, folder: Path, tile_size: int = TILE_SIZE) -> Pat
 
 
 def run_cells(level: Level) -> list[tuple[int, int]] | None:
-    """The cells a Relay level's run passes through, leg by leg, from the start (the playtester's
-    solution, as recorded in the level's report or found now); None for other games or without one."""
-    if level.rules.mechanic != "relay":
+    """The cells the run of the playtester's solution (as recorded in the level's report, or found
+    now) passes through, from the start; None where the mechanic marks no trail or there is no solution."""
+    mechanic = get_mechanic(level.rules.mechanic)
+    if not mechanic.marks_trail:
         return None
     solution = level.meta.get("report", {}).get("solution") or playtest(level).solution
-    starts = np.argwhere(level.rules.with_property("player")[level.grid])
-    if not solution or len(starts) != 1:
+    try:
+        return mechanic.trail(level, replay(mechanic, level, solution.lower())) if solution else None
+    except ValueError:
         return None
-    cells = [(int(starts[0][0]), int(starts[0][1]))]
-    for move in solution.lower():
-        dy, dx = DIRECTIONS[move]
-        cells.append((cells[-1][0] + dy, cells[-1][1] + dx))
-    return cells
 
 
 def tiled_map(level: Level, tile_size: int = TILE_SIZE) -> dict:
@@ -69,7 +69,7 @@ def tiled_map(level: Level, tile_size: int = TILE_SIZE) -> dict:
     properties = [
         {"name": "rules", "type": "string", "value": rules.name},
         {"name": "rules_digest", "type": "string", "value": rules.digest},
-        {"name": "legs", "type": "string", "value": level.legs},
+        *({"name": key, "type": "string", "value": value} for key, value in payload_fields(level).items()),
         {"name": "meta", "type": "string", "value": json.dumps(level.meta, sort_keys=True)},
     ]
     return {
@@ -119,11 +119,12 @@ def tiled_map(level: Level, tile_size: int = TILE_SIZE) -> dict:
 
 
 def check_format(kind: str, rules: Rules | None = None) -> None:
-    """Raise :class:`LevelError` for an unknown export format, or for XSB of ``rules`` that are not a push game."""
+    """Raise :class:`LevelError` for an unknown export format, or for XSB of ``rules`` whose mechanic's
+    levels XSB cannot hold."""
     if kind not in EXPORT_FORMATS:
         raise LevelError(f"unknown format {kind!r} (use {', '.join(EXPORT_FORMATS)})")
     if kind == "xsb" and rules is not None:
-        require_push(rules)
+        require_format(rules, kind)
 
 
 def export_level(level: Level, path: str | Path, kind: str, durable: bool = True, tile_size: int = TILE_SIZE) -> Path:

@@ -16,6 +16,7 @@ import numpy as np
 
 from relaygen.files import atomic_write
 from relaygen.level import Level, LevelError
+from relaygen.mechanics import get_mechanic
 from relaygen.rules import Rules, RulesError, builtin_names, load_rules, parse_rules
 
 FORMAT_ID = "relaygen-level"
@@ -36,7 +37,8 @@ NOT_LEVELS = {"ratings.json", "index.json", "summary.json", "run.json"}
 
 
 def level_to_dict(level: Level) -> dict[str, Any]:
-    """The canonical JSON form: rules (name, digest, full text), rows, legend, pins, legs, meta."""
+    """The canonical JSON form: rules (name, digest, full text), rows, legend, pins, the mechanic's
+    payload fields, meta."""
     rules = level.rules
     return {
         "format": FORMAT_ID,
@@ -46,42 +48,57 @@ def level_to_dict(level: Level) -> dict[str, Any]:
         "legend": {t.char: t.name for t in rules.tiles},
         "rows": level.rows(),
         "pinned": None if level.pinned is None else ["".join("x" if p else "." for p in row) for row in level.pinned],
-        "legs": level.legs,
         "meta": level.meta,
-    }
+    } | payload_fields(level)
+
+
+V1_PAYLOAD = {"legs": ""}
+"""Version 1 level files carry a ``legs`` field on every level, empty where the mechanic keeps no
+payload, so that files written before payloads belonged to their mechanic are written byte for byte
+as before (run folders verify files by digest)."""
+
+
+def payload_fields(level: Level) -> dict[str, str]:
+    """The fields a level file holds for the level's payload (see :data:`V1_PAYLOAD`)."""
+    return V1_PAYLOAD | ({} if level.payload is None else level.payload.fields())
 
 
 def level_from_dict(data: Any, origin: str, rules: Rules | None = None) -> Level:
-    """A level from its JSON form; ``rules`` overrides the rules recorded in the file."""
+    """A level from its JSON form, with the rules it records (``rules`` only when it names rules
+    that are neither a built-in nor embedded)."""
     if not isinstance(data, dict) or data.get("format") != FORMAT_ID:
         raise LevelError(f"{origin}: not a relaygen level file (field 'format' must be {FORMAT_ID!r})")
     if data.get("version") != VERSION:
         raise LevelError(f"{origin}: field 'version': unsupported version {data.get('version')!r} (expected {VERSION})")
-    for key, kind in (("rows", list), ("rules", dict), ("meta", dict), ("name", str), ("legs", str)):
+    for key, kind in (("rows", list), ("rules", dict), ("meta", dict), ("name", str)):
         if not isinstance(data.get(key), kind):
             raise LevelError(f"{origin}: field {key!r}: missing or not a {kind.__name__}")
     for key in ("rows", "pinned"):
         rows = data.get(key) or []
         if not isinstance(rows, list) or not all(isinstance(row, str) for row in rows):
             raise LevelError(f"{origin}: field {key!r}: must be a list of text rows (strings)")
-    rules = rules or _recorded_rules(data["rules"], origin)
+    rules = _recorded_rules(data["rules"], origin, rules)
     try:
-        level = Level.from_rows(rules, data["rows"], legs=data["legs"], name=data["name"], meta=data["meta"])
+        payload = get_mechanic(rules.mechanic).read_payload(data, origin)
+        level = Level.from_rows(rules, data["rows"], payload=payload, name=data["name"], meta=data["meta"])
         if data.get("pinned") is not None:
             pinned = np.array([[c == "x" for c in row] for row in data["pinned"]], dtype=bool)
-            level = Level(rules, level.grid, pinned, level.legs, level.name, level.meta)
+            level = Level(rules, level.grid, pinned, level.payload, level.name, level.meta)
     except LevelError as exc:
         raise LevelError(f"{origin}: field 'rows'/'pinned': {exc}") from exc
     return level
 
 
-def _recorded_rules(record: dict, origin: str) -> Rules:
-    """The rules a level file records: the built-in of that name if unchanged, else the embedded text."""
+def _recorded_rules(record: dict, origin: str, given: Rules | None = None) -> Rules:
+    """The rules a level file records: the built-in of that name if unchanged, else the embedded
+    text, else ``given``."""
     name, digest = record.get("name"), record.get("digest")
     if name in builtin_names():
         builtin = load_rules(name)
         if builtin.digest == digest or "toml" not in record:
             return builtin
+    if not isinstance(record.get("toml"), str) and given is not None:
+        return given
     if not isinstance(record.get("toml"), str):
         raise LevelError(f"{origin}: field 'rules': unknown ruleset {name!r} and no embedded 'toml'")
     try:
@@ -99,23 +116,24 @@ def levels_to_text(levels: list[Level], rules_ref: str | None = None) -> str:
     blocks = [f"; rules: {rules_ref or levels[0].rules.name}"] if levels else []
     for level in levels:
         head = [f"; name: {level.name}"] if level.name else []
-        head += [f"; legs: {level.legs}"] if level.legs else []
+        head += [f"; {key}: {value}" for key, value in payload_fields(level).items() if value]
         blocks.append("\n".join(head + level.rows()))
     return "\n\n".join(blocks) + "\n"
 
 
 def levels_from_text(text: str, origin: str, rules: Rules | None = None) -> list[Level]:
-    """Levels from text maps; the rules come from ``rules`` or a ``; rules: NAME`` header."""
+    """Levels from text maps; the rules come from a ``; rules: NAME`` header, else ``rules``."""
     levels: list[Level] = []
     for first_line, header, rows in _blocks(text):
-        if "rules" in header and rules is None:
+        if "rules" in header:
             rules = _rules_named(header["rules"], origin)
         if not rows:
             continue
         if rules is None:
             raise LevelError(f"{origin}: no '; rules: NAME' line and no rules given (use --rules)")
         try:
-            levels.append(Level.from_rows(rules, rows, legs=header.get("legs", ""), name=header.get("name", "")))
+            payload = get_mechanic(rules.mechanic).read_payload(header, origin)
+            levels.append(Level.from_rows(rules, rows, payload=payload, name=header.get("name", "")))
         except LevelError as exc:
             raise LevelError(f"{origin}: level starting at line {first_line}: {exc}") from exc
     return levels
@@ -173,7 +191,7 @@ def levels_to_xsb(levels: list[Level], rules_ref: str | None = None) -> str:
     blocks = [] if ref == XSB_RULES else [f"; rules: {ref}"]
     for i, level in enumerate(levels, start=1):
         rules = level.rules
-        require_push(rules)
+        require_format(rules, "xsb")
         chars = np.array([_xsb_char(rules.properties_of(t)) for t in range(len(rules.tiles))])
         rows = ["".join(row).rstrip() for row in chars[level.grid]]
         blocks.append("\n".join([f"; {level.name or i}", *rows, *_sok_lines(level.meta.get("sok", {}))]))
@@ -188,10 +206,15 @@ def _sok_lines(fields: dict[str, str]) -> list[str]:
     return lines
 
 
-def require_push(rules: Rules) -> None:
-    """Raise :class:`LevelError` unless ``rules`` are a push game, the only kind XSB holds."""
-    if rules.mechanic != "push":
-        raise LevelError(f"XSB holds push-game levels; rules {rules.name!r} use mechanic {rules.mechanic!r}")
+def require_format(rules: Rules, kind: str) -> None:
+    """Raise :class:`LevelError` unless levels of ``rules`` can be written as ``kind`` (their mechanic's
+    ``level_formats``: XSB holds push games only)."""
+    formats = get_mechanic(rules.mechanic).level_formats
+    if kind not in formats:
+        raise LevelError(
+            f"{kind.upper()} cannot hold levels of rules {rules.name!r} (mechanic {rules.mechanic!r}); "
+            f"their formats: {', '.join(formats)}"
+        )
 
 
 def _xsb_char(props: frozenset[str]) -> str:
@@ -283,12 +306,14 @@ def _bad_char(origin: str, i: int, line: str) -> LevelError:
 def levels_from_xsb(text: str, origin: str, rules: Rules | None = None) -> list[Level]:
     """Levels from an XSB or SOK collection: ``;`` and title lines before each board, SOK
     ``Title:``/``Author:``/``Comment:`` lines after it (the title names the level, the others go to
-    ``meta["sok"]``, as written: ``{"Author": ...}``). The rules are ``rules``, those a ``; rules:``
-    line names, or the built-in sokoban."""
+    ``meta["sok"]``, as written: ``{"Author": ...}``). The rules are those a ``; rules:`` line
+    names, else ``rules``, else the built-in sokoban."""
     named = RULES_LINE.search(text)
-    rules = rules or (_rules_named(named[1], origin) if named else load_rules(XSB_RULES))
-    if rules.mechanic != "push":
-        raise LevelError(f"{origin}: XSB needs push-game rules; {rules.name!r} use {rules.mechanic!r}")
+    rules = _rules_named(named[1], origin) if named else rules or load_rules(XSB_RULES)
+    try:
+        require_format(rules, "xsb")
+    except LevelError as exc:
+        raise LevelError(f"{origin}: {exc}") from None
     table = {"#": {"solid"}, "@": {"player"}, "+": {"player", "goal"}, "$": {"pushable"}, "*": {"pushable", "goal"}}
     table["."] = {"goal"}
     index = {c: rules.by_properties.get(frozenset(p)) for c, p in table.items()}
@@ -323,11 +348,14 @@ def _wall_outside(rules: Rules, grid: np.ndarray) -> None:
 
 
 def level_files(path: str | Path) -> list[Path]:
-    """The level files a path names: itself, or every level file of a folder in name order."""
+    """The level files a path names: itself, or every level file of a folder in name order (regular
+    files only: a pipe or device named like a level would block the reader)."""
     path = Path(path)
     if not path.is_dir():
         return [path]
-    files = [p for p in sorted(path.iterdir()) if p.suffix.lower() in SUFFIXES and p.name not in NOT_LEVELS]
+    files = [
+        p for p in sorted(path.iterdir()) if p.suffix.lower() in SUFFIXES and p.name not in NOT_LEVELS and p.is_file()
+    ]
     if not files:
         raise LevelError(f"{path}: no level files ({', '.join(SUFFIXES)}) in this folder")
     return files
@@ -340,6 +368,8 @@ def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
         return [level for f in level_files(path) for level in read_levels(f, rules)]
     if not path.exists():
         raise LevelError(f"{path}: no such file or folder")
+    if not path.is_file():
+        raise LevelError(f"{path}: not a regular file (a level file or a folder of them)")
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise LevelError(f"{path}: unknown level file type {path.suffix!r} (use {', '.join(SUFFIXES)})")
@@ -357,7 +387,11 @@ def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
         level = level_from_dict(data, str(path), rules)
         level.name = level.name or path.stem
         return [level]
-    if kind == "txt" and (rules is None or rules.mechanic == "push") and not RULES_LINE.search(text):
+    if (
+        kind == "txt"
+        and (rules is None or "xsb" in get_mechanic(rules.mechanic).level_formats)
+        and not RULES_LINE.search(text)
+    ):
         kind = "xsb"  # a Sokoban collection in a .txt file, as Boxoban's
         try:
             levels = levels_from_xsb(text, str(path), rules)
@@ -373,8 +407,15 @@ def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
 
 
 def dump_levels(levels: list[Level], kind: str, rules_ref: str | None = None) -> str:
-    """Levels as the text of a ``kind`` file (json holds exactly one level); text and XSB files name
-    their rules as ``rules_ref`` (default: the rules' name)."""
+    """Levels as the text of a ``kind`` file (json holds exactly one level); text and XSB files hold
+    levels of one ruleset and name it as ``rules_ref`` (default: the rules' name)."""
+    mixed = {level.rules.digest: level for level in levels}
+    if len(mixed) > 1:
+        first, other = list(mixed.values())[:2]
+        raise LevelError(
+            f"one {kind} file holds levels of one ruleset; {first.name or 'a level'} is of rules "
+            f"{first.rules.name!r}, {other.name or 'another'} of rules {other.rules.name!r} (collect them apart)"
+        )
     if kind == "json":
         if len(levels) != 1:
             raise LevelError(f"a JSON level file holds one level, not {len(levels)}")

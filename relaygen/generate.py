@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -26,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from relaygen.children import die_with_parent
 from relaygen.drafters import (
     SEARCH,
     SLOTS,
@@ -37,6 +40,7 @@ from relaygen.drafters import (
     model_drafter,
     search_drafter,
 )
+from relaygen.errors import UserError
 from relaygen.hillclimb import hill_climb
 from relaygen.level import Level
 from relaygen.playtest import Report, playtest
@@ -48,7 +52,7 @@ SEARCH_LEVELS_PER_WORKER = 40
 """The same for the search baseline, which makes fewer levels per second."""
 
 
-class GenerateError(ValueError):
+class GenerateError(UserError):
     """Generation cannot start: bad rules, model, difficulty or output folder."""
 
 
@@ -121,15 +125,35 @@ class Summary:
         return "\n".join(f"{k:<22} {v}" for k, v in rows)
 
 
+class Difficulties(Sequence[float]):
+    """The difficulty of each of ``n`` levels, computed when asked (a run of a billion levels
+    plans nothing up front): one value, or evenly spread over a range."""
+
+    def __init__(self, n: int, difficulty: float | None, spread: tuple[float, float] | None) -> None:
+        if difficulty is not None and spread is not None:
+            raise GenerateError("give --difficulty or --difficulty-range, not both")
+        for d in spread or [0.5 if difficulty is None else difficulty]:
+            if not 0.0 <= d <= 1.0:
+                raise GenerateError(f"difficulty must be in [0, 1], got {d}")
+        self.n, self.difficulty, self.spread = n, 0.5 if difficulty is None else difficulty, spread
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.n))]
+        if not -self.n <= index < self.n:
+            raise IndexError(index)
+        if self.spread is None:
+            return self.difficulty
+        lo, hi = self.spread
+        return round(lo + (hi - lo) * (index % self.n) / max(self.n - 1, 1), 6)
+
+
 def difficulties(n: int, difficulty: float | None, spread: tuple[float, float] | None) -> list[float]:
-    """The difficulty of each of ``n`` levels: one value, or evenly spread over a range."""
-    for d in spread or [0.5 if difficulty is None else difficulty]:
-        if not 0.0 <= d <= 1.0:
-            raise GenerateError(f"difficulty must be in [0, 1], got {d}")
-    if spread is not None:
-        lo, hi = spread
-        return [round(lo + (hi - lo) * i / max(n - 1, 1), 6) for i in range(n)]
-    return [0.5 if difficulty is None else difficulty] * n
+    """The difficulty of each of ``n`` levels, as a list (see :class:`Difficulties`)."""
+    return list(Difficulties(n, difficulty, spread))
 
 
 def draft_seed(seed: int, index: int, attempt: int) -> int:
@@ -140,9 +164,49 @@ def draft_seed(seed: int, index: int, attempt: int) -> int:
 def default_workers(n: int, model: str | Path | None) -> int:
     """Processes worth starting for ``n`` levels: one per ``LEVELS_PER_WORKER`` levels (a few for the
     slower search), at most one per core this process may use."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
     per_worker = SEARCH_LEVELS_PER_WORKER if str(model) == SEARCH else LEVELS_PER_WORKER
     return max(1, min(cores, n // per_worker))
+
+
+WORKER_MEMORY = {"model": 450 * 2**20, SEARCH: 150 * 2**20}
+"""Memory one drafting process takes, about (with a model: torch, the model and its draft pool)."""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def plan_workers(requested: int, n: int, model: str | Path | None) -> int:
+    """The processes to start for ``--workers requested``: at most one per core this process may use
+    and one per level (saying so on standard error when fewer); :class:`GenerateError` when their
+    memory does not fit in the memory available."""
+    cores = usable_cores()
+    workers = max(1, min(requested, cores, n))
+    if workers < requested:
+        reason = f"the {cores} cores this process may use" if workers == cores else f"the {n} levels asked for"
+        print(f"relaygen generate: --workers {requested} capped at {workers}, {reason}", file=sys.stderr)
+    need = workers * WORKER_MEMORY[SEARCH if str(model) == SEARCH else "model"]
+    free = _available_memory()
+    if free is not None and need > free:
+        raise GenerateError(
+            f"--workers {workers}: needs about {need / 2**30:.1f} GiB of memory, {free / 2**30:.1f} GiB is "
+            "available; give fewer --workers"
+        )
+    return workers
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to new processes (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -180,28 +244,30 @@ def generate_iter(
     source, rules = rules, load_rules(rules)
     if size is not None:
         rules = rules.resized(*size)
-        pin = None if pin is None else _pin_for(pin, rules)
+    pin = None if pin is None else _pin_for(pin, rules)
     if workers < 1:
         raise GenerateError(f"workers must be at least 1, got {workers}")
     if slots is not None and slots < 1:
         raise GenerateError(f"slots must be at least 1, got {slots}")
     if tile_map is not None and str(model) == SEARCH:
         raise GenerateError(f"a tile map fits a model's tiles to the rules; --model {SEARCH} has none")
-    targets = tuple(difficulties(n, difficulty, difficulty_range))
+    targets = Difficulties(n, difficulty, difficulty_range)
     model = str(resolve_model(rules, model, source))
     plan = _Plan(rules, model, seed, pin, repair, polish, resolve_candidates(model, candidates), slots, tile_map)
     return _levels(plan, targets, attempts, workers, summary if summary is not None else Summary(), done or {})
 
 
 def _levels(
-    plan: _Plan, targets: tuple[float, ...], attempts: int, workers: int, summary: Summary, done: dict[int, str]
+    plan: _Plan, targets: Sequence[float], attempts: int, workers: int, summary: Summary, done: dict[int, str]
 ) -> Iterator[Level]:
     """The levels of ``plan`` at ``targets`` but those in ``done``, named and stamped with their
     rules, size and seed."""
     rules, seed = plan.rules, plan.seed
     started = time.perf_counter()
     with _drafting(plan, workers) as draft:
-        accepted = _accepted(draft, targets, seed, attempts, summary, plan.lookahead(workers), done)
+        accepted = _accepted(
+            draft, targets, seed, attempts, summary, plan.lookahead(workers), done, _pin_note(plan.pin)
+        )
         for level in accepted:
             summary.seconds = time.perf_counter() - started
             level.name = level_name(rules.name, level.meta["index"])
@@ -215,12 +281,32 @@ def level_name(rules_name: str, index: int) -> str:
 
 
 def _pin_for(pin: Level, rules: Rules) -> Level:
-    """The partial level bound to the resized rules; it must have their size."""
+    """The partial level bound to the (resized) rules; it must have their size and tiles, and pin a cell."""
+    what = f"the pinned level {pin.name!r}" if pin.name else "the pinned level"
+    if [(t.name, t.char) for t in pin.rules.tiles] != [(t.name, t.char) for t in rules.tiles]:
+        raise GenerateError(f"{what} is of rules {pin.rules.name!r}, whose tiles differ from rules {rules.name!r}")
     if pin.grid.shape != (rules.height, rules.width):
         raise GenerateError(
-            f"the pinned level is {pin.width}x{pin.height}, but levels are generated at {rules.width}x{rules.height}"
+            f"{what} is {pin.width}x{pin.height}, but levels are generated at {rules.width}x{rules.height}"
+            " (give --size to generate at its size)"
+        )
+    if pin.pinned is None or not pin.pinned.any():
+        raise GenerateError(
+            f"{what} pins no cell: in a text map, mark the cells to fill with '?' (the others are kept), "
+            "or give a JSON level's 'pinned' rows"
         )
     return replace(pin, rules=rules)
+
+
+def _pin_note(pin: Level | None) -> str:
+    """What an impossible level's error says about the pinned level, if there is one."""
+    if pin is None:
+        return ""
+    assert pin.pinned is not None
+    return (
+        f"; the pinned level {pin.name!r} keeps {int(pin.pinned.sum())} of its {pin.pinned.size} cells:"
+        " it may allow no playable level, so free more cells ('?')"
+    )
 
 
 @dataclass(frozen=True)
@@ -263,12 +349,13 @@ class _Candidate:
 
 
 def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
-    """Playtest a kept draft with the full solver; repair it when unplayable, polish it when off target."""
+    """Playtest a kept draft with the full solver; repair it when unplayable, polish it when off target
+    (a draft with a payload, such as Relay's legs, stays as drafted: tile edits would not keep it true)."""
     raw = bool(level.meta["report"]["playable"])
     report = playtest(level, job.difficulty)
     drafted_playable = report.playable
     proposals = plan.polish if drafted_playable else plan.repair
-    if not report.met and proposals and plan.rules.representations != ["carve"]:
+    if not report.met and proposals and level.payload is None:
         level, _ = hill_climb(level, job.difficulty, np.random.default_rng(job.seed), proposals)
         report = playtest(level, job.difficulty)
     if not report.playable:
@@ -282,20 +369,22 @@ _Draft = Callable[[list[Job]], list[_Candidate]]
 
 def _accepted(
     draft: _Draft,
-    targets: tuple[float, ...],
+    targets: Sequence[float],
     seed: int,
     attempts: int,
     summary: Summary,
     lookahead: int,
     done: dict[int, str],
+    note: str = "",
 ) -> Iterator[Level]:
     """The levels in index order: each index's first playable candidate (by attempt) that no earlier
     level duplicates. Jobs are drafted in rounds, each round the next attempt of every unresolved
     index in a window ahead of the reader; whether a draft is playable does not depend on the others,
     so only the duplicate check waits for index order. Indexes in ``done`` are skipped; their digests
-    count as seen from the start (a level never equals a later one, so this changes no choice)."""
+    count as seen from the start (a level never equals a later one, so this changes no choice);
+    ``note`` ends the error of a level that cannot be made."""
     n = len(targets)
-    next_attempt = [0] * n
+    next_attempt: dict[int, int] = defaultdict(int)
     ready: dict[int, _Candidate] = {}
     seen: set[str] = set(done.values())
     for index in (i for i in range(n) if i not in done):
@@ -304,7 +393,7 @@ def _accepted(
                 if next_attempt[index] >= attempts:
                     raise GenerateError(
                         f"no distinct playable level after {attempts} attempts for level {index} "
-                        f"(difficulty {targets[index]})"
+                        f"(difficulty {targets[index]}){note}"
                     )
                 window = range(index, min(n, index + max(1, lookahead)))
                 jobs = [
@@ -326,6 +415,7 @@ def _accepted(
             summary.duplicates += 1
             next_attempt[index] = found.job.attempt + 1
         seen.add(found.level.digest())
+        next_attempt.pop(index, None)
         _record(found.level, found.report, found.job, summary)
         yield found.level
 
@@ -342,7 +432,7 @@ def _drafting(plan: _Plan, workers: int) -> Iterator[_Draft]:
             yield here
         return
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers - 1, mp_context=context, initializer=_start_worker, initargs=(plan,))
+    pool = ProcessPoolExecutor(workers - 1, mp_context=context, initializer=_start_worker, initargs=(plan, os.getpid()))
 
     def draft(jobs: list[Job]) -> list[_Candidate]:
         size = -(-len(jobs) // workers)
@@ -380,8 +470,11 @@ _worker: tuple[_Plan, Drafter] | None = None
 """A worker process's plan and drafter, set once when it starts."""
 
 
-def _start_worker(plan: _Plan) -> None:
+def _start_worker(plan: _Plan, parent: int) -> None:
+    """A drafting process's start: it ends with ``parent`` (even when that one is killed), then
+    builds its drafter."""
     global _worker
+    die_with_parent(parent)
     if plan.model != SEARCH:
         import torch
 

@@ -5,7 +5,8 @@ never ``no``); the rules' constraints and required objectives are the second. A 
 ``playable`` (what the generator demands) when it is solvable and meets both.
 
 The quality score is the weighted mean of one term per objective and per constraint, each in
-[0, 1]: 1 inside its target range, falling as 1 / (1 + distance / scale) outside it.
+[0, 1]: 1 inside its target range, falling as 1 / (1 + distance / scale) outside it; it is computed
+in one place, :mod:`relaygen.score`, which this calls with one row.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import numpy as np
 from relaygen.level import Level
 from relaygen.mechanics import get_mechanic
 from relaygen.mechanics.base import FULL_BUDGET, Budget, Verdict
-from relaygen.rules import Constraint, Rules
+from relaygen.rules import Rules
+from relaygen.score import VERDICTS, score_table
 
 
 @dataclass(frozen=True)
@@ -72,32 +74,10 @@ class Report:
         return out
 
 
-def distance(value: float, target: tuple[float, float]) -> float:
-    """How far ``value`` lies outside ``target`` = [lo, hi] (0 inside)."""
-    lo, hi = target
-    return lo - value if value < lo else value - hi if value > hi else 0.0
-
-
 def outside(name: str, value: float, target: tuple[float, float]) -> str:
     """How ``value`` misses ``target``, e.g. ``boxes 4 > 3`` (``value`` lies outside it)."""
     lo, hi = target
     return f"{name} {value:g} < {lo:g}" if value < lo else f"{name} {value:g} > {hi:g}"
-
-
-def term(value: float, target: tuple[float, float], scale: float) -> float:
-    """One quality term: 1 inside the target, 1 / (1 + distance/scale) outside."""
-    return 1.0 / (1.0 + distance(value, target) / scale)
-
-
-def constraint_count(level: Level, constraint: Constraint) -> tuple[int, tuple[float, float]]:
-    """The constrained count in ``level`` and the range it must lie in."""
-    per_tile = np.bincount(level.grid.ravel(), minlength=len(level.rules.tiles))
-    index = level.rules.tile_index
-    count = int(sum(per_tile[index[t]] for t in constraint.tiles))
-    if constraint.equal_to:
-        other = int(sum(per_tile[index[t]] for t in constraint.equal_to))
-        return count, (other, other)
-    return count, (constraint.min, float("inf") if constraint.max is None else constraint.max)
 
 
 def playtest(level: Level, difficulty: float = 0.5, budget: Budget = FULL_BUDGET) -> Report:
@@ -105,35 +85,27 @@ def playtest(level: Level, difficulty: float = 0.5, budget: Budget = FULL_BUDGET
     rules = level.rules
     targets = rules.targets(difficulty)
     analysis = get_mechanic(rules.mechanic).analyse(level, targets, budget)
-    terms, weights, broken, off_target = {}, {}, [], []
-    for c in rules.constraints:
-        count, allowed = constraint_count(level, c)
-        name = f"count:{'+'.join(c.tiles)}"
-        terms[name] = term(count, allowed, max(1.0, allowed[0]))
-        weights[name] = c.weight
-        if distance(count, allowed):
-            left = "+".join(c.tiles)
-            if c.equal_to:
-                broken.append(f"{left} {count} != {'+'.join(c.equal_to)} {allowed[0]:g}")
-            else:
-                broken.append(outside(left, count, allowed))
-    for o in rules.objectives:
-        target, value = targets[o.metric], analysis.metrics[o.metric]
-        terms[o.metric] = term(value, target, o.scale or max(1.0, target[0]))
-        weights[o.metric] = o.weight
-        if distance(value, target):
-            (broken if o.required else off_target).append(outside(o.metric, value, target))
-    total = sum(weights.values())
-    score = sum(terms[k] * weights[k] for k in terms) / total if total else 0.0
-    verdict = "no" if broken else analysis.verdict
+    table = score_table(rules)
+    metrics = np.array([[analysis.metrics[k] for k in table.metric_names]], dtype=np.float64)
+    rows = table.score(np.array([VERDICTS.index(analysis.verdict)]), metrics, level.grid[None], np.array([difficulty]))
+    broken, off_target = [], []
+    for j, c in enumerate(rules.constraints):
+        if rows.count_broken[0, j]:
+            count, lo, hi, left = rows.counts[0, j], rows.count_lo[0, j], rows.count_hi[0, j], "+".join(c.tiles)
+            equal = f"{left} {count:g} != {'+'.join(c.equal_to)} {lo:g}" if c.equal_to else None
+            broken.append(equal or outside(left, count, (lo, hi)))
+    for j, o in enumerate(rules.objectives):
+        if rows.off_target[0, j]:
+            (broken if o.required else off_target).append(outside(o.metric, rows.values[0, j], targets[o.metric]))
+    verdict = VERDICTS[int(rows.verdict[0])]
     return Report(
-        verdict=verdict,
+        verdict=verdict,  # type: ignore[arg-type]
         solvable=analysis.verdict,
         solution=analysis.solution if analysis.verdict == "yes" else None,
         metrics=analysis.metrics,
-        terms=terms,
-        score=score,
-        met=all(v == 1.0 for v in terms.values()) and verdict == "yes",
+        terms={name: float(t) for name, t in zip(table.term_names, rows.terms[0], strict=True)},
+        score=float(rows.score[0]),
+        met=bool(rows.met[0]),
         reason=analysis.reason,
         difficulty=difficulty,
         targets=targets,

@@ -233,7 +233,7 @@ def test_representation_the_rules_do_not_offer(rules: str, rep: str) -> None:
 def test_rules_file_that_carve_cannot_express(tmp_path, tiny_rules_toml: Callable[..., str]) -> None:
     path = tmp_path / "tiny.toml"
     path.write_text(tiny_rules_toml(**USER_RULES | {"representations": ["carve"]}))
-    with pytest.raises(ValueError, match="'carve' builds a relay path; it needs mechanic 'relay', not 'walk'"):
+    with pytest.raises(ValueError, match="'carve' builds levels of mechanic 'relay' only; it needs mechanic 'relay', not 'walk'"):
         LevelEnv(str(path), "carve")
 
 

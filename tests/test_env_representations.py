@@ -11,7 +11,7 @@ import pytest
 from relaygen.env.level_env import LevelEnv
 from relaygen.env.representations.backtrack import EXIT, PATH_SCALE
 from relaygen.env.representations.carve import DELTAS, END, HEADINGS
-from relaygen.mechanics.relay import legs_of
+from relaygen.mechanics.relay import Legs, legs_of
 from relaygen.rules import RulesError, load_rules
 
 
@@ -148,7 +148,7 @@ def carve_episode(seed: int, penalty: float = 0.05) -> tuple[LevelEnv, list]:
         delta = tuple(env.batch.cursor[0] - before)
         moves += HEADINGS[[tuple(d) for d in DELTAS].index(delta)]
         assert env.batch.grid[0][tuple(env.batch.cursor[0])] == rules.tile_index["path"]
-    assert env.batch.legs[0] == legs_of(moves) == info["level"].legs
+    assert env.batch.payloads[0] == Legs(legs_of(moves)) == info["level"].payload
     return env, steps
 
 
@@ -157,7 +157,7 @@ def test_carve_paths_runs_and_end(seed: int) -> None:
     _, steps = carve_episode(seed)
     level = steps[-1][2]["level"]  # ended by END, or boxed in (an invalid move replaced by END)
     assert level.count("end") == 1 and level.count("start") == 1 and steps[-1][2]["playable"]
-    assert level.meta["report"]["solution"] and level.legs
+    assert level.meta["report"]["solution"] and isinstance(level.payload, Legs)
 
 
 def test_carve_invalid_moves_cost_the_penalty() -> None:
@@ -173,7 +173,9 @@ def test_carve_end_on_the_start_is_invalid() -> None:
     env.reset(seed=0)
     start = tuple(env.batch.cursor[0])
     _, reward, terminated, _, _ = env.step(END)
-    assert not terminated and tuple(env.batch.cursor[0]) != start and len(env.batch.legs[0]) == 1
+    assert (
+        not terminated and tuple(env.batch.cursor[0]) != start and env.batch.payloads[0] in [Legs(h) for h in HEADINGS]
+    )
     rock = load_rules("relay").tile_index["rock"]
     assert (env.batch.grid[0] != rock).sum() == 2 and reward < 0
 

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from relaygen.env import scoring
-from relaygen.env.scoring import VERDICTS, Scorer
+from relaygen.env.scoring import Scorer
 from relaygen.level import Level
 from relaygen.mechanics.base import Budget
+from relaygen.mechanics.relay import Legs
 from relaygen.playtest import playtest
 from relaygen.rules import load_rules
+from relaygen.score import VERDICTS
 
 BUDGET = Budget(max_nodes=2000, time_limit=None)
 
@@ -40,7 +42,7 @@ def test_batched_playtest_equals_the_mechanic(rules_name: str) -> None:
     grids = random_grids(rules_name, 150, seed=7)
     difficulty = np.random.default_rng(0).random(len(grids))
     scorer = Scorer(rules, BUDGET)
-    got = scorer.score(grids, [""] * len(grids), difficulty)
+    got = scorer.score(grids, [None] * len(grids), difficulty)
     playable = 0
     for i, grid in enumerate(grids):
         report = playtest(Level(rules, grid), float(difficulty[i]), BUDGET)
@@ -65,12 +67,12 @@ def test_scores_are_cached_and_solver_runs_once(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(scoring, "playtest", counting)
     scorer = Scorer(rules, BUDGET)
     grids = np.stack([level.grid, level.grid])
-    first = scorer.score(grids, ["", ""], np.array([0.5, 0.5]))
-    again = scorer.score(grids[:1], [""], np.array([0.5]))
+    first = scorer.score(grids, [None, None], np.array([0.5, 0.5]))
+    again = scorer.score(grids[:1], [None], np.array([0.5]))
     assert len(calls) == 1 and first.playable.all() and again.score[0] == first.score[0]
     assert first.metrics[0, scorer.metric_names.index("pushes")] == 2
-    assert scorer.report(level.grid, "", 0.5).solution and len(calls) == 1
-    scorer.score(grids[:1], [""], np.array([0.7]))  # another difficulty is another entry
+    assert scorer.report(level.grid, None, 0.5).solution and len(calls) == 1
+    scorer.score(grids[:1], [None], np.array([0.7]))  # another difficulty is another entry
     assert len(calls) == 2
 
 
@@ -89,7 +91,7 @@ def test_unfinished_solver_search_counts_as_unplayable() -> None:
     level = Level.from_rows(rules, rows)
     assert playtest(level, 0.5, BUDGET).playable
     tiny = Scorer(rules, Budget(max_nodes=1, time_limit=None))
-    scores = tiny.score(level.grid[None], [""], np.array([0.5]))
+    scores = tiny.score(level.grid[None], [None], np.array([0.5]))
     assert VERDICTS[scores.verdict[0]] == "unknown" and not scores.playable[0]
 
 
@@ -97,5 +99,5 @@ def test_relay_uses_the_legs() -> None:
     rules = load_rules("relay")
     rows = ["#" * 14] * 3 + ["#S....E" + "#" * 7] + ["#" * 14] * 5
     grid = Level.from_rows(rules, rows).grid
-    scores = Scorer(rules, BUDGET).score(np.stack([grid, grid]), ["r", "u"], np.array([0.5, 0.5]))
+    scores = Scorer(rules, BUDGET).score(np.stack([grid, grid]), [Legs("r"), Legs("u")], np.array([0.5, 0.5]))
     assert scores.playable.tolist() == [True, False]

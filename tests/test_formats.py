@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from relaygen.files import atomic_write
 from relaygen.formats import dump_levels, level_to_dict, read_levels, write_levels
 from relaygen.level import Level, LevelError
+from relaygen.mechanics import get_mechanic
 from relaygen.rules import builtin_names, load_rules, parse_rules
 
 NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789 -", max_size=12).map(str.strip)
@@ -31,7 +32,8 @@ def levels(draw: st.DrawFn, rules_name: str, bordered: bool = False) -> Level:
     pinned = draw(st.none() | st.lists(st.booleans(), min_size=h * w, max_size=h * w))
     legs = draw(st.text(alphabet="udlr", max_size=6))
     meta = draw(st.dictionaries(st.sampled_from(["seed", "difficulty", "model"]), st.integers(0, 99)))
-    return Level(rules, grid, None if pinned is None else np.array(pinned).reshape(h, w), legs, draw(NAMES), meta)
+    payload = get_mechanic(rules.mechanic).read_payload({"legs": legs}, "drawn")
+    return Level(rules, grid, None if pinned is None else np.array(pinned).reshape(h, w), payload, draw(NAMES), meta)
 
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -50,13 +52,13 @@ def test_json_round_trip_is_lossless(name: str, data: st.DataObject, tmp_path: P
 @pytest.mark.parametrize("name", builtin_names())
 @given(data=st.data())
 @FAST
-def test_text_round_trip_keeps_grid_name_and_legs(name: str, data: st.DataObject, tmp_path: Path) -> None:
+def test_text_round_trip_keeps_grid_name_and_payload(name: str, data: st.DataObject, tmp_path: Path) -> None:
     batch = [data.draw(levels(name)) for _ in range(data.draw(st.integers(1, 3)))]
     path = write_levels(batch, tmp_path / "levels.txt")
     back = read_levels(path)
     assert len(back) == len(batch)
     for a, b in zip(batch, back, strict=True):
-        assert np.array_equal(a.grid, b.grid) and a.legs == b.legs
+        assert np.array_equal(a.grid, b.grid) and a.payload == b.payload
         assert b.name == (a.name or b.name) and b.rules.digest == a.rules.digest
 
 

@@ -9,13 +9,13 @@ import pytest
 from relaygen.formats import read_levels
 from relaygen.level import Level
 from relaygen.mechanics import Budget, get_mechanic
-from relaygen.mechanics.relay import interest, legs_of, run_target
-from relaygen.playtest import playtest, term
+from relaygen.mechanics.relay import Legs, interest, legs_of, run_target
+from relaygen.playtest import playtest
 from relaygen.rules import load_rules
 
 
 def level(rules: str, *rows: str, legs: str = "") -> Level:
-    return Level.from_rows(load_rules(rules), list(rows), legs=legs)
+    return Level.from_rows(load_rules(rules), list(rows), payload=Legs(legs) if legs else None)
 
 
 def replay(lv: Level, solution: str):
@@ -63,12 +63,6 @@ def test_required_objective_broken_means_unplayable() -> None:
         update={"objectives": [o.model_copy(update={"required": False}) for o in rules.objectives]}
     )
     assert playtest(Level(lenient, two_regions.grid)).playable
-
-
-def test_score_terms() -> None:
-    assert term(5, (1, 10), 1) == 1.0
-    assert term(0, (4, 8), 4) == pytest.approx(0.5)
-    assert term(12, (4, 8), 2) == pytest.approx(1 / 3)
 
 
 def test_longer_path_scores_higher_at_hard_difficulty() -> None:

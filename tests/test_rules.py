@@ -87,7 +87,7 @@ BAD: dict[str, tuple[Edit, str]] = {
         "needs 20 tiles but the 5x5 grid has only 9",
     ),
     "missing mechanic": (lambda t: t.replace('mechanic = "walk"\n', ""), "mechanic: Field required"),
-    "unknown mechanic": (lambda t: t.replace('"walk"', '"fly"'), "mechanic: Input should be"),
+    "unknown mechanic": (lambda t: t.replace('"walk"', '"fly"'), "mechanic: unknown mechanic 'fly' (known: walk, keys, push, relay)"),
     "unknown metric": (lambda t: t.replace('metric = "path_length"', 'metric = "fun"'), "objectives[0].metric: 'fun'"),
     "mechanic needs property": (lambda t: t.replace("exit = true", ""), "needs a tile with exit = true"),
     "bad colour": (lambda t: t.replace("#ff0000", "red"), "tiles[3].color"),
@@ -130,7 +130,7 @@ FUZZED = {
     ),
     "carve with walk": (
         lambda t: t.replace('border = "wall"', 'representations = ["carve"]\nstart_map = "wall"'),
-        "representations: 'carve' builds a relay path; it needs mechanic 'relay', not 'walk'",
+        "representations: 'carve' builds levels of mechanic 'relay' only; it needs mechanic 'relay', not 'walk'",
     ),
     "boolean width": (lambda t: t.replace("width = 6", "width = true"), "width: Input should be a valid integer"),
     "unknown border": (lambda t: t.replace('border = "wall"', 'border = "lava"'), "border: unknown tile 'lava'"),

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from relaygen.env.level_env import LevelEnv
 from relaygen.formats import write_levels
 from relaygen.level import Level
+from relaygen.mechanics.relay import Legs
 from relaygen.render import CURSOR, grid_surface, tile_image, to_array
 from relaygen.rules import load_rules
 from relaygen.viewer import cli as viewer_cli
@@ -105,7 +106,7 @@ def test_dungeon_key_then_door(levels_dir: Path) -> None:
 
 def test_relay_moves_follow_the_legs(levels_dir: Path) -> None:
     session = PlaySession.from_path(levels_dir / "relay.txt")
-    assert session.level.legs == "rdrurdr"
+    assert session.level.payload == Legs("rdrurdr")
     assert not session.move("d"), "down is two legs ahead"
     press_all(session, ["right"] * 3)
     assert session.state.leg == 0
@@ -316,7 +317,7 @@ def test_watch_is_deterministic_per_seed() -> None:
     first, second = watch_session("relay", "carve", seed=3), watch_session("relay", "carve", seed=3)
     first.finish()
     second.finish()
-    assert np.array_equal(first.level.grid, second.level.grid) and first.level.legs == second.level.legs
+    assert np.array_equal(first.level.grid, second.level.grid) and first.level.payload == second.level.payload
     first.close()
     second.close()
 

@@ -14,15 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from relaygen.env import fastplay
-from relaygen.level import Level
+from relaygen.level import Level, Payload
 from relaygen.mechanics import get_mechanic
 from relaygen.mechanics.base import Budget
 from relaygen.playtest import Report, playtest
 from relaygen.rules import Rules
-
-VERDICTS = ("no", "yes", "unknown")
-"""Verdict codes used in :class:`Scores` (index into this tuple)."""
+from relaygen.score import VERDICTS, score_table
 
 
 @dataclass
@@ -73,32 +70,23 @@ class Scorer:
     def __init__(self, rules: Rules, budget: Budget, cache_size: int = 20_000) -> None:
         self.rules = rules
         self.budget = budget
-        self.metric_names = tuple(get_mechanic(rules.mechanic).metric_names(rules))
-        self.term_names = tuple(f"count:{'+'.join(c.tiles)}" for c in rules.constraints) + tuple(
-            o.metric for o in rules.objectives
-        )
-        self._batched = fastplay.BATCHED.get(rules.mechanic)
+        self.table = score_table(rules)
+        self.metric_names = self.table.metric_names
+        self.term_names = self.table.term_names
+        self.bounds = self.table.bounds
+        """Each count constraint's allowed (min, max) ``(n_constraints, 2)``; max is inf when open."""
+        self._batched = get_mechanic(rules.mechanic).analyse_batch
         self._cache: OrderedDict[tuple, tuple] = OrderedDict()
         self._reports: OrderedDict[tuple, Report] = OrderedDict()
         self._cache_size = cache_size
-        self._counted = _tile_matrix(rules, [c.tiles for c in rules.constraints])
-        self._equal = _tile_matrix(rules, [c.equal_to or [] for c in rules.constraints])
-        self._has_equal = np.array([bool(c.equal_to) for c in rules.constraints], dtype=bool)
-        self.bounds = np.array(
-            [(c.min, np.inf if c.max is None else c.max) for c in rules.constraints], dtype=np.float64
-        ).reshape(-1, 2)
-        """Each count constraint's allowed (min, max) ``(n_constraints, 2)``; max is inf when open."""
-        self._metric_col = np.array([self.metric_names.index(o.metric) for o in rules.objectives])
-        self._required = np.array([o.required for o in rules.objectives], dtype=bool)
-        self._weights = np.array([c.weight for c in rules.constraints] + [o.weight for o in rules.objectives])
 
     # ----- public --------------------------------------------------------------------------------
 
-    def score(self, grids: np.ndarray, legs: list[str], difficulty: np.ndarray) -> Scores:
-        """Scores of ``grids`` ``(m, H, W)`` with their legs and difficulties ``(m,)``."""
+    def score(self, grids: np.ndarray, payloads: list[Payload | None], difficulty: np.ndarray) -> Scores:
+        """Scores of ``grids`` ``(m, H, W)`` with their payloads and difficulties ``(m,)``."""
         m = len(grids)
         out = Scores.empty(m, len(self.metric_names), len(self.term_names))
-        keys = [(g.tobytes(), lg, float(d)) for g, lg, d in zip(grids, legs, difficulty, strict=True)]
+        keys = [(g.tobytes(), p, float(d)) for g, p, d in zip(grids, payloads, difficulty, strict=True)]
         missing = []
         for i, key in enumerate(keys):
             row = self._cache.get(key)
@@ -112,40 +100,30 @@ class Scorer:
             if self._batched is not None:
                 fresh = self._score_batched(grids[todo], difficulty[todo])
             else:
-                fresh = self._score_each(grids[todo], [legs[i] for i in todo], difficulty[todo])
+                fresh = self._score_each(grids[todo], [payloads[i] for i in todo], difficulty[todo])
             out.put(todo, fresh.fields())
             for i, row in zip(missing, fresh.rows(), strict=True):
                 self._remember(self._cache, keys[i], row)
         return out
 
-    def report(self, grid: np.ndarray, legs: str, difficulty: float) -> Report:
+    def report(self, grid: np.ndarray, payload: Payload | None, difficulty: float) -> Report:
         """The full :class:`Report` (with the solution) of one grid, cached like the scores."""
-        key = (grid.tobytes(), legs, float(difficulty))
+        key = (grid.tobytes(), payload, float(difficulty))
         found = self._reports.get(key)
         if found is None:
-            found = playtest(Level(self.rules, grid, legs=legs), float(difficulty), self.budget)
+            found = playtest(Level(self.rules, grid, payload=payload), float(difficulty), self.budget)
             self._remember(self._reports, key, found)
         else:
             self._reports.move_to_end(key)
         return found
 
     def counts(self, grids: np.ndarray, bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each count constraint's count in ``grids`` ``(m, H, W)`` and its allowed range (lo, hi),
-        three ``(m, n_constraints)`` arrays (an ``equal_to`` constraint's range is the other count);
-        ``bounds`` ``(m, n_constraints, 2)`` replaces the rules' (min, max) per grid."""
-        bounds = self.bounds if bounds is None else bounds
-        m, n_tiles = len(grids), len(self.rules.tiles)
-        flat = grids.reshape(m, -1).astype(np.int64) + n_tiles * np.arange(m)[:, None]
-        counts = np.bincount(flat.ravel(), minlength=m * n_tiles).reshape(m, n_tiles)
-        count = (counts @ self._counted.T).astype(np.float64)
-        other = (counts @ self._equal.T).astype(np.float64)
-        lo = np.where(self._has_equal, other, bounds[..., 0])
-        hi = np.where(self._has_equal, other, bounds[..., 1])
-        return count, lo, hi
+        """Each count constraint's count and allowed range in ``grids`` (:meth:`ScoreTable.counts`)."""
+        return self.table.counts(grids, bounds)
 
     def objective_values(self, scores: Scores) -> np.ndarray:
         """Each objective's measured value ``(m, n_objectives)`` among ``scores``' metrics."""
-        return scores.metrics[:, self._metric_col]
+        return scores.metrics[:, self.table.metric_col]
 
     # ----- internals -----------------------------------------------------------------------------
 
@@ -154,11 +132,11 @@ class Scorer:
         if len(cache) > self._cache_size:
             cache.popitem(last=False)
 
-    def _score_each(self, grids: np.ndarray, legs: list[str], difficulty: np.ndarray) -> Scores:
+    def _score_each(self, grids: np.ndarray, payloads: list[Payload | None], difficulty: np.ndarray) -> Scores:
         """Score level by level through the mechanic's own playtest."""
         out = Scores.empty(len(grids), len(self.metric_names), len(self.term_names))
-        for i, (grid, lg, d) in enumerate(zip(grids, legs, difficulty, strict=True)):
-            report = self.report(grid, lg, d)
+        for i, (grid, payload, d) in enumerate(zip(grids, payloads, difficulty, strict=True)):
+            report = self.report(grid, payload, d)
             out.score[i] = report.score
             out.verdict[i] = VERDICTS.index(report.verdict)
             out.length[i] = report.length
@@ -168,38 +146,8 @@ class Scorer:
         return out
 
     def _score_batched(self, grids: np.ndarray, difficulty: np.ndarray) -> Scores:
-        """Score a stack with the array-batched mechanic and array-computed terms."""
+        """Score a stack with the mechanic's batched analyse and the one scoring function."""
         assert self._batched is not None
-        m = len(grids)
         playable, metrics, length = self._batched(self.rules, grids)
-        count, lo, hi = self.counts(grids)
-        count_dist = target_distance(count, lo, hi)
-        count_terms = 1.0 / (1.0 + count_dist / np.maximum(1.0, lo))
-        targets = self.rules.target_ranges(difficulty)
-        values = metrics[:, self._metric_col]
-        scales = np.array([o.scale or 0.0 for o in self.rules.objectives])
-        scales = np.where(scales > 0, scales, np.maximum(1.0, targets[..., 0]))
-        objective_dist = target_distance(values, targets[..., 0], targets[..., 1])
-        objective_terms = 1.0 / (1.0 + objective_dist / scales)
-        terms = np.concatenate([count_terms, objective_terms], axis=1)
-        total, score = sum(self._weights.tolist()), np.zeros(m)
-        for j, weight in enumerate(self._weights):  # summed in playtest's order, for identical floats
-            score = score + terms[:, j] * weight
-        score = score / total if total else score
-        playable &= ~(count_dist > 0).any(axis=1) & ~(objective_dist[:, self._required] > 0).any(axis=1)
-        met = playable & (terms == 1.0).all(axis=1)
-        verdict = playable.astype(np.int8)
-        return Scores(score, verdict, length, met, metrics, terms)
-
-
-def _tile_matrix(rules: Rules, groups: list[list[str]]) -> np.ndarray:
-    """A ``(len(groups), n_tiles)`` 0/1 matrix: row g marks the tiles named in ``groups[g]``."""
-    out = np.zeros((len(groups), len(rules.tiles)), np.int64)
-    for g, names in enumerate(groups):
-        out[g, [rules.tile_index[t] for t in names]] = 1
-    return out
-
-
-def target_distance(value: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """How far each value lies outside [lo, hi] (0 inside), as :func:`relaygen.playtest.distance`."""
-    return np.where(value < lo, lo - value, np.where(value > hi, value - hi, 0.0))
+        rows = self.table.score(playable.astype(np.int8), metrics, grids, difficulty)
+        return Scores(rows.score, rows.verdict, length, rows.met, metrics, rows.terms)

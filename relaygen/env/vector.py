@@ -25,10 +25,11 @@ from gymnasium.vector.utils import batch_space
 from relaygen.env.options import EnvOptions
 from relaygen.env.representations import make_representation
 from relaygen.env.representations.base import COND_CAP, Edits, crops, map_planes, plane_table
-from relaygen.env.scoring import VERDICTS, Scorer, Scores
-from relaygen.level import Level
+from relaygen.env.scoring import Scorer, Scores
+from relaygen.level import Level, Payload
 from relaygen.mechanics.base import Budget
 from relaygen.rules import Rules, load_rules
+from relaygen.score import VERDICTS
 
 
 class BatchedLevelEnv(VectorEnv):
@@ -126,7 +127,8 @@ class BatchedLevelEnv(VectorEnv):
         if self.rules.border is not None:
             self.fixed[[0, -1], :] = self.fixed[:, [0, -1]] = True
         self.cursor = np.zeros((n, 2), np.int64)
-        self.legs = [""] * n
+        self.payloads: list[Payload | None] = [None] * n
+        """Each environment's level payload (what its mechanic keeps beside the grid)."""
         self.difficulties = np.zeros(n)
         """Each environment's episode difficulty."""
         self._cond = np.zeros((n, 1 + 2 * len(self.rules.objectives)), np.float32)
@@ -140,7 +142,7 @@ class BatchedLevelEnv(VectorEnv):
         self._best = np.zeros((n, h, w), np.uint8)
         self._best_scores = Scores.empty(n, len(self.scorer.metric_names), len(self.scorer.term_names))
         self._best_rank = np.zeros(n)
-        self._best_legs = [""] * n
+        self._best_payloads: list[Payload | None] = [None] * n
         self._lut = plane_table(n_tiles)
         weights = np.array([t.weight for t in self.rules.tiles])
         if self.rules.start_map == "random" and weights.sum() <= 0:
@@ -214,7 +216,7 @@ class BatchedLevelEnv(VectorEnv):
             frozen |= (rng.random(grid.shape) < self.pinned_share) & ~self.fixed
         self.grid[i], self.frozen[i], self._pins[i] = grid, frozen, pins
         self._has_pins[i] = level is not None and level.pinned is not None
-        self.legs[i] = ""
+        self.payloads[i] = None
         self.rep.reset(self, i)
         p, (h, w) = self._pad, grid.shape
         self._codes[i, p : p + h, p : p + w] = self._encode(self.grid[i], frozen)
@@ -240,13 +242,15 @@ class BatchedLevelEnv(VectorEnv):
     def _score(self, index: np.ndarray) -> Scores:
         """Scores of the current grids of ``index``, each by its episode's count ranges."""
         if not self.vary_counts:  # one scorer: no grouping on the hot path
-            return self.scorer.score(self.grid[index], [self.legs[i] for i in index], self.difficulties[index])
+            return self.scorer.score(self.grid[index], [self.payloads[i] for i in index], self.difficulties[index])
         out = Scores.empty(len(index), len(self.scorer.metric_names), len(self.scorer.term_names))
         variants = [self._variants[i] for i in index]
         for variant in dict.fromkeys(variants):
             rows = np.array([j for j, v in enumerate(variants) if v == variant])
             idx = index[rows]
-            fresh = self._scorers[variant].score(self.grid[idx], [self.legs[i] for i in idx], self.difficulties[idx])
+            fresh = self._scorers[variant].score(
+                self.grid[idx], [self.payloads[i] for i in idx], self.difficulties[idx]
+            )
             out.put(rows, fresh.fields())
         return out
 
@@ -348,7 +352,7 @@ class BatchedLevelEnv(VectorEnv):
         self._best[better] = self.grid[better]
         self._best_scores.put(better, tuple(f[better] for f in self._scores.fields()))
         for i in better:
-            self._best_legs[i] = self.legs[i]
+            self._best_payloads[i] = self.payloads[i]
 
     # ----- observations and infos ----------------------------------------------------------------
 
@@ -420,11 +424,11 @@ class BatchedLevelEnv(VectorEnv):
         """Environment ``i``'s level as it stands (with ``keep_best``: the best its episode built), with
         its difficulty and playtest report in ``meta``: the full report (with the solution), or
         without ``full_report`` the in-episode scores (playable, score, metrics, terms, targets)."""
-        grid, legs = (self._best[i], self._best_legs[i]) if self.keep_best else (self.grid[i], self.legs[i])
+        grid, payload = (self._best[i], self._best_payloads[i]) if self.keep_best else (self.grid[i], self.payloads[i])
         grid, d = grid.copy(), float(self.difficulties[i])
         scorer = self._scorers[self._variants[i]]
         if full_report:
-            report = scorer.report(grid, legs, d).to_dict()
+            report = scorer.report(grid, payload, d).to_dict()
         else:
             scores = self._best_scores if self.keep_best else self._scores
             targets = self._targets[i]
@@ -436,7 +440,7 @@ class BatchedLevelEnv(VectorEnv):
                 "targets": {o.metric: targets[j].tolist() for j, o in enumerate(self.rules.objectives)},
             }
         pinned = self._pins[i].copy() if self._has_pins[i] else None
-        return Level(scorer.rules, grid, pinned, legs, meta={"difficulty": d, "report": report})
+        return Level(scorer.rules, grid, pinned, payload, meta={"difficulty": d, "report": report})
 
 
 def _count_key(rules: Rules) -> tuple[tuple[int, int | None], ...]:

@@ -1,22 +1,30 @@
-"""The mechanics: each game's rules of motion and its playtester, looked up by name."""
+"""The mechanics: each game's rules of motion and its playtester, registered once and looked up by name."""
 
 from __future__ import annotations
 
-from relaygen.mechanics.base import Analysis, Budget, Mechanic, PlayState
+from typing import Any
+
+from relaygen.mechanics.base import Analysis, Budget, GridMechanic, Mechanic, PlayState
 from relaygen.mechanics.keys import Keys
 from relaygen.mechanics.push import Push
 from relaygen.mechanics.relay import Relay
 from relaygen.mechanics.walk import Walk
 
-MECHANICS: dict[str, Mechanic] = {m.name: m for m in (Walk(), Keys(), Push(), Relay())}
+MECHANICS: dict[str, Mechanic[Any]] = {m.name: m for m in (Walk(), Keys(), Push(), Relay())}
+"""The registry: every mechanic, by the name a rules file gives it."""
 
 
-def get_mechanic(name: str) -> Mechanic:
-    """The mechanic called ``name`` (walk, keys, push, relay)."""
+def get_mechanic(name: str) -> Mechanic[Any]:
+    """The mechanic called ``name`` (a key of :data:`MECHANICS`)."""
     try:
         return MECHANICS[name]
     except KeyError:
         raise KeyError(f"unknown mechanic {name!r}; known: {', '.join(MECHANICS)}") from None
 
 
-__all__ = ["MECHANICS", "Analysis", "Budget", "Mechanic", "PlayState", "get_mechanic"]
+def owner_of(representation: str) -> str | None:
+    """The mechanic whose own representation ``representation`` is; None for a general one."""
+    return next((m.name for m in MECHANICS.values() if representation in m.own_representations), None)
+
+
+__all__ = ["MECHANICS", "Analysis", "Budget", "GridMechanic", "Mechanic", "PlayState", "get_mechanic", "owner_of"]

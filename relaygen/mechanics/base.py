@@ -1,33 +1,58 @@
-"""What every mechanic shares: the play state, the simulator interface and grid searches.
+"""The mechanic seam: what a game's rules of motion give the rest of relaygen, and the grid searches
+the built-in mechanics share.
 
-A mechanic is the one place where a game's rules of motion live. The playtester searches with
-them, the environment's reward reads the playtester, and the viewer lets a person play with them.
-The walk and keys rewards read :mod:`relaygen.env.fastplay`, their batched form, whose equality with
-the mechanics' playtests is a property test over random rules files. The playtester judges a level
-on the grid its play starts from (:meth:`Mechanic.as_played`), so its solutions win in the simulator.
+A mechanic is the one place where a game's rules of motion live. The playtester searches with them,
+the environment's reward reads the playtester (or the mechanic's batched analyse), and the viewer
+lets a person play with them. Every mechanic goes through :class:`Mechanic`, a protocol generic over
+its own play state: the rest of relaygen (viewer, export, formats, generation) asks the mechanic
+what to draw, what the HUD says and how a level's payload is written, and never names a mechanic.
+
+The four built-ins play on a one-tile-per-cell grid through :class:`GridMechanic`, whose state is a
+:class:`PlayState`. The playtester judges a level on the grid its play starts from
+(:meth:`GridMechanic.as_played`), so its solutions win in the simulator.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 from scipy import ndimage
 
-from relaygen.level import DIRECTIONS, Level
+from relaygen.level import DIRECTIONS, Level, Payload
 
 if TYPE_CHECKING:
     from relaygen.rules import Rules
 
 Verdict = Literal["yes", "no", "unknown"]
 Cell = tuple[int, int]
+Tone = Literal["text", "dim", "good", "bad", "accent"]
+HudSegment = tuple[str, Tone]
+"""A piece of HUD text and how it is toned (the viewer picks the colour)."""
+BatchAnalysis = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""A batched analyse's answer for ``m`` grids: playable ``(m,)``, metrics ``(m, n_metrics)`` in
+:meth:`Mechanic.metric_names` order, and solution lengths ``(m,)``."""
+
+
+class PlayedState(Protocol):
+    """What the viewer reads from any mechanic's play state."""
+
+    @property
+    def won(self) -> bool: ...
+
+    @property
+    def lost(self) -> bool: ...
+
+
+S = TypeVar("S", bound=PlayedState)
 
 
 @dataclass(frozen=True)
 class PlayState:
-    """A position in a game being played.
+    """A position in a grid game being played.
 
     ``grid`` holds the static tiles (the player and any pushable tiles lifted out of it),
     ``player`` and ``boxes`` the things that move, ``leg`` the current Relay leg.
@@ -46,7 +71,7 @@ class PlayState:
 
 @dataclass(frozen=True)
 class Analysis:
-    """What a mechanic's playtester found: the verdict, a solution in LURD, and the metrics."""
+    """What a mechanic's playtester found: the verdict, a solution in its move alphabet, and the metrics."""
 
     verdict: Verdict
     solution: str | None
@@ -70,18 +95,82 @@ FULL_BUDGET = Budget(max_nodes=None, time_limit=10.0)
 """The final check's budget: what the generator and ``relaygen playtest`` use."""
 
 
-class Mechanic:
-    """Base of the four mechanics. Subclasses set the class attributes and fill the hooks."""
+@runtime_checkable
+class Mechanic(Protocol[S]):
+    """A game's rules of motion and its playtester, as the rest of relaygen uses them.
+
+    Class attributes say what the mechanic is; the methods are its simulator (``start``, ``step``),
+    its playtester (``analyse``, and ``analyse_batch`` where an array form exists), and what the
+    viewer, export and file formats need (``draw``, ``trail``, ``hud``, ``read_payload``)."""
 
     name: ClassVar[str]
-    required_properties: ClassVar[tuple[str, ...]]
-    metrics: ClassVar[tuple[str, ...]]
+    moves: ClassVar[str] = "udlr"
+    """The move alphabet: one letter per input, as solutions are written."""
+    required_properties: ClassVar[tuple[str, ...]] = ()
+    """Tile properties the rules must give some tile."""
+    metrics: ClassVar[tuple[str, ...]] = ()
+    own_representations: ClassVar[tuple[str, ...]] = ()
+    """Representations that build this mechanic's levels only (e.g. a maze digger)."""
+    level_formats: ClassVar[tuple[str, ...]] = ("json", "txt")
+    """The level file formats its levels can be written in."""
+    marks_trail: ClassVar[bool] = False
+    """The viewer and level pictures mark the cells the player ran through (:meth:`trail`)."""
+    analyse_batch: ClassVar[Callable[[Rules, np.ndarray], BatchAnalysis] | None] = None
+    """The playtest of a stack of grids ``(m, H, W)`` as arrays, for the environment's reward; None
+    where the mechanic is played level by level."""
 
     def metric_names(self, rules: Rules) -> tuple[str, ...]:
         """Metrics that objectives of ``rules`` may name."""
         return self.metrics
 
-    # ----- the simulator ---------------------------------------------------------------------------
+    def check_rules(self, rules: Rules) -> list[str]:
+        """What the mechanic finds wrong with ``rules`` beyond the schema: ``field: reason`` lines."""
+        return []
+
+    def start(self, level: Level) -> S:
+        """The state at the start of play; ``ValueError`` if the level cannot be played."""
+        ...
+
+    def step(self, level: Level, state: S, move: str) -> S | None:
+        """The state after ``move`` (a letter of :attr:`moves`), or None when the move is not allowed."""
+        ...
+
+    def draw(self, level: Level, state: S) -> np.ndarray:
+        """The state as a grid of the rules' tiles, as the renderer draws it."""
+        ...
+
+    def trail(self, level: Level, states: Sequence[S]) -> list[Cell]:
+        """The cells the player passed through along a sequence of states (a run through the level)."""
+        ...
+
+    def hud(self, level: Level, state: S) -> list[HudSegment]:
+        """What the HUD says about ``state`` beside the move count."""
+        return []
+
+    def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
+        """Decide whether ``level`` is playable, find a solution and measure the metrics."""
+        ...
+
+    def read_payload(self, fields: Mapping[str, Any], origin: str) -> Payload | None:
+        """The level payload this mechanic keeps beside the grid, read from a level file's fields
+        (:meth:`~relaygen.level.Payload.fields` writes them); None for a mechanic without one."""
+        return None
+
+
+def replay(mechanic: Mechanic[Any], level: Level, moves: str) -> list[Any]:
+    """The states of playing ``moves`` from the start of ``level``, up to the first refused move."""
+    states = [mechanic.start(level)]
+    for move in moves:
+        after = mechanic.step(level, states[-1], move)
+        if after is None:
+            break
+        states.append(after)
+    return states
+
+
+class GridMechanic(Mechanic[PlayState]):
+    """The built-in mechanics: one tile per cell, a player moved with u/d/l/r. Subclasses set the
+    class attributes and fill ``analyse``; ``_enter`` is walk semantics."""
 
     def start(self, level: Level) -> PlayState:
         """The state at the start of play: the player lifted out of the grid."""
@@ -104,7 +193,6 @@ class Mechanic:
         return replace(level, grid=self.start(level).grid)
 
     def step(self, level: Level, state: PlayState, move: str) -> PlayState | None:
-        """The state after ``move`` (u/d/l/r), or None when the move is not allowed."""
         if state.won or state.lost:
             return None
         dy, dx = DIRECTIONS[move]
@@ -120,7 +208,10 @@ class Mechanic:
             return None
         return replace(state, player=cell, moves=state.moves + 1, won=tile.exit, lost=tile.hazard)
 
-    def compose(self, level: Level, state: PlayState) -> np.ndarray:
+    def trail(self, level: Level, states: Sequence[PlayState]) -> list[Cell]:
+        return [s.player for s in states]
+
+    def draw(self, level: Level, state: PlayState) -> np.ndarray:
         """The state drawn back as a grid of tiles (player and boxes put back in)."""
         rules = level.rules
         grid = state.grid.copy()
@@ -128,12 +219,6 @@ class Mechanic:
             grid[cell] = with_(rules, int(grid[cell]), "pushable")
         grid[state.player] = with_(rules, int(grid[state.player]), "player")
         return grid
-
-    # ----- the playtester --------------------------------------------------------------------------
-
-    def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
-        """Decide whether ``level`` is playable, find a solution and measure the metrics."""
-        raise NotImplementedError
 
 
 # ----- tile property algebra ---------------------------------------------------------------------------

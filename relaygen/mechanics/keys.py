@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from relaygen.level import Level
+from relaygen.mechanics import fastplay
 from relaygen.mechanics.base import (
     Analysis,
     Budget,
     Cell,
-    Mechanic,
+    GridMechanic,
+    HudSegment,
     PlayState,
     cells_with,
     distances,
@@ -20,12 +22,16 @@ from relaygen.mechanics.base import (
 from relaygen.mechanics.walk import open_cells
 
 
-class Keys(Mechanic):
+class Keys(GridMechanic):
     """Player → key → door. Metrics: regions, path length through the key, enemies and their distance."""
 
     name = "keys"
     required_properties = ("player", "key", "door")
     metrics = ("regions", "path_length", "enemies", "enemy_distance")
+    analyse_batch = staticmethod(fastplay.keys)
+
+    def hud(self, level: Level, state: PlayState) -> list[HudSegment]:
+        return [("key: got it", "good") if state.has_key else ("key: not yet", "dim")]
 
     def _enter(self, level: Level, state: PlayState, cell: Cell, delta: Cell) -> PlayState | None:
         tile = level.rules.tiles[int(state.grid[cell])]

@@ -7,17 +7,31 @@ from dataclasses import replace
 import numpy as np
 
 from relaygen.level import Level
-from relaygen.mechanics.base import Analysis, Budget, Cell, Mechanic, PlayState, cells_with, regions, without
+from relaygen.mechanics.base import (
+    Analysis,
+    Budget,
+    Cell,
+    GridMechanic,
+    HudSegment,
+    PlayState,
+    cells_with,
+    regions,
+    without,
+)
 from relaygen.solver.sokoban import Puzzle, solve
 
 
-class Push(Mechanic):
+class Push(GridMechanic):
     """Sokoban; the playtester is a search with deadlock detection. Metrics: solution moves and pushes,
     and ``solver_nodes``, the states its fast search expanded to find a solution (the solver's effort)."""
 
     name = "push"
     required_properties = ("player", "pushable", "goal")
     metrics = ("regions", "boxes", "solution_length", "pushes", "solver_nodes")
+    level_formats = ("json", "txt", "xsb")
+
+    def hud(self, level: Level, state: PlayState) -> list[HudSegment]:
+        return [(f"pushes {state.pushes}", "text")]
 
     def start(self, level: Level) -> PlayState:
         state = super().start(level)

@@ -8,16 +8,48 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from itertools import groupby
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import ndimage
 
-from relaygen.level import DIRECTIONS, Level
-from relaygen.mechanics.base import Analysis, Budget, Cell, Mechanic, PlayState, cells_with, distances, path_moves
+from relaygen.level import DIRECTIONS, Level, LevelError
+from relaygen.mechanics.base import (
+    Analysis,
+    Budget,
+    Cell,
+    GridMechanic,
+    HudSegment,
+    PlayState,
+    cells_with,
+    distances,
+    path_moves,
+)
+
+if TYPE_CHECKING:
+    from relaygen.rules import Rules
 
 _CROSS = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
+ARROWS = {"u": "↑", "d": "↓", "l": "←", "r": "→"}
+"""How the HUD shows a leg's direction."""
+
+
+@dataclass(frozen=True)
+class Legs:
+    """A Relay level's payload: its leg directions, one letter (u/d/l/r) per straight run."""
+
+    directions: str
+
+    def __post_init__(self) -> None:
+        bad = set(self.directions) - set(DIRECTIONS)
+        if bad:
+            raise LevelError(f"legs may hold only u, d, l, r; got {sorted(bad)}")
+
+    def fields(self) -> dict[str, str]:
+        return {"legs": self.directions}
 
 
 def interest(x: float) -> float:
@@ -36,12 +68,38 @@ def legs_of(moves: str) -> str:
     return "".join(k for k, _ in groupby(moves))
 
 
-class Relay(Mechanic):
+class Relay(GridMechanic):
     """Relay play. Metrics: turns, how well runs fit the interest curve, clusters, path length."""
 
     name = "relay"
     required_properties = ("player", "exit")
     metrics = ("turns", "run_fit", "clusters", "path_length")
+    own_representations = ("carve",)
+    marks_trail = True
+
+    def check_rules(self, rules: Rules) -> list[str]:
+        if "carve" in rules.representations and rules.border is not None:
+            return ["representations: 'carve' needs a grid without a fixed border"]
+        return []
+
+    def read_payload(self, fields: Mapping[str, Any], origin: str) -> Legs | None:
+        legs = fields.get("legs") or ""
+        if not isinstance(legs, str):
+            raise LevelError(f"{origin}: legs must be a string of u, d, l, r")
+        try:
+            return Legs(legs) if legs else None
+        except LevelError as exc:
+            raise LevelError(f"{origin}: {exc}") from None
+
+    def hud(self, level: Level, state: PlayState) -> list[HudSegment]:
+        legs = self.legs(level)
+        if not legs:
+            return []
+        leg = min(state.leg, len(legs) - 1)
+        segments: list[HudSegment] = [(f"leg {leg + 1}/{len(legs)} {ARROWS[legs[leg]]}", "accent")]
+        if leg + 1 < len(legs):
+            segments.append((f"then {ARROWS[legs[leg + 1]]}", "dim"))
+        return segments
 
     def step(self, level: Level, state: PlayState, move: str) -> PlayState | None:
         legs = self.legs(level)
@@ -59,8 +117,8 @@ class Relay(Mechanic):
 
     def legs(self, level: Level) -> str:
         """The level's legs, or those of its shortest open path when it carries none."""
-        if level.legs:
-            return level.legs
+        if isinstance(level.payload, Legs):
+            return level.payload.directions
         starts, ends = cells_with(level, "player"), cells_with(level, "exit")
         if len(starts) != 1 or not ends:
             return ""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from relaygen.level import Level
+from relaygen.mechanics import fastplay
 from relaygen.mechanics.base import (
     Analysis,
     Budget,
-    Mechanic,
+    GridMechanic,
     cells_with,
     corridor_share,
     distances,
@@ -24,13 +25,15 @@ def open_cells(level: Level, grid: np.ndarray | None = None) -> np.ndarray:
     return ~(rules.with_property("solid")[grid] | rules.with_property("hazard")[grid])
 
 
-class Walk(Mechanic):
+class Walk(GridMechanic):
     """Reach an exit from the start; metrics: open regions, the shortest path length, and the
     share of open cells that are corridors (at most two open neighbours)."""
 
     name = "walk"
     required_properties = ("player", "exit")
     metrics = ("regions", "path_length", "corridor_share")
+    own_representations = ("backtrack",)
+    analyse_batch = staticmethod(fastplay.walk)
 
     def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
         players, level = cells_with(level, "player"), self.as_played(level)

@@ -35,7 +35,6 @@ ACCENT: Color = (255, 214, 10)
 HUD_LINES = 2
 MIN_WIDTH = 600
 ARROWS = {"↑": (0, -1), "↓": (0, 1), "←": (-1, 0), "→": (1, 0)}
-ARROW_OF_MOVE = {"u": "↑", "d": "↓", "l": "←", "r": "→"}
 _SPLIT = re.compile(f"([{''.join(ARROWS)}])")
 
 

@@ -12,14 +12,14 @@ import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from relaygen.files import atomic_write
 from relaygen.formats import level_files, read_levels
-from relaygen.mechanics import PlayState, get_mechanic
-from relaygen.mechanics.relay import Relay
+from relaygen.mechanics import Mechanic, get_mechanic
+from relaygen.mechanics.base import PlayedState, Tone
 from relaygen.playtest import Report, playtest
 from relaygen.render import grid_surface
 from relaygen.viewer import KeyTable, dispatch, hud
@@ -71,6 +71,14 @@ RATED = {"keep": "kept", "reject": "rejected"}
 """A rating as the HUD reports it."""
 
 VERDICT_COLOR = {"yes": hud.GOOD, "no": hud.BAD, "unknown": hud.WARN}
+TONES: dict[Tone, hud.Color] = {
+    "text": hud.TEXT,
+    "dim": hud.DIM,
+    "good": hud.GOOD,
+    "bad": hud.BAD,
+    "accent": hud.ACCENT,
+}
+"""The colour of each tone a mechanic's HUD text asks for."""
 
 
 @dataclass
@@ -138,8 +146,8 @@ class PlaySession:
         self.message = ""
         self.animation: Animation | None = None
         self.by_solver = False
-        self.state: PlayState | None = None
-        self.history: list[PlayState] = []
+        self.state: PlayedState | None = None
+        self.history: list[PlayedState] = []
         self.problem = ""
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._reports: dict[int, Future[Report]] = {}
@@ -157,6 +165,11 @@ class PlaySession:
         return self.entries[self.index].level
 
     @property
+    def mechanic(self) -> Mechanic[Any]:
+        """The rules of motion of the current level."""
+        return get_mechanic(self.level.rules.mechanic)
+
+    @property
     def won(self) -> bool:
         return self.state is not None and self.state.won
 
@@ -164,7 +177,7 @@ class PlaySession:
         """The level as it stands now (the player and boxes where they are)."""
         if self.state is None:
             return self.level.grid
-        return get_mechanic(self.level.rules.mechanic).compose(self.level, self.state)
+        return self.mechanic.draw(self.level, self.state)
 
     def report(self, wait: bool = False) -> Report | None:
         """The playtester's report on the current level (None while it is still being computed)."""
@@ -187,7 +200,7 @@ class PlaySession:
     def _step(self, direction: str) -> bool:
         if self.state is None:
             return False
-        after = get_mechanic(self.level.rules.mechanic).step(self.level, self.state, direction)
+        after = self.mechanic.step(self.level, self.state, direction)
         if after is None:
             return False
         self.history.append(self.state)
@@ -209,7 +222,7 @@ class PlaySession:
         self.by_solver = False
         self.message = ""
         try:
-            self.state, self.problem = get_mechanic(self.level.rules.mechanic).start(self.level), ""
+            self.state, self.problem = self.mechanic.start(self.level), ""
         except ValueError as exc:
             self.state, self.problem = None, str(exc)
 
@@ -302,10 +315,10 @@ class PlaySession:
         return hud.window_size(self.level.grid.shape, scale)
 
     def trail(self) -> list[tuple[int, int]] | None:
-        """The cells the player has run through (drawn for Relay)."""
-        if self.level.rules.mechanic != "relay" or self.state is None:
+        """The cells the player has run through, where the mechanic marks them (Relay)."""
+        if not self.mechanic.marks_trail or self.state is None:
             return None
-        return [s.player for s in self.history] + [self.state.player]
+        return self.mechanic.trail(self.level, [*self.history, self.state])
 
     def draw(self, surface: pygame.Surface) -> None:
         """The frame: the board fitted to ``surface``, the HUD, banners and the help."""
@@ -318,7 +331,7 @@ class PlaySession:
         if self.problem:
             hud.draw_banner(surface, lay, [("cannot play", hud.BAD)], [(self.problem, hud.TEXT)])
         elif self.won and self.animation is None:
-            moves = self.state.moves  # type: ignore[union-attr]
+            moves = len(self.history)
             if self.by_solver:
                 sub = f"the solver's solution: {moves} moves · N next level"
             else:
@@ -337,20 +350,8 @@ class PlaySession:
         state = self.state
         if state is None:
             return [first]
-        second: hud.Line = [(f"moves {state.moves}", hud.TEXT)]
-        if rules.mechanic == "push":
-            second.append((f"   pushes {state.pushes}", hud.TEXT))
-        if rules.mechanic == "keys":
-            second.append(
-                ("   key: got it" if state.has_key else "   key: not yet", hud.GOOD if state.has_key else hud.DIM)
-            )
-        mechanic = get_mechanic(rules.mechanic)
-        legs = mechanic.legs(self.level) if isinstance(mechanic, Relay) else ""
-        if legs:
-            leg = min(state.leg, len(legs) - 1)
-            second.append((f"   leg {leg + 1}/{len(legs)} {hud.ARROW_OF_MOVE[legs[leg]]}", hud.ACCENT))
-            if leg + 1 < len(legs):
-                second.append((f"   then {hud.ARROW_OF_MOVE[legs[leg + 1]]}", hud.DIM))
+        second: hud.Line = [(f"moves {len(self.history)}", hud.TEXT)]
+        second += [(f"   {text}", TONES[tone]) for text, tone in self.mechanic.hud(self.level, state)]
         return [first, second]
 
     def _right_lines(self) -> list[hud.Line]:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from relaygen.env.representations.base import COND_CAP, Digger, Edits, RepresentationError
-from relaygen.env.scoring import target_distance
 from relaygen.rules import Rules
+from relaygen.score import target_distance
 
 if TYPE_CHECKING:
     from relaygen.env.vector import BatchedLevelEnv

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from relaygen.errors import UserError
 from relaygen.rules import Rules
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ COND_CAP = 2.0
 """``cond`` entries are clipped to [-COND_CAP, COND_CAP] (an infinite target bound becomes the cap)."""
 
 
-class RepresentationError(ValueError):
+class RepresentationError(UserError):
     """A representation that does not exist, or that cannot express a ruleset."""
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from relaygen.env.representations.base import Digger, Edits, RepresentationError, random_free_cell
+from relaygen.mechanics.relay import Legs
 from relaygen.rules import Rules
 
 if TYPE_CHECKING:
@@ -56,7 +57,8 @@ class Carve(Digger):
         edits = Edits.none(len(index))
         for j, (i, action) in enumerate(zip(index.tolist(), actions.tolist(), strict=True)):
             moves = [k for k in (FORWARD, LEFT, RIGHT) if self._open(env, i, k)]
-            can_end = bool(env.legs[i])
+            legs = env.payloads[i]
+            can_end = isinstance(legs, Legs)
             if not (action in moves or (action == END and can_end)):
                 edits.penalty[j] = -self.penalty
                 if moves:
@@ -72,8 +74,9 @@ class Carve(Digger):
                 heading = self._turned(i, action)
                 self.heading[i] = heading
                 env.cursor[i] += DELTAS[heading]
-                if not env.legs[i].endswith(HEADINGS[heading]):
-                    env.legs[i] += HEADINGS[heading]
+                directions = legs.directions if isinstance(legs, Legs) else ""
+                if not directions.endswith(HEADINGS[heading]):
+                    env.payloads[i] = Legs(directions + HEADINGS[heading])
                 edits.tiles[j] = self.path
             edits.cells[j] = env.cursor[i, 0] * env.width + env.cursor[i, 1]
         return edits

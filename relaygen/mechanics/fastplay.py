@@ -1,8 +1,9 @@
-"""Array-batched playtests of the walk and keys mechanics, for the environment's per-step reward.
+"""Array-batched playtests of the walk and keys mechanics (their ``analyse_batch``), for the
+environment's per-step reward.
 
 This is the one second implementation of rules of motion in relaygen, and it is the batched form
 for rewards only: the playtester (final checks, ``relaygen playtest``, generation), the viewer and
-the push and relay rewards all use :mod:`relaygen.mechanics`. Each function takes a stack of grids
+the push and relay rewards all use the mechanics' ``analyse``. Each function takes a stack of grids
 ``(m, H, W)`` and returns what the mechanic's ``analyse`` finds for each of them (verdict, metrics,
 solution length), without a Python loop over cells or levels. Masks are packed one row per
 ``uint64`` (rules allow at most 64 columns, bit ``x`` = column ``x``), so a breadth-first layer over
@@ -142,7 +143,3 @@ def keys(rules: Rules, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
         np.float64
     )
     return playable, metrics, path
-
-
-BATCHED = {"walk": walk, "keys": keys}
-"""Mechanics with an array-batched playtest; the others are played level by level."""
