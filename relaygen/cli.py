@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 
 from relaygen.agent import cli as agent_cli
-from relaygen.cliutil import RulesArg, fail, progress
+from relaygen.cliutil import RulesArg, UserErrorGroup, fail, progress
 from relaygen.drafters import CANDIDATES, SLOTS
 from relaygen.export import TILE_SIZE
 from relaygen.level import LevelError
-from relaygen.rules import RulesError, builtin_names, load_rules
+from relaygen.rules import Rules, RulesError, builtin_names, load_rules
 from relaygen.viewer import cli as viewer_cli
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=UserErrorGroup,
 )
 rules_app = typer.Typer(help="List, show and check rules files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -52,10 +53,7 @@ def rules_show(
     from relaygen.agent.tilemap import TileMap
     from relaygen.playtest import describe
 
-    try:
-        loaded = load_rules(rules)
-    except RulesError as exc:
-        raise fail(str(exc)) from None
+    loaded = load_rules(rules)
     if toml:
         typer.echo(loaded.to_toml())
         return
@@ -68,10 +66,25 @@ def rules_show(
         typer.echo(f"    none plays mechanic {loaded.mechanic!r}")
 
 
+def _unreadable_sprites(rules: Rules) -> list[str]:
+    """One line per tile whose sprite file is there but is not an image pygame can open."""
+    from relaygen.render import require_pygame, sprite
+
+    pg = require_pygame()
+    problems = []
+    for i, tile in enumerate(rules.tiles):
+        try:
+            if tile.sprite is not None:
+                sprite(tile.sprite, rules.folder)
+        except (pg.error, OSError) as exc:
+            problems.append(f"tiles[{i}] ({tile.name}): sprite {tile.sprite!r}: not an image: {exc}")
+    return problems
+
+
 @rules_app.command("check")
 def rules_check(files: Annotated[list[Path], typer.Argument(help="Rules TOML files to validate.")]) -> None:
-    """Validate rules files; print one clear message per bad file and exit 2 if any is bad (sprites
-    that cannot be found are warnings)."""
+    """Validate rules files; print one clear message per bad file and exit 2 if any is bad (a sprite
+    file that is not an image is an error; sprites that cannot be found are warnings)."""
     from relaygen.render import sprite_problems
 
     bad = 0
@@ -80,6 +93,12 @@ def rules_check(files: Annotated[list[Path], typer.Argument(help="Rules TOML fil
             rules = load_rules(path)
         except RulesError as exc:
             typer.echo(f"error: {exc}", err=True)
+            bad += 1
+            continue
+        broken = _unreadable_sprites(rules)
+        for problem in broken:
+            typer.echo(f"error: {path}: {problem}", err=True)
+        if broken:
             bad += 1
             continue
         typer.echo(f"{path}: ok ({rules.name}, mechanic {rules.mechanic}, {rules.width}x{rules.height})")
@@ -164,16 +183,22 @@ def collect(
     rules: Annotated[
         str | None, typer.Option(help="Rules for files that do not name theirs (XSB defaults to sokoban).")
     ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
 ) -> None:
-    """Gather levels into one collection file, the way Sokoban sets travel (written atomically)."""
-    from relaygen.formats import read_levels, write_levels
+    """Gather levels of one ruleset into one collection file, the way Sokoban sets travel (written
+    atomically; an existing file is replaced only with --overwrite, and never one of the inputs)."""
+    from relaygen.formats import level_files, read_levels, write_levels
 
+    given = load_rules(rules) if rules else None
+    files = [file for path in paths for file in level_files(path)]
+    for file in files:
+        if file.exists() and out.exists() and file.samefile(out):
+            raise fail(f"--out {out}: is one of the files collected; write the collection elsewhere")
+    if out.exists() and not overwrite:
+        raise fail(f"--out {out}: already exists; use --overwrite to replace it, or another --out")
+    levels = [level for file in files for level in read_levels(file, given)]
     try:
-        given = load_rules(rules) if rules else None
-        levels = [level for path in paths for level in read_levels(path, given)]
         write_levels(levels, out)
-    except (RulesError, LevelError) as exc:
-        raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"{out}: cannot write the collection: {exc.strerror or exc}") from None
     typer.echo(f"{len(levels)} levels written to {out}")
@@ -199,8 +224,8 @@ def generate(
         int, typer.Option(min=0, help="Seed: the same rules, model, seed and -n give identical files.")
     ] = 0,
     out: Annotated[
-        Path, typer.Option(help="Run folder the levels are written to (with index.json and run.json).")
-    ] = Path("generated"),
+        str, typer.Option(help="Run folder the levels are written to (with index.json and run.json).")
+    ] = "generated",
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the levels of another run in --out instead of refusing.")
     ] = False,
@@ -248,41 +273,49 @@ def generate(
 ) -> None:
     """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
     from relaygen.export import check_format
-    from relaygen.files import WriteError
     from relaygen.formats import read_levels
-    from relaygen.generate import GenerateError, Summary, default_workers, parse_size
+    from relaygen.generate import Summary, default_workers, parse_size, plan_workers
     from relaygen.runfolder import write_run
 
+    if not out.strip():
+        raise fail("--out: give a folder for the run (an empty name would write into the current folder)")
     summary = Summary()
-    try:
-        shape = parse_size(size) if size else None
-        loaded = load_rules(rules)
-        check_format(fmt, loaded)
-        partial = read_levels(pin, loaded)[0] if pin else None
-        paths = write_run(
-            out,
-            fmt,
-            rules,
-            n,
-            overwrite=overwrite,
-            difficulty=difficulty,
-            difficulty_range=difficulty_range,
-            model=model,
-            seed=seed,
-            pin=partial,
-            size=shape,
-            workers=workers or default_workers(n, model),
-            polish=polish,
-            candidates=candidates,
-            slots=slots,
-            tile_map=tile_map,
-            tile_size=scale,
-            summary=summary,
-        )
-        for _ in progress(paths, total=n, desc=f"generate {loaded.name}", unit="level"):
-            pass
-    except (RulesError, LevelError, GenerateError, WriteError) as exc:
-        raise fail(str(exc)) from None
+    shape = parse_size(size) if size else None
+    loaded = load_rules(rules)
+    check_format(fmt, loaded)
+    if fmt in ("png", "tiled"):
+        bad = _unreadable_sprites(loaded)
+        if bad:
+            raise fail(f"--format {fmt}: {bad[0]}")
+    partial = None
+    if pin is not None:
+        pinned = read_levels(pin, loaded)
+        if len(pinned) != 1:
+            raise fail(f"--pin {pin}: holds {len(pinned)} levels; give a file of the one level to complete")
+        partial = pinned[0]
+    count = plan_workers(workers, n, model) if workers else default_workers(n, model)
+    paths = write_run(
+        Path(out),
+        fmt,
+        rules,
+        n,
+        overwrite=overwrite,
+        difficulty=difficulty,
+        difficulty_range=difficulty_range,
+        model=model,
+        seed=seed,
+        pin=partial,
+        size=shape,
+        workers=count,
+        polish=polish,
+        candidates=candidates,
+        slots=slots,
+        tile_map=tile_map,
+        tile_size=scale,
+        summary=summary,
+    )
+    for _ in progress(paths, total=n, desc=f"generate {loaded.name}", unit="level"):
+        pass
     typer.echo(summary.table())
     typer.echo(f"written to {out}/")
 

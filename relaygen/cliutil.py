@@ -1,4 +1,8 @@
-"""What every ``relaygen`` command shares: the error exit, common argument types and progress bars."""
+"""What every ``relaygen`` command shares: the error exit, common argument types and progress bars.
+
+A :class:`~relaygen.errors.UserError` raised by any command is printed as one ``error:`` line and
+ends it with exit code 2, in one place (:class:`UserErrorGroup`); any other exception is a bug and
+shows its traceback."""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
+import click
 import typer
 from tqdm import tqdm
+from typer.core import TyperGroup
+
+from relaygen.errors import UserError
 
 RulesArg = Annotated[
     str, typer.Argument(help="A built-in ruleset name (see `relaygen rules list`) or a rules TOML file.")
@@ -19,6 +27,17 @@ def fail(message: str) -> typer.Exit:
     """Print ``message`` as an error and return the exit (code 2) for the caller to raise."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code=2)
+
+
+class UserErrorGroup(TyperGroup):
+    """The command group that turns a :class:`~relaygen.errors.UserError` from any of its commands
+    (and their subcommands) into :func:`fail`'s one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            raise fail(str(exc)) from None
 
 
 LOG_EVERY = 5.0

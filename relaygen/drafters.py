@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from relaygen.errors import UserError
 from relaygen.files import file_digest
 from relaygen.hillclimb import hill_climb, search_level
 from relaygen.level import Level
@@ -37,7 +38,7 @@ CANDIDATES = 16
 the best is kept. A model that follows the difficulty knob loosely needs many to hit its targets."""
 
 
-class DraftError(ValueError):
+class DraftError(UserError):
     """A drafter cannot be made: a bad option, no model for the rules, or a model that cannot be
     used for them. :mod:`relaygen.generate` reports it as a ``GenerateError`` with the same message."""
 

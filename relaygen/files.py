@@ -8,8 +8,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from relaygen.errors import UserError
 
-class WriteError(OSError):
+
+class WriteError(UserError, OSError):
     """A file that could not be written (a full disk, a missing folder...); the message names the
     file and the reason, and the file is as it was before."""
 
@@ -26,7 +28,7 @@ def atomic_write(path: str | Path, data: bytes | str, durable: bool = True) -> P
     except OSError as exc:
         raise write_error(path, exc) from None
     try:
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~UMASK)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -81,8 +83,13 @@ def file_digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     """The process's file-creation mask (read by setting it and putting it back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+UMASK = _read_umask()
+"""The file-creation mask, read once when relaygen starts, before any thread: reading it sets it to 0
+for a moment, and a file another thread created in that moment would be writable by anyone."""

@@ -22,7 +22,7 @@ from relaygen.files import atomic_write
 from relaygen.formats import level_files, read_levels
 from relaygen.level import Level, LevelError, diversity
 from relaygen.playtest import playtest
-from relaygen.render import grid_surface, require_pygame, save_png
+from relaygen.render import grid_surface, png_bytes, require_pygame
 from relaygen.viewer.hud import BACKGROUND, BAD, DIM, GOOD, PANEL, TEXT, font
 
 if TYPE_CHECKING:
@@ -338,11 +338,22 @@ def page(batch: Batch, numbers: dict[str, float], image: str) -> str:
 
 
 def write_report(folder: str | Path, out: str | Path) -> dict[str, float]:
-    """Write the report of a folder of levels to ``out`` (PNG) and its HTML page beside it; return the figures."""
+    """Write the report of a folder of levels to ``out`` (PNG) and its HTML page beside it; return the
+    figures. Both files are written or neither is: when the page cannot be written, the picture is
+    put back as it was."""
     batch = read_batch(folder)
     numbers = summary(batch)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_png(draw(batch, numbers), out)
-    atomic_write(out.with_suffix(".html"), page(batch, numbers, out.name))
+    picture, html_page = png_bytes(draw(batch, numbers)), page(batch, numbers, out.name)
+    before = out.read_bytes() if out.is_file() else None
+    atomic_write(out, picture)
+    try:
+        atomic_write(out.with_suffix(".html"), html_page)
+    except BaseException:
+        if before is None:
+            out.unlink(missing_ok=True)
+        else:
+            atomic_write(out, before)
+        raise
     return numbers

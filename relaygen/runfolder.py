@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import json
 import os
 import sys
@@ -37,15 +38,12 @@ INDEX = "index.json"
 RUN_FORMAT = "relaygen-run"
 INDEX_SECONDS = 1.0
 """Seconds between two writes of a run's index while levels are being written."""
-DEFAULTS = {
-    "polish": 0,
-    "repair": 300,
-    "attempts": 30,
-    "tile_map": None,
-    "tile_size": TILE_SIZE,
-}
-"""Options of :func:`~relaygen.generate.generate_iter` that change the levels, with their defaults
-(``candidates`` too, whose default is the model's own: see :func:`run_manifest`)."""
+LEVEL_OPTIONS = ("polish", "repair", "attempts", "tile_map")
+"""Options of :func:`~relaygen.generate.generate_iter` that change the levels (their defaults are
+generate_iter's own; ``candidates`` too, whose default is the model's own: see :func:`run_manifest`)."""
+RATINGS = "ratings.json"
+"""The viewer's keep/reject ratings of a folder's levels, by level name (``relaygen play``): they rate
+another run's levels once that run is replaced, so they go with it."""
 
 
 def write_run(
@@ -63,6 +61,8 @@ def write_run(
     each file's path (the verified files of an earlier try of the same run first, without redoing
     them). ``options`` are :func:`~relaygen.generate.generate_iter`'s; ``overwrite`` replaces the
     files of another run instead of refusing to touch them; pictures get ``tile_size`` pixels per tile."""
+    if not str(out).strip() or Path(out) == Path():
+        raise GenerateError("--out: give a folder of its own for the run, not the current folder")
     summary = summary if summary is not None else Summary()
     source, rules = rules, load_rules(rules)
     check_format(kind, rules)
@@ -78,6 +78,9 @@ def write_run(
             folder.write(level)
             yield from folder.finished()
         yield from folder.finished(wait=True)
+
+
+_GENERATE_DEFAULTS = {k: p.default for k, p in inspect.signature(generate_iter).parameters.items()}
 
 
 def run_manifest(rules: Rules, n: int, kind: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +103,8 @@ def run_manifest(rules: Rules, n: int, kind: str, options: dict[str, Any]) -> di
         "level_format": kind,
         "size": None if options.get("size") is None else list(options["size"]),
         "pin": None if pin is None else _text_digest(json.dumps(level_to_dict(pin), sort_keys=True)),
-        **{key: options.get(key, default) for key, default in DEFAULTS.items()},
+        **{key: options.get(key, _GENERATE_DEFAULTS[key]) for key in LEVEL_OPTIONS},
+        "tile_size": options.get("tile_size", TILE_SIZE),
         "candidates": resolve_candidates(model, options.get("candidates")),
     }
 
@@ -143,8 +147,14 @@ class RunFolder:
                 reuse = old == manifest
                 if taken and not reuse and not overwrite:
                     raise GenerateError(f"--out {out}: {_difference(old, manifest)}")
+                foreign = None if taken or overwrite else _foreign_file(out, manifest)
+                if foreign is not None:
+                    raise GenerateError(
+                        f"--out {out}: holds {foreign.name}, which no run of relaygen wrote there and this run "
+                        "would replace; use --overwrite to replace such files, or another --out"
+                    )
                 rows = _index_rows(_read_json(out / INDEX, "level index"), manifest, out / INDEX) if reuse else {}
-                folder = cls(out, kind, manifest, rows, clear=taken and not reuse)
+                folder = cls(out, kind, manifest, rows, clear=not reuse and (taken or overwrite))
                 try:
                     yield folder
                 finally:
@@ -246,14 +256,37 @@ def _index_rows(index: Any, manifest: dict[str, Any], path: Path) -> dict[int, d
         return {}
     if not isinstance(index, dict):
         raise GenerateError(f"{path}: unreadable level index: not a JSON object; use --overwrite to replace it")
-    suffix = EXPORT_FORMATS[manifest["level_format"]]
-    names = {level_name(manifest["rules"], i) + suffix: i for i in range(manifest["n"])}
     fields = {"difficulty", "length", "score", "digest", "level"}
-    return {
-        names[name]: {"file": name} | row
-        for name, row in index.items()
-        if name in names and isinstance(row, dict) and fields <= set(row)
-    }
+    rows = {}
+    for name, row in index.items():
+        number = _level_number(name, manifest)
+        if number is not None and isinstance(row, dict) and fields <= set(row):
+            rows[number] = {"file": name} | row
+    return rows
+
+
+def _level_number(name: str, manifest: dict[str, Any]) -> int | None:
+    """The index of the level of the run ``manifest`` whose file is ``name``, or None when no level
+    of that run has this file name."""
+    suffix = EXPORT_FORMATS[manifest["level_format"]]
+    stem = f"{manifest['rules']}-"
+    digits = name[len(stem) : -len(suffix)] if name.startswith(stem) and name.endswith(suffix) else ""
+    if not digits.isascii() or not digits.isdigit():
+        return None
+    number = int(digits)
+    return number if number < manifest["n"] and level_name(manifest["rules"], number) + suffix == name else None
+
+
+def _foreign_file(out: Path, manifest: dict[str, Any]) -> Path | None:
+    """A file in ``out``, which holds no run's manifest or index, that the run ``manifest`` would
+    replace: one of its level files (or the tileset of its Tiled maps)."""
+    for path in sorted(out.iterdir()):
+        if _level_number(path.name, manifest) is not None:
+            return path
+        tileset = path.name.startswith(f"{manifest['rules']}-tileset") and path.suffix == ".png"
+        if manifest["level_format"] == "tiled" and tileset:
+            return path
+    return None
 
 
 def _read_json(path: Path, what: str, strict: bool = True) -> Any:
@@ -271,15 +304,20 @@ def _read_json(path: Path, what: str, strict: bool = True) -> Any:
 
 def _difference(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
     """Why a folder belongs to another run, in words."""
-    if not isinstance(old, dict):
+    if old is None:
         return "holds levels but no run manifest (run.json) saying which run made them; use --overwrite to replace them"
+    if not isinstance(old, dict):
+        return (
+            f"its run manifest ({MANIFEST}) is not a JSON object but a {type(old).__name__}, so it cannot say "
+            "which run made the levels there; use --overwrite to replace them"
+        )
     changed = [f"{k} {old.get(k)!r} there, {new[k]!r} here" for k in new if old.get(k) != new[k]]
     return f"holds the levels of another run ({'; '.join(changed)}); use --overwrite to replace them, or another --out"
 
 
 def _clear(out: Path) -> None:
     """Remove the files another run wrote into ``out``: its levels (by the index and by name),
-    tileset, index and manifest; other files are left alone."""
+    tileset, index, manifest and the ratings of its levels; other files are left alone."""
     old = _read_json(out / MANIFEST, "run manifest", strict=False)
     index = _read_json(out / INDEX, "level index", strict=False)
     names = set(index) if isinstance(index, dict) else set()
@@ -289,7 +327,7 @@ def _clear(out: Path) -> None:
     for name in names:
         if "/" not in name and (out / name).is_file():
             (out / name).unlink()
-    for name in (INDEX, MANIFEST):
+    for name in (INDEX, MANIFEST, RATINGS):
         (out / name).unlink(missing_ok=True)
 
 

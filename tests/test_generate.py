@@ -84,7 +84,7 @@ def test_pinned_cells_are_kept() -> None:
     rules = load_rules("maze")
     rows = ["#" * 9] + ["#S??????#"] + ["#???????#"] * 5 + ["#??????E#"] + ["#" * 9]
     partial = Level.from_rows(rules, rows)
-    for level in generate(rules, 3, model="search", pin=partial, seed=2):
+    for level in generate(rules, 3, model="search", pin=partial, seed=2, size=(9, 9)):
         assert np.array_equal(level.grid[partial.pinned], partial.grid[partial.pinned])
         assert playtest(level).playable
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from relaygen.errors import UserError
 from relaygen.files import atomic_write
 
 FORMAT = "relaygen"
@@ -27,7 +28,7 @@ CHECKPOINT_NAME = "checkpoint.pt"
 ZIP_MAGIC = b"PK\x03\x04"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError):
     """A checkpoint (or model) file that cannot be used; the message starts with its path."""
 
 

@@ -1,7 +1,7 @@
 """The ``relaygen train`` and ``relaygen eval`` commands (mounted by :mod:`relaygen.cli`).
 
-Bad input (unknown rules, a bad config file, a damaged checkpoint or model file) gets one clear
-message and exit code 2.
+Bad input (unknown rules, a bad config file, a damaged checkpoint or model file: a
+:class:`~relaygen.errors.UserError`) gets one clear message and exit code 2, from :mod:`relaygen.cliutil`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,38 @@ from typing import Annotated, Any
 import typer
 
 from relaygen.agent.config import ConfigError, TrainConfig
-from relaygen.cliutil import fail
 
 RESUME_OPTIONS = ("total_steps", "max_minutes", "workers", "backend", "ray_address", "progress")
 RESUME_HELP = "--steps, --minutes, --workers, --backend, --address and --progress"
+OPTIONS = {
+    "total_steps": "--steps",
+    "max_minutes": "--minutes",
+    "envs_per_worker": "--envs",
+    "learning_rate": "--lr",
+    "ray_address": "--address",
+    "workers": "--workers",
+    "representation": "--representation",
+    "seed": "--seed",
+    "t_max": "--t-max",
+    "episode_steps": "--episode-steps",
+    "difficulty": "--difficulty",
+    "sizes": "--sizes",
+    "crop_size": "--crop-size",
+    "backend": "--backend",
+    "runs_dir": "--runs-dir",
+    "init_from": "--init-from",
+    "tile_map": "--tile-map",
+}
+"""Config field → the ``train`` option that sets it, so that an error names what the user typed."""
+
+
+def _with_option(message: str) -> str:
+    """A config error's message with the option that sets the field it starts with, e.g.
+    ``--minutes (max_minutes) must be positive``."""
+    for name, option in OPTIONS.items():
+        if message.startswith((f"{name} ", f"{name}:")):
+            return f"{option} ({name}){message[len(name) :]}"
+    return message
 
 
 def train(
@@ -78,9 +106,8 @@ def train(
     Exit codes: 0 when the budget is spent, 2 for bad input or a file that cannot be written, and
     128 + the signal (130 for Ctrl-C, 143 for SIGTERM) when a signal stopped the run (it is
     checkpointed and can be resumed)."""
-    from relaygen.agent.trainer import Stopped, TrainingError
+    from relaygen.agent.trainer import Stopped
     from relaygen.agent.trainer import train as run_training
-    from relaygen.files import WriteError
 
     overrides: dict[str, Any] = {
         "rules": rules,
@@ -115,8 +142,8 @@ def train(
                 raise ConfigError("give a rules name or file (or --config FILE, or --resume RUN_DIR)")
             base = TrainConfig.from_toml(config) if config is not None else TrainConfig()
             folder = run_training(base.replace(**overrides))
-    except (ValueError, TrainingError, WriteError) as exc:  # rules, config, checkpoint, environment and disk errors
-        raise fail(str(exc)) from None
+    except ConfigError as exc:
+        raise ConfigError(_with_option(str(exc))) from None
     except Stopped as stop:
         typer.echo(f"run folder: {stop.folder}  (stopped early; resume with --resume {stop.folder})")
         raise typer.Exit(code=128 + stop.signum) from None
@@ -142,8 +169,5 @@ def evaluate(
 
     if model.is_dir():
         model = model / "model.pt"
-    try:
-        result = run_evaluation(model, episodes, difficulty, greedy, seed, keep_best=keep_best, progress=True)
-    except ValueError as exc:  # model file, rules and environment errors
-        raise fail(str(exc)) from None
+    result = run_evaluation(model, episodes, difficulty, greedy, seed, keep_best=keep_best, progress=True)
     typer.echo(json.dumps(result, indent=1) if as_json else format_table(result))

@@ -12,17 +12,27 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from relaygen.errors import UserError
 
-class ConfigError(ValueError):
+
+class ConfigError(UserError):
     """A configuration file or value that cannot be used; the message names the field."""
 
 
 DEFAULT_CHANGE_LIMIT = 0.5
-"""Share of the editable cells a training episode may change when the config leaves ``change_limit`` unset."""
-CHANGE_LIMIT = {"carve": 1.0, "backtrack": 1.0}
-"""The same default, for representations that differ from :data:`DEFAULT_CHANGE_LIMIT`."""
+"""The least share of the editable cells a training episode may change when the config leaves
+``change_limit`` unset (room to fix counts and connect); a representation whose own limit is higher
+(carve, backtrack, nca: 1.0) keeps its own (see :func:`training_change_limit`)."""
 DEFAULT_WIDTHS = {"channels": 32, "hidden": 128}
 """Model widths of a run that neither sets them nor starts from a model."""
+
+
+def training_change_limit(representation: str) -> float:
+    """The change limit a run of ``representation`` trains with when its config sets none: the
+    representation's own (its class holds it), but never below :data:`DEFAULT_CHANGE_LIMIT`."""
+    from relaygen.env.representations import KINDS
+
+    return max(DEFAULT_CHANGE_LIMIT, KINDS[representation].change_limit)
 
 
 @dataclass
@@ -72,7 +82,7 @@ class TrainConfig:
     difficulty: float | None = None
     """Fixed difficulty in [0, 1] for every episode; None samples it per episode."""
     change_limit: float | None = None
-    """Share of the editable cells an episode may change; None: 0.5 (room to fix counts and connect), carve and backtrack 1.0."""
+    """Share of the editable cells an episode may change; None: 0.5 (room to fix counts and connect), or the representation's own limit where higher (carve, backtrack, nca 1.0)."""
     episode_steps: int | None = None
     """Steps after which an episode is cut short; None: the representation's default (three times the editable cells, nca 16)."""
     crop_size: int | None = None
@@ -162,6 +172,8 @@ class TrainConfig:
             raise ConfigError(f"optimizer must be adam or rmsprop, got {self.optimizer!r}")
         if self.backend not in ("local", "ray"):
             raise ConfigError(f"backend must be local or ray, got {self.backend!r}")
+        if self.ray_address is not None and self.backend != "ray":
+            raise ConfigError(f"ray_address {self.ray_address!r} is a Ray cluster's; it needs backend ray")
 
     # ----- TOML ---------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from relaygen.agent.checkpoint import read_payload, write_payload
+from relaygen.errors import UserError
 
 Obs = dict[str, torch.Tensor]
 OBS_KEYS = ("map", "position", "cond")
@@ -35,7 +36,7 @@ KEEP_BIAS = 2.0
 """Initial logit bias of a cellwise policy's keep action: early policies edit a few cells per step."""
 
 
-class ModelError(ValueError):
+class ModelError(UserError):
     """A model file that cannot be used; the message starts with its path."""
 
 

@@ -22,6 +22,8 @@ from relaygen.agent.shared_optim import make_optimizer, push_gradients, set_lr
 from relaygen.agent.worker import Learner, Update
 from relaygen.rules import Rules
 
+CONNECT_SECONDS = 10.0
+"""How long ``--address`` may take to answer before the run is refused (Ray itself would retry for good)."""
 POLL_SECONDS = 0.5
 CALL_SECONDS = 2.0
 """How long a worker actor trains before it hands its reports back to the driver."""
@@ -92,6 +94,30 @@ class RayWorker:
             if step >= total_steps:
                 break
         return updates
+
+
+def check_address(address: str | None, seconds: float = CONNECT_SECONDS) -> None:
+    """Raise :class:`~relaygen.agent.trainer.TrainingError` unless something accepts a connection at
+    the Ray cluster ``address`` (``host:port`` or ``ray://host:port``) within ``seconds``; ``None``
+    and ``auto`` are left to Ray."""
+    import socket
+
+    from relaygen.agent.trainer import TrainingError
+
+    if address is None or address == "auto":
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise TrainingError(f"--address {address}: not a Ray cluster address (HOST:PORT, e.g. 10.0.0.1:6379)")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds):
+            pass
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
+        raise TrainingError(
+            f"--address {address}: no Ray cluster answers there within {seconds:.0f} s ({reason}); "
+            "start one with `ray start --head` and give the address it prints"
+        ) from None
 
 
 def train_ray(run: Run) -> None:

@@ -14,6 +14,7 @@ model's by their properties (or by ``tile_map``; see :mod:`relaygen.agent.tilema
 from __future__ import annotations
 
 import contextlib
+import shutil
 import signal
 import sys
 import time
@@ -26,7 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from relaygen.agent.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, save_checkpoint
-from relaygen.agent.config import CHANGE_LIMIT, DEFAULT_CHANGE_LIMIT, DEFAULT_WIDTHS, ConfigError, TrainConfig
+from relaygen.agent.config import DEFAULT_WIDTHS, ConfigError, TrainConfig, training_change_limit
 from relaygen.agent.model import ActorCritic, ModelError, build_model, save_model
 from relaygen.agent.policy import Policy, load_policy
 from relaygen.agent.seeding import capture_rng, restore_rng, seed_everything
@@ -67,7 +68,7 @@ def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, Tr
             f"representation {representation!r} is not offered by rules {rules.name!r} "
             f"(they offer {', '.join(offered)})"
         )
-    limit = config.change_limit or CHANGE_LIMIT.get(representation, DEFAULT_CHANGE_LIMIT)
+    limit = config.change_limit or training_change_limit(representation)
     widths = start.model.arch if start is not None else DEFAULT_WIDTHS
     seen = start.env_options() if start is not None else {}
     prepared = config.replace(
@@ -268,7 +269,10 @@ class Run:
         """Continue the run in ``folder`` from its checkpoint; ``overrides`` (e.g. total_steps) win."""
         folder = Path(folder)
         checkpoint = load_checkpoint(folder)
-        config = TrainConfig.from_dict(checkpoint["config"], str(folder / CHECKPOINT_NAME)).replace(**overrides)
+        recorded = dict(checkpoint["config"])
+        if overrides.get("backend") == "local":  # a Ray run continued here no longer has a cluster
+            recorded["ray_address"] = None
+        config = TrainConfig.from_dict(recorded, str(folder / CHECKPOINT_NAME)).replace(**overrides)
         rules = parse_rules(checkpoint["rules_toml"], str(folder / CHECKPOINT_NAME))
         run = cls(config, rules, folder, checkpoint)
         run.report(f"resumed at step {run.step} of {config.total_steps}")
@@ -397,6 +401,13 @@ class Run:
             "run": self.folder.name,
             **self.origin,
         }
+
+    def discard(self) -> None:
+        """Close the logs and remove the run folder: a run that failed before its first checkpoint
+        leaves nothing to resume, so no half-made folder stays."""
+        self.bar.close()
+        self.writer.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def finish(self, stopped_by: int) -> None:
         """Write the last checkpoint and logs; say how to resume if the signal ``stopped_by`` (0: none)

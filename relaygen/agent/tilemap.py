@@ -20,12 +20,13 @@ from typing import Literal
 import torch
 
 from relaygen.agent.model import ActorCritic
+from relaygen.errors import UserError
 from relaygen.rules import Rules
 
 How = Literal["properties", "given", "nearest"]
 
 
-class TileMapError(ValueError):
+class TileMapError(UserError):
     """A rules file whose tiles cannot take the place of a model's; the message names the tile and why."""
 
 

@@ -17,9 +17,11 @@ from typing import Any
 import torch
 import torch.multiprocessing as mp
 
+from relaygen.agent.checkpoint import CHECKPOINT_NAME
 from relaygen.agent.config import TrainConfig
 from relaygen.agent.run import Run, stop_signals
 from relaygen.agent.worker import Shared, run_worker
+from relaygen.errors import UserError
 
 POLL_SECONDS = 0.2
 JOIN_SECONDS = 60.0
@@ -27,7 +29,7 @@ MAX_FAILED_STARTS = 3
 """A worker that dies this many times in a row without finishing an update stops the run."""
 
 
-class TrainingError(RuntimeError):
+class TrainingError(UserError, RuntimeError):
     """Training cannot go on (e.g. a worker keeps dying before it makes any progress)."""
 
 
@@ -42,16 +44,34 @@ class Stopped(Exception):
 def train(config: TrainConfig | None = None, resume: str | Path | None = None, **overrides: Any) -> Path:
     """Train with ``config`` (or continue the run folder ``resume``); returns the run folder.
     Raises :class:`Stopped` (after the checkpoint) when SIGINT or SIGTERM ended the run early."""
-    run = Run.resume(resume, **overrides) if resume is not None else Run.create(config or TrainConfig())
-    if run.config.backend == "ray":
-        from relaygen.agent.ray_backend import train_ray
-
-        train_ray(run)
+    if resume is None:
+        _check_backend(config := config or TrainConfig())
+        run = Run.create(config)
     else:
-        train_local(run)
+        run = Run.resume(resume, **overrides)
+        _check_backend(run.config)
+    try:
+        if run.config.backend == "ray":
+            from relaygen.agent.ray_backend import train_ray
+
+            train_ray(run)
+        else:
+            train_local(run)
+    except BaseException:
+        if resume is None and not (run.folder / CHECKPOINT_NAME).exists():
+            run.discard()  # nothing to resume: no half-made run folder stays
+        raise
     if run.stopped_by:
         raise Stopped(run.folder, run.stopped_by)
     return run.folder
+
+
+def _check_backend(config: TrainConfig) -> None:
+    """Refuse a Ray run whose cluster address does not answer, before anything is written."""
+    if config.backend == "ray":
+        from relaygen.agent.ray_backend import check_address
+
+        check_address(config.ray_address)
 
 
 class _Workers:

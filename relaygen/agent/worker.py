@@ -7,11 +7,7 @@ function with picklable arguments, so that it runs under the spawn start method.
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +20,7 @@ from relaygen.agent.losses import a3c_loss, gae
 from relaygen.agent.model import ActorCritic, Obs, build_model, to_tensors
 from relaygen.agent.seeding import seed_everything
 from relaygen.agent.shared_optim import push_gradients, set_lr
+from relaygen.children import die_with_parent
 from relaygen.rules import Rules
 
 
@@ -167,29 +164,6 @@ class Shared:
 
     def global_step(self) -> int:
         return self.base_step + sum(self.steps[:])
-
-
-PARENT_POLL_SECONDS = 1.0
-"""How often a worker's watchdog checks that the process that started it is still there."""
-
-
-def die_with_parent(parent: int) -> None:
-    """End this process when ``parent`` (the process that started it) dies, even by ``kill -9``:
-    Linux's parent-death signal, and a watchdog thread that sees the parent change anywhere."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_SECONDS)
-        os._exit(1)
-
-    if os.getppid() != parent:  # the parent died before the signal was set up
-        os._exit(1)
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def run_worker(
