@@ -16,6 +16,7 @@ import numpy as np
 
 from relaygen.files import atomic_write
 from relaygen.level import Level, LevelError
+from relaygen.mechanics import get_mechanic
 from relaygen.rules import Rules, RulesError, builtin_names, load_rules, parse_rules
 
 FORMAT_ID = "relaygen-level"
@@ -36,7 +37,8 @@ NOT_LEVELS = {"ratings.json", "index.json", "summary.json", "run.json"}
 
 
 def level_to_dict(level: Level) -> dict[str, Any]:
-    """The canonical JSON form: rules (name, digest, full text), rows, legend, pins, legs, meta."""
+    """The canonical JSON form: rules (name, digest, full text), rows, legend, pins, the mechanic's
+    payload fields, meta."""
     rules = level.rules
     return {
         "format": FORMAT_ID,
@@ -46,9 +48,19 @@ def level_to_dict(level: Level) -> dict[str, Any]:
         "legend": {t.char: t.name for t in rules.tiles},
         "rows": level.rows(),
         "pinned": None if level.pinned is None else ["".join("x" if p else "." for p in row) for row in level.pinned],
-        "legs": level.legs,
         "meta": level.meta,
-    }
+    } | payload_fields(level)
+
+
+V1_PAYLOAD = {"legs": ""}
+"""Version 1 level files carry a ``legs`` field on every level, empty where the mechanic keeps no
+payload, so that files written before payloads belonged to their mechanic are written byte for byte
+as before (run folders verify files by digest)."""
+
+
+def payload_fields(level: Level) -> dict[str, str]:
+    """The fields a level file holds for the level's payload (see :data:`V1_PAYLOAD`)."""
+    return V1_PAYLOAD | ({} if level.payload is None else level.payload.fields())
 
 
 def level_from_dict(data: Any, origin: str, rules: Rules | None = None) -> Level:
@@ -58,7 +70,7 @@ def level_from_dict(data: Any, origin: str, rules: Rules | None = None) -> Level
         raise LevelError(f"{origin}: not a relaygen level file (field 'format' must be {FORMAT_ID!r})")
     if data.get("version") != VERSION:
         raise LevelError(f"{origin}: field 'version': unsupported version {data.get('version')!r} (expected {VERSION})")
-    for key, kind in (("rows", list), ("rules", dict), ("meta", dict), ("name", str), ("legs", str)):
+    for key, kind in (("rows", list), ("rules", dict), ("meta", dict), ("name", str)):
         if not isinstance(data.get(key), kind):
             raise LevelError(f"{origin}: field {key!r}: missing or not a {kind.__name__}")
     for key in ("rows", "pinned"):
@@ -67,10 +79,11 @@ def level_from_dict(data: Any, origin: str, rules: Rules | None = None) -> Level
             raise LevelError(f"{origin}: field {key!r}: must be a list of text rows (strings)")
     rules = _recorded_rules(data["rules"], origin, rules)
     try:
-        level = Level.from_rows(rules, data["rows"], legs=data["legs"], name=data["name"], meta=data["meta"])
+        payload = get_mechanic(rules.mechanic).read_payload(data, origin)
+        level = Level.from_rows(rules, data["rows"], payload=payload, name=data["name"], meta=data["meta"])
         if data.get("pinned") is not None:
             pinned = np.array([[c == "x" for c in row] for row in data["pinned"]], dtype=bool)
-            level = Level(rules, level.grid, pinned, level.legs, level.name, level.meta)
+            level = Level(rules, level.grid, pinned, level.payload, level.name, level.meta)
     except LevelError as exc:
         raise LevelError(f"{origin}: field 'rows'/'pinned': {exc}") from exc
     return level
@@ -103,7 +116,7 @@ def levels_to_text(levels: list[Level], rules_ref: str | None = None) -> str:
     blocks = [f"; rules: {rules_ref or levels[0].rules.name}"] if levels else []
     for level in levels:
         head = [f"; name: {level.name}"] if level.name else []
-        head += [f"; legs: {level.legs}"] if level.legs else []
+        head += [f"; {key}: {value}" for key, value in payload_fields(level).items() if value]
         blocks.append("\n".join(head + level.rows()))
     return "\n\n".join(blocks) + "\n"
 
@@ -119,7 +132,8 @@ def levels_from_text(text: str, origin: str, rules: Rules | None = None) -> list
         if rules is None:
             raise LevelError(f"{origin}: no '; rules: NAME' line and no rules given (use --rules)")
         try:
-            levels.append(Level.from_rows(rules, rows, legs=header.get("legs", ""), name=header.get("name", "")))
+            payload = get_mechanic(rules.mechanic).read_payload(header, origin)
+            levels.append(Level.from_rows(rules, rows, payload=payload, name=header.get("name", "")))
         except LevelError as exc:
             raise LevelError(f"{origin}: level starting at line {first_line}: {exc}") from exc
     return levels
@@ -177,7 +191,7 @@ def levels_to_xsb(levels: list[Level], rules_ref: str | None = None) -> str:
     blocks = [] if ref == XSB_RULES else [f"; rules: {ref}"]
     for i, level in enumerate(levels, start=1):
         rules = level.rules
-        require_push(rules)
+        require_format(rules, "xsb")
         chars = np.array([_xsb_char(rules.properties_of(t)) for t in range(len(rules.tiles))])
         rows = ["".join(row).rstrip() for row in chars[level.grid]]
         blocks.append("\n".join([f"; {level.name or i}", *rows, *_sok_lines(level.meta.get("sok", {}))]))
@@ -192,10 +206,15 @@ def _sok_lines(fields: dict[str, str]) -> list[str]:
     return lines
 
 
-def require_push(rules: Rules) -> None:
-    """Raise :class:`LevelError` unless ``rules`` are a push game, the only kind XSB holds."""
-    if rules.mechanic != "push":
-        raise LevelError(f"XSB holds push-game levels; rules {rules.name!r} use mechanic {rules.mechanic!r}")
+def require_format(rules: Rules, kind: str) -> None:
+    """Raise :class:`LevelError` unless levels of ``rules`` can be written as ``kind`` (their mechanic's
+    ``level_formats``: XSB holds push games only)."""
+    formats = get_mechanic(rules.mechanic).level_formats
+    if kind not in formats:
+        raise LevelError(
+            f"{kind.upper()} cannot hold levels of rules {rules.name!r} (mechanic {rules.mechanic!r}); "
+            f"their formats: {', '.join(formats)}"
+        )
 
 
 def _xsb_char(props: frozenset[str]) -> str:
@@ -291,8 +310,10 @@ def levels_from_xsb(text: str, origin: str, rules: Rules | None = None) -> list[
     names, else ``rules``, else the built-in sokoban."""
     named = RULES_LINE.search(text)
     rules = _rules_named(named[1], origin) if named else rules or load_rules(XSB_RULES)
-    if rules.mechanic != "push":
-        raise LevelError(f"{origin}: XSB needs push-game rules; {rules.name!r} use {rules.mechanic!r}")
+    try:
+        require_format(rules, "xsb")
+    except LevelError as exc:
+        raise LevelError(f"{origin}: {exc}") from None
     table = {"#": {"solid"}, "@": {"player"}, "+": {"player", "goal"}, "$": {"pushable"}, "*": {"pushable", "goal"}}
     table["."] = {"goal"}
     index = {c: rules.by_properties.get(frozenset(p)) for c, p in table.items()}
@@ -366,7 +387,11 @@ def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
         level = level_from_dict(data, str(path), rules)
         level.name = level.name or path.stem
         return [level]
-    if kind == "txt" and (rules is None or rules.mechanic == "push") and not RULES_LINE.search(text):
+    if (
+        kind == "txt"
+        and (rules is None or "xsb" in get_mechanic(rules.mechanic).level_formats)
+        and not RULES_LINE.search(text)
+    ):
         kind = "xsb"  # a Sokoban collection in a .txt file, as Boxoban's
         try:
             levels = levels_from_xsb(text, str(path), rules)

@@ -355,7 +355,7 @@ def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
     report = playtest(level, job.difficulty)
     drafted_playable = report.playable
     proposals = plan.polish if drafted_playable else plan.repair
-    if not report.met and proposals and plan.rules.representations != ["carve"]:
+    if not report.met and proposals and level.payload is None:
         level, _ = hill_climb(level, job.difficulty, np.random.default_rng(job.seed), proposals)
         report = playtest(level, job.difficulty)
     if not report.playable:

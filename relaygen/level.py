@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -22,19 +22,28 @@ class LevelError(UserError):
     """A level that does not fit its rules, or a level file that cannot be read."""
 
 
+class Payload(Protocol):
+    """What a mechanic keeps beside a level's grid (Relay: its leg directions); hashable and
+    comparable, and written to level files as named text fields (the mechanic reads them back)."""
+
+    def fields(self) -> dict[str, str]:
+        """The payload as level-file fields (name to text)."""
+        ...
+
+
 @dataclass
 class Level:
     """A grid of tile indices into ``rules.tiles`` plus metadata.
 
-    ``pinned`` marks cells a designer fixed (the generator never changes them); ``legs`` is the
-    Relay mechanic's sequence of leg directions; ``meta`` records seed, model, difficulty and the
-    playtest report of generated levels.
+    ``pinned`` marks cells a designer fixed (the generator never changes them); ``payload`` is what
+    the rules' mechanic keeps beside the grid (None for most); ``meta`` records seed, model,
+    difficulty and the playtest report of generated levels.
     """
 
     rules: Rules
     grid: np.ndarray
     pinned: np.ndarray | None = None
-    legs: str = ""
+    payload: Payload | None = None
     name: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -48,9 +57,6 @@ class Level:
             self.pinned = np.asarray(self.pinned, dtype=bool)
             if self.pinned.shape != self.grid.shape:
                 raise LevelError(f"pinned mask shape {self.pinned.shape} differs from grid shape {self.grid.shape}")
-        bad = set(self.legs) - set(DIRECTIONS)
-        if bad:
-            raise LevelError(f"legs may hold only u, d, l, r; got {sorted(bad)}")
 
     @property
     def height(self) -> int:
@@ -111,8 +117,8 @@ class Level:
         return cls(rules, grid)
 
     def digest(self) -> str:
-        """Hash of the grid (and legs): equal levels of one ruleset share it."""
-        h = hashlib.sha256(self.grid.tobytes() + bytes(self.grid.shape) + self.legs.encode())
+        """Hash of the grid (and payload): equal levels of one ruleset share it."""
+        h = hashlib.sha256(self.grid.tobytes() + bytes(self.grid.shape) + payload_bytes(self.payload))
         return h.hexdigest()[:16]
 
     def copy(self) -> Level:
@@ -120,7 +126,7 @@ class Level:
             self.rules,
             self.grid.copy(),
             None if self.pinned is None else self.pinned.copy(),
-            self.legs,
+            self.payload,
             self.name,
             dict(self.meta),
         )
@@ -135,10 +141,15 @@ class Level:
             self.rules.digest == other.rules.digest
             and np.array_equal(self.grid, other.grid)
             and pins
-            and self.legs == other.legs
+            and self.payload == other.payload
             and self.name == other.name
             and self.meta == other.meta
         )
+
+
+def payload_bytes(payload: Payload | None) -> bytes:
+    """A payload's fields as bytes, for digests (empty without one)."""
+    return b"" if payload is None else "".join(payload.fields().values()).encode()
 
 
 def diversity(levels: list[Level]) -> tuple[float, float]:

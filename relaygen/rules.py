@@ -167,7 +167,8 @@ class Rules(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
-    mechanic: Literal["walk", "keys", "push", "relay"]
+    mechanic: str
+    """The name of a registered mechanic (:data:`relaygen.mechanics.MECHANICS`) that plays the game."""
     width: int = Field(ge=3, le=64, strict=True)
     height: int = Field(ge=3, le=64, strict=True)
     border: str | None = None
@@ -185,6 +186,15 @@ class Rules(_Strict):
     """Reward bonus when an edit makes the level playable (and penalty when it breaks it)."""
 
     _folder: str | None = PrivateAttr(default=None)
+
+    @field_validator("mechanic")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        from relaygen.mechanics import MECHANICS
+
+        if name not in MECHANICS:
+            raise ValueError(f"unknown mechanic {name!r} (known: {', '.join(MECHANICS)})")
+        return name
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Rules) and self.digest == other.digest
@@ -461,7 +471,7 @@ def _describe(error: dict) -> str:
 
 def _check_mechanic(rules: Rules, origin: str) -> None:
     """Check what the mechanic needs: tiles with its properties, and objectives over its metrics."""
-    from relaygen.mechanics import get_mechanic
+    from relaygen.mechanics import get_mechanic, owner_of
 
     mechanic = get_mechanic(rules.mechanic)
     for prop in mechanic.required_properties:
@@ -481,19 +491,15 @@ def _check_mechanic(rules: Rules, origin: str) -> None:
                 f"{origin}: constraints: the rules cannot be met: mechanic {rules.mechanic!r} needs a {prop} tile, "
                 f"but constraints with max 0 forbid every tile with {prop} = true"
             )
-    if "carve" in rules.representations:
-        if rules.mechanic != "relay":
+    for r in rules.representations:
+        owner = owner_of(r)
+        if owner is not None and owner != rules.mechanic:
             raise RulesError(
-                f"{origin}: representations: 'carve' builds a relay path; it needs mechanic 'relay', "
-                f"not {rules.mechanic!r}"
+                f"{origin}: representations: {r!r} builds levels of mechanic {owner!r} only; it needs mechanic "
+                f"{owner!r}, not {rules.mechanic!r}"
             )
-        if rules.border is not None:
-            raise RulesError(f"{origin}: representations: 'carve' needs a grid without a fixed border")
-    if "backtrack" in rules.representations and rules.mechanic != "walk":
-        raise RulesError(
-            f"{origin}: representations: 'backtrack' digs a maze from a start to an exit; it needs mechanic "
-            f"'walk', not {rules.mechanic!r}"
-        )
+    for problem in mechanic.check_rules(rules):
+        raise RulesError(f"{origin}: {problem}")
 
 
 def _forbidden(rules: Rules, tile: int) -> bool:
