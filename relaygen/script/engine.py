@@ -1,0 +1,378 @@
+"""One turn of a PuzzleScript game on bit-planes: player input, rule groups (with loops), movement
+resolved through the collision layers, late rules, the command queue.
+
+Each rule row is matched over the whole grid at once (a boolean map per cell pattern, shifted and ANDed
+along the rule's direction); matches are then applied in PuzzleScript's scan order, each one re-checked
+after the first, as PuzzleScript does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+
+from relaygen.script.board import Board, split, word_count
+from relaygen.script.compiler import DIR_STEP, Pattern, Rule, WinCondition
+
+INPUT_BITS = {"u": 1, "l": 4, "d": 2, "r": 8, "x": 16}
+_MOVE_STEP = {1: (-1, 0), 2: (1, 0), 4: (0, -1), 8: (0, 1)}
+_MAX_GROUP_PASSES = 200
+
+
+@dataclass(frozen=True)
+class CellTest:
+    """A pattern as numpy terms: (word, mask) pairs that must be all set / all clear, and any-of groups."""
+
+    key: int
+    obj_all: tuple
+    obj_none: tuple
+    obj_any: tuple
+    mov_all: tuple
+    mov_none: tuple
+    pattern: Pattern
+
+
+@dataclass(frozen=True)
+class RunRule:
+    """A compiled rule with its cell tests, ready to match."""
+
+    rule: Rule
+    rows: tuple[tuple[CellTest | None, ...], ...]
+    step: tuple[int, int]
+    single_cell: bool
+
+
+class Tables:
+    """The per-game tables the engine runs on (immutable after construction)."""
+
+    def __init__(self, n_objects: int, layer_masks: list[int], groups, late_groups, loops, late_loops,
+                 player_mask: int, player_aggregate: bool, wins: list[WinCondition], flags: set[str]) -> None:  # fmt: skip
+        self.obj_words = word_count(n_objects)
+        self.mov_words = word_count(5 * len(layer_masks))
+        self.layer_masks = layer_masks
+        self.player_mask = player_mask
+        self.player_aggregate = player_aggregate
+        self.wins = wins
+        self.flags = flags
+        self.player_layers = [(i, m & player_mask) for i, m in enumerate(layer_masks) if m & player_mask]
+        keys: dict[Pattern, CellTest] = {}
+        self.groups = [[self._run(r, keys) for r in g] for g in groups]
+        self.late_groups = [[self._run(r, keys) for r in g] for g in late_groups]
+        self.loops, self.late_loops = loops, late_loops
+
+    def _run(self, rule: Rule, keys: dict[Pattern, CellTest]) -> RunRule:
+        rows = tuple(tuple(None if p is None else self._test(p, keys) for p in row) for row in rule.rows)
+        single = len(rows) == 1 and len(rows[0]) == 1 and rule.rows[0][0].replace is not None
+        return RunRule(rule, rows, DIR_STEP.get(rule.direction, (0, 0)), single)
+
+    def _test(self, p: Pattern, keys: dict[Pattern, CellTest]) -> CellTest:
+        if p not in keys:
+            ow, mw = self.obj_words, self.mov_words
+            keys[p] = CellTest(
+                len(keys), tuple(split(p.obj_all, ow)), tuple(split(p.obj_none, ow)),
+                tuple(tuple(split(a, ow)) for a in p.obj_any), tuple(split(p.mov_all, mw)),
+                tuple(split(p.mov_none, mw)), p,
+            )  # fmt: skip
+        return keys[p]
+
+
+def _cell_map(test: CellTest, board: Board) -> np.ndarray:
+    """Where on the board one cell pattern matches."""
+    found = board.maps.get(test.key)
+    if found is not None:
+        return found
+    result = np.ones((board.height, board.width), dtype=bool)
+    for planes, terms, clear in ((board.obj, test.obj_all, False), (board.obj, test.obj_none, True),
+                                 (board.mov, test.mov_all, False), (board.mov, test.mov_none, True)):  # fmt: skip
+        for k, w in terms:
+            result &= (planes[k] & w) == (0 if clear else w)
+    for group in test.obj_any:
+        hit = np.zeros_like(result)
+        for k, w in group:
+            hit |= (board.obj[k] & w) != 0
+        result &= hit
+    board.maps[test.key] = result
+    return result
+
+
+def _segment(tests, step, board: Board, span: int) -> tuple[np.ndarray, int, int]:
+    """Where a run of cell patterns matches (origin map, offsets) for origins that leave `span` cells."""
+    dy, dx = step
+    h, w = board.height, board.width
+    y0, y1 = max(0, -span * dy), h - max(0, span * dy)
+    x0, x1 = max(0, -span * dx), w - max(0, span * dx)
+    if y1 <= y0 or x1 <= x0:
+        return np.zeros((0, 0), dtype=bool), y0, x0
+    acc = None
+    for k, test in enumerate(tests):
+        part = _cell_map(test, board)[y0 + k * dy : y1 + k * dy, x0 + k * dx : x1 + k * dx]
+        acc = part if acc is None else acc & part
+    return acc, y0, x0
+
+
+def _origins(acc: np.ndarray, y0: int, x0: int, vertical: bool) -> list[tuple[int, int]]:
+    if vertical:
+        xs, ys = np.nonzero(acc.T)
+    else:
+        ys, xs = np.nonzero(acc)
+    return list(zip((ys + y0).tolist(), (xs + x0).tolist(), strict=True))
+
+
+def _full(tests, step, board: Board) -> np.ndarray:
+    acc, y0, x0 = _segment(tests, step, board, len(tests) - 1)
+    out = np.zeros((board.height, board.width), dtype=bool)
+    out[y0 : y0 + acc.shape[0], x0 : x0 + acc.shape[1]] = acc
+    return out
+
+
+def _ray(full: np.ndarray, y: int, x: int, step, start: int, count: int) -> list[int]:
+    """Gaps k in [0, count) where `full` holds at (y, x) + (start + k) * step."""
+    if count <= 0:
+        return []
+    t = np.arange(start, start + count)
+    return np.flatnonzero(full[y + t * step[0], x + t * step[1]]).tolist()
+
+
+def _row_matches(row, step, board: Board) -> list[tuple]:
+    """Every match of one rule row, in PuzzleScript's order: (y, x) or (y, x, gap[, gap])."""
+    vertical = step[1] == 0
+    if None not in row:
+        acc, y0, x0 = _segment(row, step, board, len(row) - 1)
+        return _origins(acc, y0, x0, vertical)
+    segments: list[list[CellTest]] = [[]]
+    for test in row:
+        if test is None:
+            segments.append([])
+        else:
+            segments[-1].append(test)
+    total = sum(len(s) for s in segments)
+    acc, y0, x0 = _segment(segments[0], step, board, total - 1)
+    fulls = [_full(s, step, board) for s in segments[1:]]
+    dy, dx = step
+    h, w = board.height, board.width
+    out: list[tuple] = []
+    for y, x in _origins(acc, y0, x0, vertical):
+        room = (y + 1 if dy < 0 else h - y if dy > 0 else x + 1 if dx < 0 else w - x) - total + 1
+        first = len(segments[0])
+        for k1 in _ray(fulls[0], y, x, step, first, room):
+            if len(fulls) == 1:
+                out.append((y, x, k1))
+                continue
+            second = first + k1 + len(segments[1])
+            out.extend((y, x, k1, k2) for k2 in _ray(fulls[1], y, x, step, second, room - k1))
+    return out
+
+
+def _cells(row, match: tuple, step) -> list[tuple[CellTest, int, int]]:
+    y, x, *gaps = match
+    out, t, g = [], 0, 0
+    for test in row:
+        if test is None:
+            t += gaps[g]
+            g += 1
+            continue
+        out.append((test, y + t * step[0], x + t * step[1]))
+        t += 1
+    return out
+
+
+def _queue(queue: list[str], rule: Rule) -> None:
+    """Add a matched rule's commands to the turn's queue with PuzzleScript's priorities."""
+    if not rule.commands or "cancel" in queue:
+        return
+    names = [c for c, _ in rule.commands]
+    if "restart" in queue and "cancel" not in names:
+        return
+    if "cancel" in names or "restart" in names:
+        queue.clear()
+    queue.extend(c for c in dict.fromkeys(names) if c not in queue)
+
+
+def _try_rule(run: RunRule, board: Board, queue: list[str]) -> bool:
+    rule = run.rule
+    if rule.obj_mask & ~board.obj_union() or rule.mov_mask & ~board.mov_union():
+        return False
+    if run.single_cell:
+        return _apply_everywhere(run, board, queue)
+    matches = []
+    for row in run.rows:
+        found = _row_matches(row, run.step, board)
+        if not found:
+            return False
+        matches.append(found)
+    changed = False
+    if rule.has_replacements:
+        first = True
+        for combo in product(*reversed(matches)):
+            cells = [c for row, m in zip(run.rows, reversed(combo), strict=True) for c in _cells(row, m, run.step)]
+            if not first and not all(t.pattern.matches(*board.get(y, x)) for t, y, x in cells):
+                continue
+            first = False
+            for test, y, x in cells:
+                changed |= _replace(test.pattern.replace, board, y, x)
+    _queue(queue, rule)
+    return changed
+
+
+def _replace(replace, board: Board, y: int, x: int) -> bool:
+    if replace is None:
+        return False
+    clear, put, mclear, mset = replace
+    obj, mov = board.get(y, x)
+    new_obj, new_mov = (obj & ~clear) | put, (mov & ~mclear) | mset
+    if new_obj == obj and new_mov == mov:
+        return False
+    board.set(y, x, new_obj, new_mov)
+    board.changed()
+    return True
+
+
+def _apply_everywhere(run: RunRule, board: Board, queue: list[str]) -> bool:
+    """A one-cell rule: its matches cannot disturb each other, so apply them all at once."""
+    test = run.rows[0][0]
+    where = _cell_map(test, board)
+    if not where.any():
+        return False
+    clear, put, mclear, mset = test.pattern.replace
+    changed = False
+    for planes, words_clear, words_set in ((board.obj, clear, put), (board.mov, mclear, mset)):
+        for k in range(planes.shape[0]):
+            c = np.uint64((words_clear >> (64 * k)) & 0xFFFFFFFFFFFFFFFF)
+            s = np.uint64((words_set >> (64 * k)) & 0xFFFFFFFFFFFFFFFF)
+            if not c and not s:
+                continue
+            new = np.where(where, (planes[k] & ~c) | s, planes[k])
+            if not changed and (new != planes[k]).any():
+                changed = True
+            planes[k] = new
+    if changed:
+        board.changed()
+    _queue(queue, run.rule)
+    return changed
+
+
+def _apply_group(group: list[RunRule], board: Board, queue: list[str]) -> bool:
+    any_change = False
+    for _ in range(_MAX_GROUP_PASSES):
+        made = False
+        for run in group:
+            made |= _try_rule(run, board, queue)
+        if not made:
+            break
+        any_change = True
+    return any_change
+
+
+def _apply_rules(groups: list[list[RunRule]], loops: dict[int, int], board: Board, queue: list[str]) -> None:
+    propagated, loop_count, gi = False, 0, 0
+    while gi < len(groups):
+        propagated = _apply_group(groups[gi], board, queue) or propagated
+        if propagated and gi in loops:
+            gi, propagated = loops[gi], False
+            loop_count += 1
+            if loop_count > 200:
+                break
+            continue
+        gi += 1
+
+
+def _start_movement(t: Tables, board: Board, bits: int) -> np.ndarray:
+    """Give every player its input movement; returns where the players stood."""
+    obj = board.obj
+    if t.player_aggregate:
+        where = np.ones((board.height, board.width), dtype=bool)
+        for k, w in split(t.player_mask, t.obj_words):
+            where &= (obj[k] & w) == w
+    else:
+        where = np.zeros((board.height, board.width), dtype=bool)
+        for k, w in split(t.player_mask, t.obj_words):
+            where |= (obj[k] & w) != 0
+    for layer, mask in t.player_layers:
+        has = np.zeros_like(where)
+        for k, w in split(mask, t.obj_words):
+            has |= (obj[k] & w) != 0
+        for k, w in split(bits << (5 * layer), t.mov_words):
+            board.mov[k] |= np.where(has & where, w, np.uint64(0))
+    board.changed()
+    return where
+
+
+def _resolve_movement(t: Tables, board: Board) -> None:
+    """Move objects cell by cell (column-major, as PuzzleScript scans) until nothing more can move."""
+    any_mov = np.any(board.mov != 0, axis=0)
+    xs, ys = np.nonzero(any_mov.T)
+    moving = [[y, x, board.get(y, x)[1]] for y, x in zip(ys.tolist(), xs.tolist(), strict=True)]
+    h, w = board.height, board.width
+    progress = True
+    while progress:
+        progress = False
+        for item in moving:
+            y, x, mov = item
+            if not mov:
+                continue
+            for layer, layer_mask in enumerate(t.layer_masks):
+                bits = (mov >> (5 * layer)) & 0x1F
+                if not bits:
+                    continue
+                dy, dx = _MOVE_STEP.get(bits, (0, 0))
+                ty, tx = y + dy, x + dx
+                if not (0 <= ty < h and 0 <= tx < w):
+                    continue
+                target = board.get_obj(ty, tx)
+                if bits != 16 and target & layer_mask:
+                    continue
+                source = board.get_obj(y, x)
+                board.set_obj(y, x, source & ~layer_mask)
+                board.set_obj(ty, tx, target | (source & layer_mask))
+                mov &= ~(0x1F << (5 * layer))
+                progress = True
+            item[2] = mov
+    board.mov[:] = 0
+    board.changed()
+
+
+def simulate(t: Tables, obj: np.ndarray, move: str | None) -> tuple[np.ndarray, list[str], bool]:
+    """One turn's rules and movement: (objects after, command queue, blocked by require_player_movement)."""
+    board = Board(obj, None, t.mov_words)
+    queue: list[str] = []
+    players = _start_movement(t, board, INPUT_BITS[move]) if move is not None else None
+    _apply_rules(t.groups, t.loops, board, queue)
+    _resolve_movement(t, board)
+    _apply_rules(t.late_groups, t.late_loops, board, queue)
+    if players is not None and players.any() and "require_player_movement" in t.flags:
+        still = _player_map(t, board.obj, any_bit=True)
+        if (still | ~players).all():
+            return obj, [], True
+    return board.obj, queue, False
+
+
+def _player_map(t: Tables, obj: np.ndarray, any_bit: bool) -> np.ndarray:
+    out = np.zeros(obj.shape[1:], dtype=bool)
+    for k, w in split(t.player_mask, t.obj_words):
+        out |= (obj[k] & w) != 0
+    return out
+
+
+def _has(obj: np.ndarray, mask: int, aggregate: bool, words: int) -> np.ndarray:
+    out = np.full(obj.shape[1:], aggregate, dtype=bool)
+    for k, w in split(mask, words):
+        out = (out & ((obj[k] & w) == w)) if aggregate else (out | ((obj[k] & w) != 0))
+    return out
+
+
+def conditions_met(t: Tables, obj: np.ndarray) -> bool:
+    """Whether every win condition holds (False when the game has none)."""
+    if not t.wins:
+        return False
+    for cond in t.wins:
+        first = _has(obj, cond.mask, cond.aggregate, t.obj_words)
+        second = _has(obj, cond.on_mask, cond.on_aggregate, t.obj_words)
+        if cond.quantifier == "no" and (first & second).any():
+            return False
+        if cond.quantifier == "some" and not (first & second).any():
+            return False
+        if cond.quantifier == "all" and (first & ~second).any():
+            return False
+    return True
