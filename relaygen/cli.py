@@ -66,6 +66,32 @@ def rules_show(
         typer.echo(f"    none plays mechanic {loaded.mechanic!r}")
 
 
+@rules_app.command("import")
+def rules_import(
+    game: Annotated[Path, typer.Argument(help="A PuzzleScript game (.txt).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="The rules file to write (default: the game's name with .toml).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
+) -> None:
+    """Write the rules a PuzzleScript game implies, for you to edit: a tile per glyph its levels use,
+    their size and count ranges, and a solution-length target from its own levels (each solved with a
+    10 s budget)."""
+    import os
+
+    from relaygen.files import atomic_write
+    from relaygen.mechanics.script import rules_from_script
+
+    out = out or game.with_suffix(".toml")
+    if out.exists() and not overwrite:
+        raise fail(f"--out {out}: already exists; use --overwrite to replace it, or another --out")
+    rules = rules_from_script(game, solve_levels=True)
+    script = Path(os.path.relpath(game.resolve(), out.resolve().parent)).as_posix()
+    text = rules.model_copy(update={"script": script}).to_toml()
+    atomic_write(out, f"# Rules of the PuzzleScript game {game.name}, written by relaygen rules import.\n{text}")
+    typer.echo(f"wrote {out} ({len(rules.tiles)} tiles, {len(rules.constraints)} count ranges)")
+
+
 def _unreadable_sprites(rules: Rules) -> list[str]:
     """One line per tile whose sprite file is there but is not an image pygame can open."""
     from relaygen.render import require_pygame, sprite

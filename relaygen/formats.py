@@ -17,6 +17,7 @@ import numpy as np
 from relaygen.files import atomic_write
 from relaygen.level import Level, LevelError
 from relaygen.mechanics import get_mechanic
+from relaygen.mechanics.script import is_script, script_levels
 from relaygen.rules import Rules, RulesError, builtin_names, load_rules, parse_rules
 
 FORMAT_ID = "relaygen-level"
@@ -387,6 +388,8 @@ def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
         level = level_from_dict(data, str(path), rules)
         level.name = level.name or path.stem
         return [level]
+    if kind == "txt" and is_script(text):
+        return script_levels(path, rules)
     if (
         kind == "txt"
         and (rules is None or "xsb" in get_mechanic(rules.mechanic).level_formats)

@@ -184,6 +184,9 @@ class Rules(_Strict):
     difficulty: Difficulty | None = None
     playable_bonus: float = Field(default=1.0, ge=0)
     """Reward bonus when an edit makes the level playable (and penalty when it breaks it)."""
+    script: str | None = None
+    """The PuzzleScript file of the game (a path relative to the rules file), for the mechanic that
+    plays PuzzleScript games; its tiles are the game's legend glyphs."""
 
     _folder: str | None = PrivateAttr(default=None)
 
@@ -358,9 +361,14 @@ class Rules(_Strict):
         """A short hash of the rules' content; a level records it to say which rules made it.
 
         Fields at their default value do not enter it (as in :meth:`to_toml`), so a field added to
-        the schema later leaves every existing digest as it was."""
-        blob = json.dumps(self.model_dump(exclude_defaults=True), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        the schema later leaves every existing digest as it was. The content of the files the game is
+        made of (:meth:`~relaygen.mechanics.Mechanic.source_files`, e.g. a script) enters it too."""
+        from relaygen.mechanics import get_mechanic
+
+        blob = json.dumps(self.model_dump(exclude_defaults=True), sort_keys=True, separators=(",", ":")).encode()
+        for path in get_mechanic(self.mechanic).source_files(self):
+            blob += path.read_bytes() if path.is_file() else b""
+        return hashlib.sha256(blob).hexdigest()[:16]
 
     @property
     def folder(self) -> Path | None:
@@ -421,7 +429,8 @@ def builtin_names() -> list[str]:
 
 
 def load_rules(source: str | Path | Rules) -> Rules:
-    """Rules from a built-in name, a TOML file path, or a :class:`Rules` (returned as is).
+    """Rules from a built-in name, a TOML file path, a PuzzleScript game (``.txt``, read as the rules
+    it implies), or a :class:`Rules` (returned as is).
 
     Raises :class:`RulesError` naming the file, the field and the reason.
     """
@@ -440,13 +449,17 @@ def load_rules(source: str | Path | Rules) -> Rules:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError(f"{path}: cannot read: {exc}") from exc
-    rules = parse_rules(text, str(path))
-    rules._folder = str(path.resolve().parent)
-    return rules
+    if path.suffix.lower() == ".txt":
+        from relaygen.mechanics.script import is_script, rules_from_script
+
+        if is_script(text):
+            return rules_from_script(path)
+    return parse_rules(text, str(path), path.parent)
 
 
-def parse_rules(text: str, origin: str = "<string>") -> Rules:
-    """Rules from TOML text; ``origin`` names the source in error messages."""
+def parse_rules(text: str, origin: str = "<string>", folder: Path | None = None) -> Rules:
+    """Rules from TOML text; ``origin`` names the source in error messages, ``folder`` is where files
+    the rules name (sprites, a script) are found."""
     try:
         data = tomllib.loads(text.removeprefix(BOM))
     except tomllib.TOMLDecodeError as exc:
@@ -457,6 +470,7 @@ def parse_rules(text: str, origin: str = "<string>") -> Rules:
         rules = Rules.model_validate(data)
     except ValidationError as exc:
         raise RulesError(f"{origin}: " + "; ".join(_describe(e) for e in exc.errors())) from exc
+    rules._folder = None if folder is None else str(folder.resolve())
     _check_mechanic(rules, origin)
     return rules
 
@@ -471,9 +485,12 @@ def _describe(error: dict) -> str:
 
 def _check_mechanic(rules: Rules, origin: str) -> None:
     """Check what the mechanic needs: tiles with its properties, and objectives over its metrics."""
-    from relaygen.mechanics import get_mechanic, owner_of
+    from relaygen.mechanics import SETTINGS, get_mechanic, owner_of
 
     mechanic = get_mechanic(rules.mechanic)
+    for setting, owner in SETTINGS.items():
+        if getattr(rules, setting) is not None and owner != rules.mechanic:
+            raise RulesError(f"{origin}: {setting}: only mechanic {owner!r} reads it, not {rules.mechanic!r}")
     for prop in mechanic.required_properties:
         if not rules.with_property(prop).any():
             raise RulesError(f"{origin}: tiles: mechanic {rules.mechanic!r} needs a tile with {prop} = true")

@@ -87,7 +87,7 @@ BAD: dict[str, tuple[Edit, str]] = {
         "needs 20 tiles but the 5x5 grid has only 9",
     ),
     "missing mechanic": (lambda t: t.replace('mechanic = "walk"\n', ""), "mechanic: Field required"),
-    "unknown mechanic": (lambda t: t.replace('"walk"', '"fly"'), "mechanic: unknown mechanic 'fly' (known: walk, keys, push, relay)"),
+    "unknown mechanic": (lambda t: t.replace('"walk"', '"fly"'), "mechanic: unknown mechanic 'fly' (known: walk, keys, push, relay, script)"),
     "unknown metric": (lambda t: t.replace('metric = "path_length"', 'metric = "fun"'), "objectives[0].metric: 'fun'"),
     "mechanic needs property": (lambda t: t.replace("exit = true", ""), "needs a tile with exit = true"),
     "bad colour": (lambda t: t.replace("#ff0000", "red"), "tiles[3].color"),

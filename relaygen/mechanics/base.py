@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
@@ -109,6 +110,8 @@ class Mechanic(Protocol[S]):
     required_properties: ClassVar[tuple[str, ...]] = ()
     """Tile properties the rules must give some tile."""
     metrics: ClassVar[tuple[str, ...]] = ()
+    settings: ClassVar[tuple[str, ...]] = ()
+    """Rules-file fields that only this mechanic reads (e.g. a script file)."""
     own_representations: ClassVar[tuple[str, ...]] = ()
     """Representations that build this mechanic's levels only (e.g. a maze digger)."""
     level_formats: ClassVar[tuple[str, ...]] = ("json", "txt")
@@ -125,6 +128,10 @@ class Mechanic(Protocol[S]):
 
     def check_rules(self, rules: Rules) -> list[str]:
         """What the mechanic finds wrong with ``rules`` beyond the schema: ``field: reason`` lines."""
+        return []
+
+    def source_files(self, rules: Rules) -> list[Path]:
+        """Files besides the rules file that the game is made of (their content enters the rules' digest)."""
         return []
 
     def start(self, level: Level) -> S:

@@ -1,0 +1,289 @@
+"""Script: a game whose rules of motion are a PuzzleScript program, played by :mod:`relaygen.script`.
+
+A rules file says ``mechanic = "script"`` and ``script = "game.txt"`` (relative to the rules file);
+a PuzzleScript ``.txt`` file itself is read as rules too (:func:`rules_from_script`). Each relaygen tile
+is one of the game's legend glyphs (one character for one or more objects); a level's grid of glyphs
+becomes the engine's start state. The playtester is a breadth-first search over engine states with a
+transposition table on the packed state, answering yes (with the shortest ``udlrx`` solution), no (the
+reachable states are exhausted) or unknown (the budget ran out).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import ndimage
+
+from relaygen.level import Level, LevelError
+from relaygen.mechanics.base import Analysis, Budget, Cell, Mechanic
+
+if TYPE_CHECKING:
+    from relaygen.rules import Rules
+    from relaygen.script import Game, State
+
+SCRIPT_MARKER = re.compile(r"^\s*=+\s*\n\s*objects\s*\n\s*=+\s*$", re.IGNORECASE | re.MULTILINE)
+"""The OBJECTS section header that every PuzzleScript source has."""
+_FOUR = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
+
+
+def is_script(text: str) -> bool:
+    """Whether ``text`` is a PuzzleScript source (it has an OBJECTS section)."""
+    return SCRIPT_MARKER.search(text) is not None
+
+
+def script_path(rules: Rules) -> Path:
+    """Where the rules' PuzzleScript file is: relative to the rules file, or to the shipped rulesets."""
+    if rules.script is None:
+        raise LevelError(f"rules {rules.name!r} name no script file")
+    folder = rules.folder or Path(str(resources.files("relaygen") / "rulesets"))
+    return folder / rules.script
+
+
+def game_of(rules: Rules) -> Game:
+    """The compiled game the rules' script file holds (compiled once per file content)."""
+    path = script_path(rules)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LevelError(f"{path}: cannot read the script: {exc}") from None
+    return _compiled(text)
+
+
+@lru_cache(maxsize=16)
+def _compiled(text: str) -> Game:
+    from relaygen.script import load_game
+
+    return load_game(text)
+
+
+class Script(Mechanic["State"]):
+    """PuzzleScript play. Metrics: solution length, the states the search expanded, and the regions of
+    cells the player could stand on."""
+
+    name = "script"
+    moves = "udlrx"
+    settings = ("script",)
+    metrics = ("solution_length", "solver_nodes", "regions")
+    level_formats = ("json", "txt")
+
+    def source_files(self, rules: Rules) -> list[Path]:
+        return [script_path(rules)] if rules.script is not None else []
+
+    def check_rules(self, rules: Rules) -> list[str]:
+        from relaygen.script import ScriptError
+
+        if rules.script is None:
+            return ["script: mechanic 'script' needs the PuzzleScript file of the game (script = \"game.txt\")"]
+        try:
+            game = game_of(rules)
+        except ScriptError as exc:
+            return [f"script: {script_path(rules)}: {exc}"]
+        except LevelError as exc:
+            return [f"script: {exc}"]
+        unknown = [t.char for t in rules.tiles if t.char not in game.glyphs]
+        if unknown:
+            return [f"tiles: {unknown} are not glyphs of the game's legend ({''.join(sorted(game.glyphs))})"]
+        return []
+
+    def start(self, level: Level) -> State:
+        game = game_of(level.rules)
+        objects = [game.glyphs[t.char] for t in level.rules.tiles]
+        return game.state_from_cells([[objects[t] for t in row] for row in level.grid.tolist()])
+
+    def step(self, level: Level, state: State, move: str) -> State | None:
+        if state.won:
+            return None
+        after = state.move(move)
+        return None if after.key == state.key and not after.won else after
+
+    def draw(self, level: Level, state: State) -> np.ndarray:
+        table = _tile_table(level.rules)
+        cells = state.cells()
+        return np.array([[_nearest(table, cell) for cell in row] for row in cells], dtype=np.uint8)
+
+    def trail(self, level: Level, states: Sequence[State]) -> list[Cell]:
+        players = set(game_of(level.rules).player_objects)
+        cells = []
+        for state in states:
+            found = next(
+                ((y, x) for y, row in enumerate(state.cells()) for x, cell in enumerate(row) if cell & players), None
+            )
+            if found is not None:
+                cells.append(found)
+        return cells
+
+    def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
+        game = game_of(level.rules)
+        metrics = {"solution_length": 0.0, "solver_nodes": 0.0, "regions": float(_regions(game, level))}
+        try:
+            start = self.start(level)
+        except ValueError as exc:
+            return Analysis("no", None, metrics, f"cannot start: {exc}")
+        moves = "udlr" if game.flag("noaction") else self.moves
+        verdict, solution, nodes = solve(start, moves, budget)
+        metrics["solver_nodes"] = float(nodes)
+        if solution is None:
+            why = "every reachable state searched" if verdict == "no" else f"budget spent after {nodes} states"
+            return Analysis(verdict, None, metrics, f"solver: {why}")
+        metrics["solution_length"] = float(len(solution))
+        return Analysis("yes", solution, metrics, optimal=True)
+
+
+def solve(start: State, moves: str, budget: Budget) -> tuple[str, str | None, int]:
+    """Breadth-first search from ``start`` for a won state: (verdict, shortest solution, states expanded)."""
+    if start.won:
+        return "yes", "", 0
+    deadline = None if budget.time_limit is None else time.perf_counter() + budget.time_limit
+    parent: dict[bytes, tuple[bytes, str] | None] = {start.key: None}
+    frontier = deque([start])
+    nodes = 0
+    while frontier:
+        if (budget.max_nodes is not None and nodes >= budget.max_nodes) or (
+            deadline is not None and time.perf_counter() > deadline
+        ):
+            return "unknown", None, nodes
+        state = frontier.popleft()
+        nodes += 1
+        for move in moves:
+            after = state.move(move)
+            if after.won:
+                path = [move]
+                key = state.key
+                while parent[key] is not None:
+                    key, step = parent[key]  # type: ignore[misc]
+                    path.append(step)
+                return "yes", "".join(reversed(path)), nodes
+            if after.key not in parent:
+                parent[after.key] = (state.key, move)
+                frontier.append(after)
+    return "no", None, nodes
+
+
+def _regions(game: Game, level: Level) -> int:
+    """4-connected regions of the cells a player could stand on (nothing in the player's collision layer)."""
+    players = set(game.player_objects)
+    layer = {name for names in game.layers if players & set(names) for name in names} - players
+    objects = [set(game.glyphs[t.char]) for t in level.rules.tiles]
+    blocked = np.array([bool(layer & o) for o in objects])[level.grid]
+    return int(ndimage.label(~blocked, structure=_FOUR)[1])
+
+
+@lru_cache(maxsize=16)
+def _tile_table(rules: Rules) -> tuple[tuple[frozenset[str], int], ...]:
+    """Each tile's objects (background added) with its index, most objects first."""
+    game = game_of(rules)
+    background = next(iter(game.layers[0]))
+    rows = [(frozenset(game.glyphs[t.char]) | {background}, i) for i, t in enumerate(rules.tiles)]
+    return tuple(sorted(rows, key=lambda row: -len(row[0])))
+
+
+def _nearest(table: tuple[tuple[frozenset[str], int], ...], cell: frozenset[str]) -> int:
+    """The tile that shows ``cell``: the one with exactly its objects, else the most objects it holds."""
+    best = next((i for objects, i in table if objects == cell), None)
+    if best is not None:
+        return best
+    return next((i for objects, i in table if objects <= cell), table[-1][1])
+
+
+# ----- a PuzzleScript file as rules ------------------------------------------------------------------------
+
+
+def rules_from_script(path: str | Path, solve_levels: bool = False) -> Rules:
+    """The rules a PuzzleScript file implies: a tile per legend glyph its levels use, the size and the
+    count range of each non-floor tile over its levels, and objectives on solution length. With
+    ``solve_levels`` (``relaygen rules import``), the target solution length is the range the game's own
+    levels need (the ones the search solves in 10 s each); otherwise any solvable level meets it."""
+    from relaygen.rules import RulesError, parse_rules
+    from relaygen.script import ScriptError
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        game = _compiled(text)
+    except ScriptError as exc:
+        raise RulesError(f"{path}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(f"{path}: cannot read: {exc}") from None
+    levels = [lv.glyph_rows for lv in game.levels if lv.message is None]
+    if not levels:
+        raise RulesError(f"{path}: the game has no levels to learn sizes and tiles from")
+    toml = _rules_toml(game, path, levels, _lengths(game, len(levels)) if solve_levels else [])
+    return parse_rules(toml, str(path), path.parent)
+
+
+def _lengths(game: Game, n: int) -> list[int]:
+    """Solution lengths of the game's own levels that the search solves in 10 s each."""
+    indexes = [i for i, lv in enumerate(game.levels) if lv.message is None][:n]
+    moves = "udlr" if game.flag("noaction") else Script.moves
+    found = [solve(game.start(i), moves, Budget(time_limit=10.0))[1] for i in indexes]
+    return [len(s) for s in found if s]
+
+
+def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: list[int]) -> str:
+    """The rules file text for a game (see :func:`rules_from_script`)."""
+    used = list(dict.fromkeys(ch for rows in levels for row in rows for ch in row))
+    counts = {ch: [sum(row.count(ch) for row in rows) for rows in levels] for ch in used}
+    background = next(iter(game.layers[0]))
+    floor = next((ch for ch in used if game.glyphs[ch] == (background,)), used[0])
+    tiles = [floor] + [ch for ch in used if ch != floor]
+    width = max(len(r) for rows in levels for r in rows)
+    height = max(len(rows) for rows in levels)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", game.title or path.stem).strip("_.") or "game"
+    lines = [
+        f"name = {_quote(name)}",
+        f"description = {_quote(f'PuzzleScript game {game.title or path.name}')}",
+        'mechanic = "script"',
+        f"script = {_quote(path.name)}",
+        f"width = {min(max(width, 3), 64)}",
+        f"height = {min(max(height, 3), 64)}",
+        'representations = ["narrow", "turtle", "wide"]',
+    ]
+    names: set[str] = set()
+    for ch in tiles:
+        lines += ["", "[[tiles]]", f"name = {_quote(_tile_name(game.glyphs[ch], names))}", f"char = {_quote(ch)}"]
+        lines.append(f'color = "{game.colors[game.glyphs[ch][-1]][0]}"')
+    for ch in tiles[1:]:
+        low, high = min(counts[ch]), max(counts[ch])
+        lines += ["", "[[constraints]]", f"tiles = [{_quote(_tile_name(game.glyphs[ch], set()))}]"]
+        lines += [f"min = {low}", f"max = {high}"]
+    target = f"[{min(lengths)}, {max(lengths)}]" if lengths else "[1, inf]"
+    lines += ["", "[[objectives]]", 'metric = "solution_length"', f"target = {target}", ""]
+    return "\n".join(lines)
+
+
+def _tile_name(objects: tuple[str, ...], taken: set[str]) -> str:
+    """A tile name from a glyph's objects (``crate_target``), unique among ``taken``."""
+    base = re.sub(r"[^a-z0-9_]", "_", "_".join(o.lower() for o in objects)) or "tile"
+    base = base if base[0].isalpha() else f"t_{base}"
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    taken.add(name)
+    return name
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def script_levels(path: Path, rules: Rules | None = None) -> list[Level]:
+    """The levels of a PuzzleScript file, as levels of its rules (``rules``, or those it implies)."""
+    from relaygen.rules import load_rules
+
+    rules = rules or load_rules(path)
+    game = game_of(rules)
+    out = []
+    for i, lv in enumerate(game.levels):
+        if lv.message is None:
+            level = Level.from_rows(rules, list(lv.glyph_rows), name=f"{path.stem} {len(out) + 1}")
+            level.meta["script_level"] = i
+            out.append(level)
+    return out

@@ -1,0 +1,166 @@
+"""The script mechanic: a PuzzleScript game as relaygen rules, playtested by the script solver, and the
+shipped Sokoban written as a PuzzleScript game agreeing with the push mechanic."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from relaygen.formats import levels_to_xsb, read_levels
+from relaygen.level import Level
+from relaygen.mechanics import get_mechanic
+from relaygen.mechanics.base import Budget, replay
+from relaygen.playtest import playtest
+from relaygen.rules import RulesError, load_rules, parse_rules
+from relaygen.script import load_game
+
+SOKOBAN_TXT = Path(str(resources.files("relaygen") / "rulesets" / "sokoban.txt"))
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def coins(data_dir: Path, tmp_path: Path) -> Path:
+    """A designer's own game (tests/data/coins.txt), copied where a test may write beside it."""
+    return Path(shutil.copy(data_dir / "coins.txt", tmp_path / "coins.txt"))
+
+
+def test_a_puzzlescript_file_is_read_as_the_rules_it_implies(coins: Path) -> None:
+    rules = load_rules(coins)
+    assert rules.mechanic == "script" and rules.script == "coins.txt" and rules.folder == coins.parent
+    assert [t.char for t in rules.tiles] == [".", "#", "p", "c"], "the glyphs its levels use, floor first"
+    assert (rules.width, rules.height) == (7, 5)
+    coin = next(c for c in rules.constraints if c.tiles == ["coin"])
+    assert (coin.min, coin.max) == (1, 2), "the coin count ranges over the game's own levels"
+
+
+def test_the_playtest_solves_each_level_and_its_solution_wins_in_the_engine(coins: Path) -> None:
+    levels = read_levels(coins)
+    assert [lv.meta["script_level"] for lv in levels] == [1, 2], "LEVELS entries counted with the message"
+    game = load_game(coins.read_text())
+    first, second = (playtest(lv) for lv in levels)
+    assert first.solvable == "yes" and first.length == 7 and first.metrics["solution_length"] == 7
+    state = game.start(1)
+    for move in first.solution:
+        assert not state.won
+        state = state.move(move)
+    assert state.won
+    assert second.solvable == "no" and second.solution is None, "the coin is walled off"
+
+
+def test_an_exhausted_budget_is_unknown_never_no(coins: Path) -> None:
+    level = read_levels(coins)[1]
+    report = playtest(level, budget=Budget(max_nodes=2))
+    assert report.solvable == "unknown" and report.metrics["solver_nodes"] == 2
+
+
+def test_the_viewer_protocol_plays_a_script_level(coins: Path) -> None:
+    level = read_levels(coins)[0]
+    mechanic = get_mechanic(level.rules.mechanic)
+    states = replay(mechanic, level, playtest(level).solution)
+    assert states[-1].won and mechanic.step(level, states[-1], "r") is None
+    assert mechanic.step(level, states[0], "u") is None, "walking into a wall changes nothing"
+    drawn = mechanic.draw(level, states[-1])
+    chars = {t.char: i for i, t in enumerate(level.rules.tiles)}
+    assert (drawn == chars["c"]).sum() == 0 and (drawn == chars["p"]).sum() == 1
+
+
+def test_a_rules_file_names_its_script_and_the_digest_follows_the_game(coins: Path) -> None:
+    toml = load_rules(coins).to_toml()
+    path = coins.parent / "mine.toml"
+    path.write_text(toml)
+    rules = load_rules(path)
+    assert rules.script == "coins.txt" and playtest(read_levels(coins, rules)[0]).playable
+    before = rules.digest
+    coins.write_text(coins.read_text().replace("#ffd000", "#ffd001"))
+    assert load_rules(path).digest != before, "the game's source is part of the rules"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.replace('script = "coins.txt"\n', ""), "script: mechanic 'script' needs the PuzzleScript"),
+        (lambda t: t.replace('"coins.txt"', '"gone.txt"'), "gone.txt: cannot read the script"),
+        (lambda t: t.replace('char = "c"', 'char = "z"'), "tiles: ['z'] are not glyphs of the game's legend"),
+        (lambda t: t.replace('mechanic = "script"', 'mechanic = "walk"'), "script: only mechanic 'script' reads it"),
+    ],
+)
+def test_a_bad_script_rules_file_names_the_file_and_the_field(coins: Path, change, message: str) -> None:
+    path = coins.parent / "bad.toml"
+    path.write_text(change(load_rules(coins).to_toml()))
+    with pytest.raises(RulesError, match=re.escape(f"{path}: ") + ".*" + re.escape(message)):
+        load_rules(path)
+
+
+def test_a_broken_game_is_one_clear_error_with_its_line(coins: Path) -> None:
+    coins.write_text(coins.read_text().replace("late [ Player Coin ] -> [ Player ]", "late [ Player Coin ] -> [ Plyer ]"))
+    with pytest.raises(RulesError, match=re.escape(f"{coins}: line ") + r"\d+: "):
+        load_rules(coins)
+    done = subprocess.run(
+        [sys.executable, "-m", "relaygen", "playtest", str(coins)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "line " in done.stderr
+
+
+def test_playtest_cli_answers_for_the_games_own_levels(coins: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "relaygen", "playtest", str(coins)], capture_output=True, text=True, timeout=120
+    )
+    assert "solvable: yes, 7 moves" in done.stdout and "solvable: no" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 1, "one of the game's levels cannot be solved"
+
+
+def _as_script(level: Level, script_rules) -> Level:
+    """A push level written in the script Sokoban's glyphs (XSB's, with - for floor), padded square."""
+    rows = [r for r in levels_to_xsb([level]).splitlines() if r and not r.startswith(";")]
+    width = max(map(len, rows))
+    return Level.from_rows(script_rules, [r.replace(" ", "-").ljust(width, "-") for r in rows])
+
+
+SOKOBAN_CASES = [
+    *(lv for lv in read_levels(ROOT / "levels" / "examples" / "sokoban.xsb")),
+    Level.from_rows(load_rules("sokoban").resized(6, 5), ["######", "#@$-.#", "#--#-#", "#-$.##", "######"]),
+    Level.from_rows(load_rules("sokoban").resized(6, 4), ["######", "#@-$.#", "#-$-.#", "######"]),
+]
+
+
+@pytest.mark.parametrize("level", SOKOBAN_CASES, ids=lambda lv: lv.name or "room")
+def test_the_script_sokoban_agrees_with_the_push_mechanic(level: Level) -> None:
+    script_rules = load_rules(SOKOBAN_TXT)
+    scripted = _as_script(level, script_rules)
+    by_script, by_push = playtest(scripted), playtest(level)
+    assert by_script.solvable == by_push.solvable != "unknown"
+    if by_push.solution:
+        for mover, solution in ((level, by_script.solution), (scripted, by_push.solution.lower())):
+            mechanic = get_mechanic(mover.rules.mechanic)
+            states = replay(mechanic, mover, solution)
+            assert len(states) == len(solution) + 1 and states[-1].won, "each solution wins in the other"
+        assert by_script.length <= by_push.length, "breadth-first search finds a shortest solution"
+
+
+def test_rules_import_writes_rules_with_targets_from_the_games_levels(coins: Path) -> None:
+    out = coins.parent / "rules" / "coins.toml"
+    out.parent.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "relaygen", "rules", "import", str(coins), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    rules = parse_rules(out.read_text(), str(out), out.parent)
+    assert rules.script == "../coins.txt"
+    length = next(o for o in rules.objectives if o.metric == "solution_length")
+    assert length.target == (7, 7), "the solved level's solution length"
+    again = subprocess.run(
+        [sys.executable, "-m", "relaygen", "rules", "import", str(coins), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 2 and "--overwrite" in again.stderr
