@@ -98,7 +98,9 @@ def test_a_bad_script_rules_file_names_the_file_and_the_field(coins: Path, chang
 
 
 def test_a_broken_game_is_one_clear_error_with_its_line(coins: Path) -> None:
-    coins.write_text(coins.read_text().replace("late [ Player Coin ] -> [ Player ]", "late [ Player Coin ] -> [ Plyer ]"))
+    coins.write_text(
+        coins.read_text().replace("late [ Player Coin ] -> [ Player ]", "late [ Player Coin ] -> [ Plyer ]")
+    )
     with pytest.raises(RulesError, match=re.escape(f"{coins}: line ") + r"\d+: "):
         load_rules(coins)
     done = subprocess.run(

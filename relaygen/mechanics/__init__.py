@@ -32,4 +32,14 @@ def owner_of(representation: str) -> str | None:
     return next((m.name for m in MECHANICS.values() if representation in m.own_representations), None)
 
 
-__all__ = ["MECHANICS", "SETTINGS", "Analysis", "Budget", "GridMechanic", "Mechanic", "PlayState", "get_mechanic", "owner_of"]
+__all__ = [
+    "MECHANICS",
+    "SETTINGS",
+    "Analysis",
+    "Budget",
+    "GridMechanic",
+    "Mechanic",
+    "PlayState",
+    "get_mechanic",
+    "owner_of",
+]
