@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from relaygen.files import atomic_write
+from relaygen.mechanics import get_mechanic
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -120,6 +121,13 @@ def tile_image(
     return pg.transform.smoothscale(base, (cell_size, cell_size))
 
 
+def art_image(pixels: np.ndarray, cell_size: int) -> pygame.Surface:
+    """Pixel art ``(h, w, 3)`` scaled to a ``cell_size`` square, each pixel a sharp block."""
+    pg = require_pygame()
+    art = pg.surfarray.make_surface(np.ascontiguousarray(pixels.transpose(1, 0, 2)))
+    return pg.transform.scale(art, (cell_size, cell_size))
+
+
 def _cells(marks: np.ndarray | Iterable[Cell] | None) -> list[Cell]:
     if marks is None:
         return []
@@ -151,7 +159,11 @@ def grid_surface(
     cs = cell_size
     plain = rules.by_properties.get(frozenset())
     ground = None if plain is None else rules.tiles[plain]
-    images = [tile_image(t, ground, cs, sprites, rules.folder) for t in rules.tiles]
+    art = get_mechanic(rules.mechanic).tile_art(rules) if sprites else None
+    if art is None:
+        images = [tile_image(t, ground, cs, sprites, rules.folder) for t in rules.tiles]
+    else:
+        images = [art_image(pixels, cs) for pixels in art]
     surface = pg.Surface((w * cs, h * cs))
     surface.fblits([(images[t], (x * cs, y * cs)) for (y, x), t in np.ndenumerate(grid)])
     overlay = pg.Surface(surface.get_size(), pg.SRCALPHA)

@@ -166,3 +166,27 @@ def test_rules_import_writes_rules_with_targets_from_the_games_levels(coins: Pat
         timeout=120,
     )
     assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+def test_script_levels_are_drawn_with_the_games_own_sprites(coins: Path) -> None:
+    from relaygen.render import render_level
+
+    level = read_levels(coins)[0]
+    cell = 20
+    image = render_level(level, cell_size=cell)
+    y, x = 1, 4  # the coin: a plus of #ffd000 on the #202020 background
+    centre = image[y * cell + cell // 2, x * cell + cell // 2]
+    corner = image[y * cell + 1, x * cell + 1]
+    assert tuple(centre) == (0xFF, 0xD0, 0x00) and tuple(corner) == (0x20, 0x20, 0x20)
+    assert tuple(image[1, 1]) == (0x80, 0x80, 0x80), "a wall without a sprite is a block of its colour"
+
+
+def test_the_viewer_plays_a_script_game_and_replays_the_solvers_solution(coins: Path) -> None:
+    from relaygen.viewer.play import PlaySession
+
+    session = PlaySession.from_path(coins)
+    assert session.move("d") and not session.move("l"), "the wall to the left stops the player"
+    session.solve()
+    session.settle()
+    assert session.won and session.by_solver and len(session.history) == 7
+    session.close()

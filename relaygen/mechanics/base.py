@@ -146,6 +146,11 @@ class Mechanic(Protocol[S]):
         """The state as a grid of the rules' tiles, as the renderer draws it."""
         ...
 
+    def tile_art(self, rules: Rules) -> list[np.ndarray] | None:
+        """Pixel art of each tile, ``(h, w, 3)`` uint8 RGB, drawn instead of the tiles' sprites and
+        colours (a script game's own sprites); None to draw the tiles as the rules describe them."""
+        return None
+
     def trail(self, level: Level, states: Sequence[S]) -> list[Cell]:
         """The cells the player passed through along a sequence of states (a run through the level)."""
         ...

@@ -109,6 +109,11 @@ class Script(Mechanic["State"]):
         cells = state.cells()
         return np.array([[_nearest(table, cell) for cell in row] for row in cells], dtype=np.uint8)
 
+    def tile_art(self, rules: Rules) -> list[np.ndarray]:
+        """Each glyph drawn as PuzzleScript draws it: its objects' 5x5 sprites over the background,
+        in collision-layer order."""
+        return _art(rules)
+
     def trail(self, level: Level, states: Sequence[State]) -> list[Cell]:
         players = set(game_of(level.rules).player_objects)
         cells = []
@@ -174,6 +179,28 @@ def _regions(game: Game, level: Level) -> int:
     objects = [set(game.glyphs[t.char]) for t in level.rules.tiles]
     blocked = np.array([bool(layer & o) for o in objects])[level.grid]
     return int(ndimage.label(~blocked, structure=_FOUR)[1])
+
+
+@lru_cache(maxsize=16)
+def _art(rules: Rules) -> list[np.ndarray]:
+    game = game_of(rules)
+    order = {name: i for i, layer in enumerate(game.layers) for name in layer}
+    background = next(iter(game.layers[0]))
+    out = []
+    for tile in rules.tiles:
+        pixels = np.zeros((5, 5, 3), dtype=np.uint8)
+        for name in sorted({background, *game.glyphs[tile.char]}, key=lambda n: order.get(n, 0)):
+            colors = [_rgb(c) for c in game.colors[name]]
+            sprite = np.array(game.sprites[name])
+            for (y, x), index in np.ndenumerate(sprite):
+                if 0 <= index < len(colors):
+                    pixels[y, x] = colors[index]
+        out.append(pixels)
+    return out
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
 
 
 @lru_cache(maxsize=16)

@@ -159,6 +159,8 @@ class State:
     """One moment of a level: immutable; `move` and `tick` return new states."""
 
     __slots__ = ("_game", "_grid", "_target", "won")
+    lost = False
+    """Always False: PuzzleScript has no lost state (a game restarts instead); relaygen's viewer asks."""
 
     def __init__(self, game: Game, grid: np.ndarray, target: np.ndarray, won: bool) -> None:
         self._game, self._grid, self._target, self.won = game, grid, target, won
