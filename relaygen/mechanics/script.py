@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 SCRIPT_MARKER = re.compile(r"^\s*=+\s*\n\s*objects\s*\n\s*=+\s*$", re.IGNORECASE | re.MULTILINE)
 """The OBJECTS section header that every PuzzleScript source has."""
+HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+RESERVED = set(";?") | {" ", "\t"}
+"""Characters that relaygen's text maps keep for themselves (comments, free cells, blanks)."""
 _FOUR = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
 
 
@@ -193,13 +196,16 @@ def _art(rules: Rules) -> list[np.ndarray]:
             colors = [_rgb(c) for c in game.colors[name]]
             sprite = np.array(game.sprites[name])
             for (y, x), index in np.ndenumerate(sprite):
-                if 0 <= index < len(colors):
+                if 0 <= index < len(colors) and colors[index] is not None:
                     pixels[y, x] = colors[index]
         out.append(pixels)
     return out
 
 
-def _rgb(color: str) -> tuple[int, int, int]:
+def _rgb(color: str) -> tuple[int, int, int] | None:
+    """An engine colour as (r, g, b); None for a transparent one."""
+    if not HEX.match(color):
+        return None
     return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
 
 
@@ -256,7 +262,19 @@ def _lengths(game: Game, n: int) -> list[int]:
 
 def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: list[int]) -> str:
     """The rules file text for a game (see :func:`rules_from_script`)."""
+    from relaygen.rules import RulesError
+
     used = list(dict.fromkeys(ch for rows in levels for row in rows for ch in row))
+    reserved = sorted(RESERVED & set(used))
+    if reserved:
+        raise RulesError(
+            f"{path}: the levels use glyph {reserved[0]!r}, which relaygen's text maps keep for themselves "
+            f"(not {', '.join(repr(c) for c in sorted(RESERVED))}): give it another character in the LEGEND"
+        )
+    if len(used) < 2:
+        used += [ch for ch in game.glyphs if ch not in used and ch not in RESERVED][: 2 - len(used)]
+    if len(used) < 2:
+        raise RulesError(f"{path}: the game's legend has one glyph only: there is nothing to place or generate")
     counts = {ch: [sum(row.count(ch) for row in rows) for rows in levels] for ch in used}
     background = next(iter(game.layers[0]))
     floor = next((ch for ch in used if game.glyphs[ch] == (background,)), used[0])
@@ -276,7 +294,7 @@ def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: 
     names: set[str] = set()
     for ch in tiles:
         lines += ["", "[[tiles]]", f"name = {_quote(_tile_name(game.glyphs[ch], names))}", f"char = {_quote(ch)}"]
-        lines.append(f'color = "{game.colors[game.glyphs[ch][-1]][0]}"')
+        lines.append(f'color = "{_tile_color(game, game.glyphs[ch])}"')
     for ch in tiles[1:]:
         low, high = min(counts[ch]), max(counts[ch])
         lines += ["", "[[constraints]]", f"tiles = [{_quote(_tile_name(game.glyphs[ch], set()))}]"]
@@ -284,6 +302,13 @@ def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: 
     target = f"[{min(lengths)}, {max(lengths)}]" if lengths else "[1, inf]"
     lines += ["", "[[objectives]]", 'metric = "solution_length"', f"target = {target}", ""]
     return "\n".join(lines)
+
+
+def _tile_color(game: Game, objects: tuple[str, ...]) -> str:
+    """The colour a tile is listed with: its topmost object's first visible colour."""
+    order = {name: i for i, layer in enumerate(game.layers) for name in layer}
+    top = sorted((*objects, next(iter(game.layers[0]))), key=lambda n: -order.get(n, 0))
+    return next((c for name in top for c in game.colors[name] if HEX.match(c)), "#ff00ff")
 
 
 def _tile_name(objects: tuple[str, ...], taken: set[str]) -> str:
