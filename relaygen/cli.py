@@ -77,18 +77,16 @@ def rules_import(
     """Write the rules a PuzzleScript game implies, for you to edit: a tile per glyph its levels use,
     their size and count ranges, and a solution-length target from its own levels (each solved with a
     10 s budget)."""
-    import os
-
     from relaygen.files import atomic_write
-    from relaygen.mechanics.script import rules_from_script
+    from relaygen.mechanics.script import imported_rules
 
     out = out or game.with_suffix(".toml")
     if out.exists() and not overwrite:
         raise fail(f"--out {out}: already exists; use --overwrite to replace it, or another --out")
-    rules = rules_from_script(game, solve_levels=True)
-    script = Path(os.path.relpath(game.resolve(), out.resolve().parent)).as_posix()
-    text = rules.model_copy(update={"script": script}).to_toml()
-    atomic_write(out, f"# Rules of the PuzzleScript game {game.name}, written by relaygen rules import.\n{text}")
+    rules = imported_rules(game, out.parent)
+    atomic_write(
+        out, f"# Rules of the PuzzleScript game {game.name}, written by relaygen rules import.\n{rules.to_toml()}"
+    )
     typer.echo(f"wrote {out} ({len(rules.tiles)} tiles, {len(rules.constraints)} count ranges)")
 
 

@@ -10,6 +10,7 @@ reachable states are exhausted) or unknown (the budget ran out).
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import deque
@@ -250,6 +251,16 @@ def rules_from_script(path: str | Path, solve_levels: bool = False) -> Rules:
         raise RulesError(f"{path}: the game has no levels to learn sizes and tiles from")
     toml = _rules_toml(game, path, levels, _lengths(game, len(levels)) if solve_levels else [])
     return parse_rules(toml, str(path), path.parent)
+
+
+def imported_rules(path: Path, folder: Path) -> Rules:
+    """The rules of ``relaygen rules import``: :func:`rules_from_script` with the levels solved, for a
+    rules file in ``folder`` (its ``script`` path relative to that folder)."""
+    from relaygen.rules import Rules
+
+    rules = rules_from_script(path, solve_levels=True)
+    script = Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+    return Rules.model_validate(rules.model_dump() | {"script": script})
 
 
 def _lengths(game: Game, n: int) -> list[int]:
