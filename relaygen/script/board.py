@@ -1,7 +1,8 @@
 """A level's cells as bit-planes: objects (K, H, W) and movements (M, H, W) of uint64 words, row-major.
 
-Whole-grid questions (does this cell pattern match here?) are numpy operations over every cell at once;
-single cells are read and written as Python ints (all words joined) where a rule applies.
+Whole-grid questions (where does this cell pattern match?) are numpy operations over every cell at once.
+During a turn the cells are also held as flat lists of Python ints (all words of a cell in one int), which
+is where single matched cells are read and written; the planes are brought up to date before matching.
 """
 
 from __future__ import annotations
@@ -22,83 +23,109 @@ def split(mask: int, words: int) -> list[tuple[int, np.uint64]]:
     return [(k, np.uint64((mask >> (WORD * k)) & _FULL)) for k in range(words) if (mask >> (WORD * k)) & _FULL]
 
 
+def to_planes(values: list[int], words: int, height: int, width: int) -> np.ndarray:
+    """Flat row-major cell masks -> a (words, H, W) uint64 array."""
+    if words == 1:
+        return np.array(values, dtype=np.uint64).reshape(1, height, width)
+    raw = b"".join(v.to_bytes(8 * words, "little") for v in values)
+    return np.frombuffer(raw, dtype=np.uint64).reshape(height, width, words).transpose(2, 0, 1).copy()
+
+
+def to_values(planes: np.ndarray) -> list[int]:
+    """A (words, H, W) array -> flat row-major cell masks as Python ints."""
+    if planes.shape[0] == 1:
+        return planes[0].ravel().tolist()
+    raw = np.ascontiguousarray(planes.transpose(1, 2, 0)).tobytes()
+    size = 8 * planes.shape[0]
+    return [int.from_bytes(raw[i : i + size], "little") for i in range(0, len(raw), size)]
+
+
 def pack(cells: list[list[int]], words: int) -> np.ndarray:
     """Row-major rows of cell masks -> a (words, H, W) uint64 array."""
-    h, w = len(cells), len(cells[0]) if cells else 0
-    out = np.zeros((words, h, w), dtype=np.uint64)
-    for k in range(words):
-        shift = WORD * k
-        out[k] = np.array([[(c >> shift) & _FULL for c in row] for row in cells], dtype=np.uint64).reshape(h, w)
-    return out
+    height, width = len(cells), len(cells[0]) if cells else 0
+    return to_planes([c for row in cells for c in row], words, height, width)
 
 
 def unpack(planes: np.ndarray) -> list[list[int]]:
     """A (words, H, W) array -> rows of cell masks as Python ints."""
-    rows = planes[0].tolist()
-    for k in range(1, planes.shape[0]):
-        for row, extra in zip(rows, planes[k].tolist(), strict=True):
-            for x, v in enumerate(extra):
-                row[x] |= v << (WORD * k)
-    return rows
+    values, width = to_values(planes), planes.shape[2]
+    return [values[i : i + width] for i in range(0, len(values), width)]
 
 
-class Board:
-    """The working copy of a level during one turn: planes, plus caches valid until the next change."""
-
-    def __init__(self, obj: np.ndarray, mov: np.ndarray | None, mov_words: int) -> None:
-        self.obj = obj.copy()
-        self.mov = np.zeros((mov_words, *obj.shape[1:]), dtype=np.uint64) if mov is None else mov.copy()
-        self.height, self.width = obj.shape[1], obj.shape[2]
-        self.maps: dict[int, np.ndarray] = {}
-        self._obj_union: int | None = None
-        self._mov_union: int | None = None
-
-    def changed(self) -> None:
-        """Forget every cached answer: the planes were written."""
-        self.maps.clear()
-        self._obj_union = self._mov_union = None
-
-    def obj_union(self) -> int:
-        """Every object present anywhere on the board, as one mask."""
-        if self._obj_union is None:
-            self._obj_union = _union(self.obj)
-        return self._obj_union
-
-    def mov_union(self) -> int:
-        """Every movement bit present anywhere on the board."""
-        if self._mov_union is None:
-            self._mov_union = _union(self.mov)
-        return self._mov_union
-
-    def get(self, y: int, x: int) -> tuple[int, int]:
-        """(objects, movements) of one cell."""
-        return _get(self.obj, y, x), _get(self.mov, y, x)
-
-    def set(self, y: int, x: int, obj: int, mov: int) -> None:
-        _set(self.obj, y, x, obj)
-        _set(self.mov, y, x, mov)
-
-    def get_obj(self, y: int, x: int) -> int:
-        return _get(self.obj, y, x)
-
-    def set_obj(self, y: int, x: int, value: int) -> None:
-        _set(self.obj, y, x, value)
-
-
-def _union(planes: np.ndarray) -> int:
+def union(planes: np.ndarray) -> int:
+    """Every bit set in any cell, as one mask."""
     words = np.bitwise_or.reduce(planes.reshape(planes.shape[0], -1), axis=1).tolist() if planes.size else []
     return sum(int(v) << (WORD * k) for k, v in enumerate(words))
 
 
-def _get(planes: np.ndarray, y: int, x: int) -> int:
-    if planes.shape[0] == 1:
-        return int(planes[0, y, x])
-    return sum(int(v) << (WORD * k) for k, v in enumerate(planes[:, y, x].tolist()))
+class Board:
+    """The working copy of a level during one turn.
+
+    `obj` and `mov` are the flat cell lists (index y * width + x); `planes()` gives the numpy planes,
+    `maps` caches per-pattern match maps, and the unions only grow during a turn, as in PuzzleScript.
+    """
+
+    def __init__(self, obj: np.ndarray, mov_words: int) -> None:
+        self.height, self.width = obj.shape[1], obj.shape[2]
+        self.obj_words, self.mov_words = obj.shape[0], mov_words
+        self._obj_planes = obj.copy()
+        self._mov_planes = np.zeros((mov_words, self.height, self.width), dtype=np.uint64)
+        self.obj = to_values(obj)
+        self.mov = [0] * len(self.obj)
+        self._dirty: set[int] = set()
+        self.maps: dict[int, np.ndarray] = {}
+        self.obj_union = union(obj)
+        self.mov_union = 0
+
+    def clear_movements(self) -> None:
+        """Forget every movement (after they are resolved)."""
+        self.planes()
+        self.mov = [0] * len(self.mov)
+        self._mov_planes[:] = 0
+        self.maps.clear()
+
+    def set(self, i: int, obj: int, mov: int) -> None:
+        """Write one cell."""
+        self.obj[i], self.mov[i] = obj, mov
+        self._dirty.add(i)
+        self.obj_union |= obj
+        self.mov_union |= mov
+        self.maps.clear()
+
+    def planes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (objects, movements) planes, with every cell written so far."""
+        if self._dirty:
+            if len(self._dirty) * 8 > len(self.obj):
+                self._obj_planes = to_planes(self.obj, self.obj_words, self.height, self.width)
+                self._mov_planes = to_planes(self.mov, self.mov_words, self.height, self.width)
+            else:
+                for i in self._dirty:
+                    y, x = divmod(i, self.width)
+                    _write(self._obj_planes, y, x, self.obj[i])
+                    _write(self._mov_planes, y, x, self.mov[i])
+            self._dirty.clear()
+        return self._obj_planes, self._mov_planes
+
+    def replace_planes(self, obj: np.ndarray, mov: np.ndarray) -> bool:
+        """Take whole new planes (from a whole-grid operation); returns whether any cell changed."""
+        old_obj, old_mov = self.planes()
+        changed = np.flatnonzero(np.any(obj != old_obj, axis=0) | np.any(mov != old_mov, axis=0)).tolist()
+        if not changed:
+            return False
+        for values, planes in ((self.obj, obj), (self.mov, mov)):
+            picked = planes.reshape(planes.shape[0], -1)[:, changed]
+            for i, v in zip(changed, to_values(picked.reshape(planes.shape[0], 1, -1)), strict=True):
+                values[i] = v
+        for i in changed:
+            self.obj_union |= self.obj[i]
+            self.mov_union |= self.mov[i]
+        self._obj_planes, self._mov_planes = obj, mov
+        self.maps.clear()
+        return True
 
 
-def _set(planes: np.ndarray, y: int, x: int, value: int) -> None:
+def _write(planes: np.ndarray, y: int, x: int, value: int) -> None:
     if planes.shape[0] == 1:
         planes[0, y, x] = value
-        return
-    for k in range(planes.shape[0]):
-        planes[k, y, x] = (value >> (WORD * k)) & _FULL
+    else:
+        planes[:, y, x] = np.frombuffer(value.to_bytes(8 * planes.shape[0], "little"), dtype=np.uint64)

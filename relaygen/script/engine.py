@@ -83,15 +83,16 @@ def _cell_map(test: CellTest, board: Board) -> np.ndarray:
     found = board.maps.get(test.key)
     if found is not None:
         return found
+    obj, mov = board.planes()
     result = np.ones((board.height, board.width), dtype=bool)
-    for planes, terms, clear in ((board.obj, test.obj_all, False), (board.obj, test.obj_none, True),
-                                 (board.mov, test.mov_all, False), (board.mov, test.mov_none, True)):  # fmt: skip
+    for planes, terms, clear in ((obj, test.obj_all, False), (obj, test.obj_none, True),
+                                 (mov, test.mov_all, False), (mov, test.mov_none, True)):  # fmt: skip
         for k, w in terms:
             result &= (planes[k] & w) == (0 if clear else w)
     for group in test.obj_any:
         hit = np.zeros_like(result)
         for k, w in group:
-            hit |= (board.obj[k] & w) != 0
+            hit |= (obj[k] & w) != 0
         result &= hit
     board.maps[test.key] = result
     return result
@@ -165,16 +166,17 @@ def _row_matches(row, step, board: Board) -> list[tuple]:
     return out
 
 
-def _cells(row, match: tuple, step) -> list[tuple[CellTest, int, int]]:
+def _cells(row, match: tuple, stride: int, width: int) -> list[tuple[CellTest, int]]:
+    """(pattern, flat cell index) for each cell of a matched row."""
     y, x, *gaps = match
-    out, t, g = [], 0, 0
+    i, g, out = y * width + x, 0, []
     for test in row:
         if test is None:
-            t += gaps[g]
+            i += gaps[g] * stride
             g += 1
             continue
-        out.append((test, y + t * step[0], x + t * step[1]))
-        t += 1
+        out.append((test, i))
+        i += stride
     return out
 
 
@@ -192,7 +194,7 @@ def _queue(queue: list[str], rule: Rule) -> None:
 
 def _try_rule(run: RunRule, board: Board, queue: list[str]) -> bool:
     rule = run.rule
-    if rule.obj_mask & ~board.obj_union() or rule.mov_mask & ~board.mov_union():
+    if rule.obj_mask & ~board.obj_union or rule.mov_mask & ~board.mov_union:
         return False
     if run.single_cell:
         return _apply_everywhere(run, board, queue)
@@ -202,31 +204,30 @@ def _try_rule(run: RunRule, board: Board, queue: list[str]) -> bool:
         if not found:
             return False
         matches.append(found)
-    changed = False
+    touched: set[int] = set()
     if rule.has_replacements:
-        first = True
-        for combo in product(*reversed(matches)):
-            cells = [c for row, m in zip(run.rows, reversed(combo), strict=True) for c in _cells(row, m, run.step)]
-            if not first and not all(t.pattern.matches(*board.get(y, x)) for t, y, x in cells):
-                continue
-            first = False
-            for test, y, x in cells:
-                changed |= _replace(test.pattern.replace, board, y, x)
+        stride, width = run.step[0] * board.width + run.step[1], board.width
+        objs, movs = board.obj, board.mov
+        row_cells = [
+            [_cells(row, m, stride, width) for m in found] for row, found in zip(run.rows, matches, strict=True)
+        ]
+        for combo in product(*reversed(row_cells)):
+            cells = [c for part in reversed(combo) for c in part] if len(combo) > 1 else combo[0]
+            # A match depends only on its own cells: re-check it only if one of them was written since.
+            if touched and any(i in touched for _, i in cells):
+                if not all(t.pattern.matches(objs[i], movs[i]) for t, i in cells):
+                    continue
+            for test, i in cells:
+                replace = test.pattern.replace
+                if replace is None:
+                    continue
+                obj, mov = objs[i], movs[i]
+                new_obj, new_mov = (obj & ~replace[0]) | replace[1], (mov & ~replace[2]) | replace[3]
+                if new_obj != obj or new_mov != mov:
+                    board.set(i, new_obj, new_mov)
+                    touched.add(i)
     _queue(queue, rule)
-    return changed
-
-
-def _replace(replace, board: Board, y: int, x: int) -> bool:
-    if replace is None:
-        return False
-    clear, put, mclear, mset = replace
-    obj, mov = board.get(y, x)
-    new_obj, new_mov = (obj & ~clear) | put, (mov & ~mclear) | mset
-    if new_obj == obj and new_mov == mov:
-        return False
-    board.set(y, x, new_obj, new_mov)
-    board.changed()
-    return True
+    return bool(touched)
 
 
 def _apply_everywhere(run: RunRule, board: Board, queue: list[str]) -> bool:
@@ -236,19 +237,16 @@ def _apply_everywhere(run: RunRule, board: Board, queue: list[str]) -> bool:
     if not where.any():
         return False
     clear, put, mclear, mset = test.pattern.replace
-    changed = False
-    for planes, words_clear, words_set in ((board.obj, clear, put), (board.mov, mclear, mset)):
+    new = []
+    for planes, words_clear, words_set in zip(board.planes(), (clear, mclear), (put, mset), strict=True):
+        planes = planes.copy()
         for k in range(planes.shape[0]):
             c = np.uint64((words_clear >> (64 * k)) & 0xFFFFFFFFFFFFFFFF)
             s = np.uint64((words_set >> (64 * k)) & 0xFFFFFFFFFFFFFFFF)
-            if not c and not s:
-                continue
-            new = np.where(where, (planes[k] & ~c) | s, planes[k])
-            if not changed and (new != planes[k]).any():
-                changed = True
-            planes[k] = new
-    if changed:
-        board.changed()
+            if c or s:
+                planes[k] = np.where(where, (planes[k] & ~c) | s, planes[k])
+        new.append(planes)
+    changed = board.replace_planes(*new)
     _queue(queue, run.rule)
     return changed
 
@@ -278,81 +276,70 @@ def _apply_rules(groups: list[list[RunRule]], loops: dict[int, int], board: Boar
         gi += 1
 
 
+def _player_map(t: Tables, obj: np.ndarray) -> np.ndarray:
+    """Cells holding a player (all of an aggregate player's objects)."""
+    return _has(obj, t.player_mask, t.player_aggregate, t.obj_words)
+
+
 def _start_movement(t: Tables, board: Board, bits: int) -> np.ndarray:
     """Give every player its input movement; returns where the players stood."""
-    obj = board.obj
-    if t.player_aggregate:
-        where = np.ones((board.height, board.width), dtype=bool)
-        for k, w in split(t.player_mask, t.obj_words):
-            where &= (obj[k] & w) == w
-    else:
-        where = np.zeros((board.height, board.width), dtype=bool)
-        for k, w in split(t.player_mask, t.obj_words):
-            where |= (obj[k] & w) != 0
+    obj, mov = board.planes()
+    where = _player_map(t, obj)
+    mov = mov.copy()
     for layer, mask in t.player_layers:
-        has = np.zeros_like(where)
-        for k, w in split(mask, t.obj_words):
-            has |= (obj[k] & w) != 0
+        has = where & _has(obj, mask, False, t.obj_words)
         for k, w in split(bits << (5 * layer), t.mov_words):
-            board.mov[k] |= np.where(has & where, w, np.uint64(0))
-    board.changed()
+            mov[k] |= np.where(has, w, np.uint64(0))
+    board.replace_planes(obj, mov)
     return where
 
 
 def _resolve_movement(t: Tables, board: Board) -> None:
     """Move objects cell by cell (column-major, as PuzzleScript scans) until nothing more can move."""
-    any_mov = np.any(board.mov != 0, axis=0)
-    xs, ys = np.nonzero(any_mov.T)
-    moving = [[y, x, board.get(y, x)[1]] for y, x in zip(ys.tolist(), xs.tolist(), strict=True)]
     h, w = board.height, board.width
+    objs = board.obj
+    moving = [[i, m] for i, m in enumerate(board.mov) if m]
+    moving.sort(key=lambda item: (item[0] % w, item[0]))
     progress = True
     while progress:
         progress = False
         for item in moving:
-            y, x, mov = item
+            i, mov = item
             if not mov:
                 continue
+            y, x = divmod(i, w)
             for layer, layer_mask in enumerate(t.layer_masks):
                 bits = (mov >> (5 * layer)) & 0x1F
                 if not bits:
                     continue
                 dy, dx = _MOVE_STEP.get(bits, (0, 0))
-                ty, tx = y + dy, x + dx
-                if not (0 <= ty < h and 0 <= tx < w):
+                if not (0 <= y + dy < h and 0 <= x + dx < w):
                     continue
-                target = board.get_obj(ty, tx)
-                if bits != 16 and target & layer_mask:
+                target = i + dy * w + dx
+                if bits != 16 and objs[target] & layer_mask:
                     continue
-                source = board.get_obj(y, x)
-                board.set_obj(y, x, source & ~layer_mask)
-                board.set_obj(ty, tx, target | (source & layer_mask))
+                source = objs[i]
+                board.set(i, source & ~layer_mask, board.mov[i])
+                board.set(target, objs[target] | (source & layer_mask), board.mov[target])
                 mov &= ~(0x1F << (5 * layer))
                 progress = True
-            item[2] = mov
-    board.mov[:] = 0
-    board.changed()
+            item[1] = mov
+    board.clear_movements()
 
 
 def simulate(t: Tables, obj: np.ndarray, move: str | None) -> tuple[np.ndarray, list[str], bool]:
     """One turn's rules and movement: (objects after, command queue, blocked by require_player_movement)."""
-    board = Board(obj, None, t.mov_words)
+    board = Board(obj, t.mov_words)
     queue: list[str] = []
     players = _start_movement(t, board, INPUT_BITS[move]) if move is not None else None
     _apply_rules(t.groups, t.loops, board, queue)
     _resolve_movement(t, board)
     _apply_rules(t.late_groups, t.late_loops, board, queue)
+    after = board.planes()[0]
     if players is not None and players.any() and "require_player_movement" in t.flags:
-        still = _player_map(t, board.obj, any_bit=True)
-        if (still | ~players).all():
+        if (_has(after, t.player_mask, False, t.obj_words) | ~players).all():
             return obj, [], True
-    return board.obj, queue, False
-
-
-def _player_map(t: Tables, obj: np.ndarray, any_bit: bool) -> np.ndarray:
-    out = np.zeros(obj.shape[1:], dtype=bool)
-    for k, w in split(t.player_mask, t.obj_words):
-        out |= (obj[k] & w) != 0
-    return out
+    return after, queue, False
 
 
 def _has(obj: np.ndarray, mask: int, aggregate: bool, words: int) -> np.ndarray:

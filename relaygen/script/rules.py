@@ -7,7 +7,6 @@ A cell is a list of (movement, name) pairs; movement is '' (any), a direction, '
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 
@@ -55,6 +54,14 @@ class RuleDef:
     late: bool = False
     group: int = 0
     commands: list[tuple[str, str]] = field(default_factory=list)
+
+    def clone(self) -> RuleDef:
+        """A copy whose cells can be edited without touching this rule."""
+        rows = ([[list(c) for c in row] for row in side] for side in (self.lhs, self.rhs))
+        lhs, rhs = rows
+        return RuleDef(
+            self.line, self.direction, list(self.directions), lhs, rhs, self.late, self.group, list(self.commands)
+        )
 
     def has_ellipsis(self) -> bool:
         return any(cell and cell[0][0] == "..." for row in self.lhs for cell in row)
@@ -185,7 +192,7 @@ def expand(rules: list[RuleDef], legend: Legend) -> list[RuleDef]:
     directed = []
     for rule in rules:
         for direction in rule.directions:
-            clone = copy.deepcopy(rule)
+            clone = rule.clone()
             clone.direction = direction
             _absolutify(clone)
             _atomize(clone, legend)
@@ -257,7 +264,7 @@ def _concretize_movements(rule: RuleDef) -> list[RuleDef]:
                 produced = True
                 name, group = ambiguous[0]
                 for concrete in DIRECTION_GROUPS[group]:
-                    new = copy.deepcopy(cur)
+                    new = cur.clone()
                     names, dirs = {k2: list(v) for k2, v in by_name.items()}, {k2: list(v) for k2, v in by_dir.items()}
                     _replace_in_cell(new.lhs[j][k], group, name, concrete)
                     if new.rhs:
@@ -326,7 +333,7 @@ def _concretize_properties(rule: RuleDef, legend: Legend) -> list[RuleDef]:
             continue
         j, k, prop = split
         for concrete in props[prop]:
-            new = copy.deepcopy(cur)
+            new = cur.clone()
             counts = {key: list(v) for key, v in replaced.items()}
             new.lhs[j][k] = [(d, concrete if n == prop else n) for d, n in new.lhs[j][k]]
             if new.rhs:
