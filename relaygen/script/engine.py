@@ -214,9 +214,12 @@ def _try_rule(run: RunRule, board: Board, queue: list[str]) -> bool:
         for combo in product(*reversed(row_cells)):
             cells = [c for part in reversed(combo) for c in part] if len(combo) > 1 else combo[0]
             # A match depends only on its own cells: re-check it only if one of them was written since.
-            if touched and any(i in touched for _, i in cells):
-                if not all(t.pattern.matches(objs[i], movs[i]) for t, i in cells):
-                    continue
+            if (
+                touched
+                and any(i in touched for _, i in cells)
+                and not all(t.pattern.matches(objs[i], movs[i]) for t, i in cells)
+            ):
+                continue
             for test, i in cells:
                 replace = test.pattern.replace
                 if replace is None:
@@ -336,9 +339,9 @@ def simulate(t: Tables, obj: np.ndarray, move: str | None) -> tuple[np.ndarray, 
     _resolve_movement(t, board)
     _apply_rules(t.late_groups, t.late_loops, board, queue)
     after = board.planes()[0]
-    if players is not None and players.any() and "require_player_movement" in t.flags:
-        if (_has(after, t.player_mask, False, t.obj_words) | ~players).all():
-            return obj, [], True
+    blocked = players is not None and players.any() and "require_player_movement" in t.flags
+    if blocked and (_has(after, t.player_mask, False, t.obj_words) | ~players).all():
+        return obj, [], True
     return after, queue, False
 
 

@@ -7,10 +7,16 @@ serialise the level as that suite records it.
 
 from __future__ import annotations
 
+import gzip
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 
 from relaygen.script.board import unpack
-from relaygen.script.game import MAX_AGAIN_TURNS, Game, Outcome
+from relaygen.script.errors import ScriptError
+from relaygen.script.game import MAX_AGAIN_TURNS, Game, Outcome, load_game
 
 SUITE_INPUTS = {0: "u", 1: "l", 2: "d", 3: "r", 4: "x"}
 
@@ -113,9 +119,36 @@ class Session:
 
 def replay(source: str, inputs: list, index: int = 0, game: Game | None = None) -> str:
     """Replay one PuzzleScript test case: load level `index`, feed the inputs, return the serialised level."""
-    from relaygen.script.game import load_game
-
     session = Session(game if game is not None else load_game(source), int(index))
     for value in inputs:
         session.input(value)
     return session.serialise()
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One replayed suite case: status is 'pass', 'fail' (wrong level), 'skip' (unsupported) or 'error'."""
+
+    name: str
+    status: str
+    reason: str = ""
+
+
+def load_suite(path: str | Path) -> list[tuple[str, list]]:
+    """PuzzleScript's test suite as vendored: [name, [source, inputs, expected, (level, seed, sounds)]]."""
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def run_case(name: str, data: list) -> CaseResult:
+    """Replay one suite case and compare the final level with the recorded one (sounds are not compared)."""
+    try:
+        game = load_game(data[0])
+    except ScriptError as err:
+        status = "skip" if err.reason.startswith("unsupported feature") else "error"
+        return CaseResult(name, status, str(err))
+    try:
+        got = replay(data[0], data[1], data[3] if len(data) > 3 and data[3] is not None else 0, game)
+    except ScriptError as err:
+        return CaseResult(name, "error", str(err))
+    return CaseResult(name, "pass" if got == data[2] else "fail", "" if got == data[2] else "final level differs")

@@ -1,0 +1,73 @@
+"""PuzzleScript's own test suite replayed through relaygen.script: pass share and time.
+
+Every case of the vendored suite (tests/data/puzzlescript/testdata.json.gz) is compiled and replayed
+(inputs, undo, restart, tick) and its final level compared with the recorded one; sounds are not
+compared. Cases whose game uses random, randomdir, rigid or realtime_interval are skipped (the engine
+refuses them with a one-line ScriptError) and do not count as deterministic. With --node, PuzzleScript's
+own runner (`node src/tests/run_tests_node.js --sim-only` in that checkout) is timed in the same run.
+
+    python benchmarks/puzzlescript_conformance.py [--node PATH_TO_PUZZLESCRIPT] [--show-failures]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+from relaygen.script.session import CaseResult, load_suite, run_case
+
+SUITE = Path(__file__).resolve().parent.parent / "tests" / "data" / "puzzlescript" / "testdata.json.gz"
+
+
+def replay_suite(path: Path) -> tuple[list[CaseResult], float]:
+    """Every case's result, and the wall time of compiling and replaying them all."""
+    cases = load_suite(path)
+    start = time.perf_counter()
+    results = [run_case(name, data) for name, data in cases]
+    return results, time.perf_counter() - start
+
+
+def time_node(checkout: Path) -> tuple[float, str]:
+    """Wall time of PuzzleScript's node runner on its own suite, and its summary line."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        ["node", "src/tests/run_tests_node.js", "--sim-only"], cwd=checkout, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    counts = re.findall(r"^(Passed|Failed|Errors):\s+(\d+)", done.stdout, re.MULTILINE)
+    return wall, ", ".join(f"{k.lower()} {v}" for k, v in counts) or done.stdout.strip()[-200:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", type=Path, default=SUITE)
+    parser.add_argument("--node", type=Path, help="a PuzzleScript checkout whose node runner to time alongside")
+    parser.add_argument("--show-failures", action="store_true")
+    args = parser.parse_args()
+    results, wall = replay_suite(args.suite)
+    by_status = Counter(r.status for r in results)
+    skips = Counter(re.sub(r"^line \d+: ", "", r.reason) for r in results if r.status == "skip")
+    deterministic = len(results) - by_status["skip"]
+    print(f"cases: {len(results)}, deterministic: {deterministic}")
+    print(f"passed: {by_status['pass']} / {deterministic} = {by_status['pass'] / max(deterministic, 1):.1%}")
+    print(f"failed (wrong final level): {by_status['fail']}, errors (refused or crashed): {by_status['error']}")
+    print(f"skipped: {by_status['skip']}")
+    for reason, count in skips.most_common():
+        print(f"  {count:4d}  {reason}")
+    if args.show_failures:
+        for r in results:
+            if r.status in ("fail", "error"):
+                print(f"  {r.status}: {r.name}: {r.reason}")
+    print(f"relaygen.script replay of the suite: {wall:.1f} s wall")
+    if args.node:
+        node_wall, summary = time_node(args.node)
+        print(f"PuzzleScript node runner (--sim-only): {node_wall:.1f} s wall ({summary})")
+        print(f"speed: relaygen {node_wall / wall:.2f}x node's, same machine, same run")
+
+
+if __name__ == "__main__":
+    main()
