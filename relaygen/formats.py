@@ -38,14 +38,16 @@ NOT_LEVELS = {"ratings.json", "index.json", "summary.json", "run.json"}
 
 
 def level_to_dict(level: Level) -> dict[str, Any]:
-    """The canonical JSON form: rules (name, digest, full text), rows, legend, pins, the mechanic's
-    payload fields, meta."""
+    """The canonical JSON form: rules (name, digest, full text and the text of the files the game is
+    made of, e.g. a script), rows, legend, pins, the mechanic's payload fields, meta."""
     rules = level.rules
+    sources = rules.sources()
     return {
         "format": FORMAT_ID,
         "version": VERSION,
         "name": level.name,
-        "rules": {"name": rules.name, "digest": rules.digest, "toml": rules.to_toml()},
+        "rules": {"name": rules.name, "digest": rules.digest, "toml": rules.to_toml()}
+        | ({"sources": sources} if sources else {}),
         "legend": {t.char: t.name for t in rules.tiles},
         "rows": level.rows(),
         "pinned": None if level.pinned is None else ["".join("x" if p else "." for p in row) for row in level.pinned],
@@ -103,7 +105,10 @@ def _recorded_rules(record: dict, origin: str, given: Rules | None = None) -> Ru
     if not isinstance(record.get("toml"), str):
         raise LevelError(f"{origin}: field 'rules': unknown ruleset {name!r} and no embedded 'toml'")
     try:
-        return parse_rules(record["toml"], f"{origin} (embedded rules)")
+        sources = record.get("sources") or {}
+        if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
+            raise LevelError(f"{origin}: field 'rules.sources': must map file names to their text")
+        return parse_rules(record["toml"], f"{origin} (embedded rules)", sources=sources)
     except RulesError as exc:
         raise LevelError(str(exc)) from exc
 

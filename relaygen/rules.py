@@ -165,7 +165,8 @@ class Difficulty(_Strict):
 class Rules(_Strict):
     """A validated game description. Build with :func:`load_rules`."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+    """Names files (``NAME-0000.json``), so it is a file name that is not hidden: no leading dot."""
     description: str = ""
     mechanic: str
     """The name of a registered mechanic (:data:`relaygen.mechanics.MECHANICS`) that plays the game."""
@@ -189,6 +190,7 @@ class Rules(_Strict):
     plays PuzzleScript games; its tiles are the game's legend glyphs."""
 
     _folder: str | None = PrivateAttr(default=None)
+    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("mechanic")
     @classmethod
@@ -362,13 +364,29 @@ class Rules(_Strict):
 
         Fields at their default value do not enter it (as in :meth:`to_toml`), so a field added to
         the schema later leaves every existing digest as it was. The content of the files the game is
-        made of (:meth:`~relaygen.mechanics.Mechanic.source_files`, e.g. a script) enters it too."""
+        made of (:meth:`sources`, e.g. a script) enters it too."""
+        blob = json.dumps(self.model_dump(exclude_defaults=True), sort_keys=True, separators=(",", ":"))
+        for text in self.sources().values():
+            blob += text
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def sources(self) -> dict[str, str]:
+        """The text of each file besides the rules file that the game is made of (a script), by the name
+        the rules give it; level files carry them, so that a level can be played where its files are not."""
         from relaygen.mechanics import get_mechanic
 
-        blob = json.dumps(self.model_dump(exclude_defaults=True), sort_keys=True, separators=(",", ":")).encode()
-        for path in get_mechanic(self.mechanic).source_files(self):
-            blob += path.read_bytes() if path.is_file() else b""
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return {name: self.source(name) for name in get_mechanic(self.mechanic).source_names(self)}
+
+    def source(self, name: str) -> str:
+        """The text of the file ``name`` (relative to the rules file, or to the shipped rulesets), read
+        once; :class:`RulesError` if it cannot be read."""
+        if name not in self._sources:
+            path = (self.folder or Path(str(resources.files("relaygen") / "rulesets"))) / name
+            try:
+                self._sources[name] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise RulesError(f"{path}: cannot read: {exc}") from None
+        return self._sources[name]
 
     @property
     def folder(self) -> Path | None:
@@ -399,7 +417,7 @@ class Rules(_Strict):
         except ValidationError as exc:
             reasons = "; ".join(_describe(e) for e in exc.errors())
             raise RulesError(f"rules {self.name!r} {what}: {reasons}") from None
-        rules._folder = self._folder
+        rules._folder, rules._sources = self._folder, dict(self._sources)
         return rules
 
     def to_toml(self) -> str:
@@ -457,9 +475,12 @@ def load_rules(source: str | Path | Rules) -> Rules:
     return parse_rules(text, str(path), path.parent)
 
 
-def parse_rules(text: str, origin: str = "<string>", folder: Path | None = None) -> Rules:
+def parse_rules(
+    text: str, origin: str = "<string>", folder: Path | None = None, sources: dict[str, str] | None = None
+) -> Rules:
     """Rules from TOML text; ``origin`` names the source in error messages, ``folder`` is where files
-    the rules name (sprites, a script) are found."""
+    the rules name (sprites, a script) are found, ``sources`` holds the text of such files already read
+    (as a level file carries them)."""
     try:
         data = tomllib.loads(text.removeprefix(BOM))
     except tomllib.TOMLDecodeError as exc:
@@ -471,6 +492,7 @@ def parse_rules(text: str, origin: str = "<string>", folder: Path | None = None)
     except ValidationError as exc:
         raise RulesError(f"{origin}: " + "; ".join(_describe(e) for e in exc.errors())) from exc
     rules._folder = None if folder is None else str(folder.resolve())
+    rules._sources = dict(sources or {})
     _check_mechanic(rules, origin)
     return rules
 

@@ -85,7 +85,7 @@ def test_a_rules_file_names_its_script_and_the_digest_follows_the_game(coins: Pa
     ("change", "message"),
     [
         (lambda t: t.replace('script = "coins.txt"\n', ""), "script: mechanic 'script' needs the PuzzleScript"),
-        (lambda t: t.replace('"coins.txt"', '"gone.txt"'), "gone.txt: cannot read the script"),
+        (lambda t: t.replace('"coins.txt"', '"gone.txt"'), "gone.txt: cannot read"),
         (lambda t: t.replace('char = "c"', 'char = "z"'), "tiles: ['z'] are not glyphs of the game's legend"),
         (lambda t: t.replace('mechanic = "script"', 'mechanic = "walk"'), "script: only mechanic 'script' reads it"),
     ],
@@ -183,3 +183,14 @@ def test_the_viewer_plays_a_script_game_and_replays_the_solvers_solution(coins: 
     session.settle()
     assert session.won and session.by_solver and len(session.history) == 7
     session.close()
+
+
+def test_a_script_level_file_carries_its_game_and_plays_where_the_game_file_is_not(coins: Path, tmp_path: Path) -> None:
+    from relaygen.formats import write_levels
+
+    level = read_levels(coins)[0]
+    (tmp_path / "elsewhere").mkdir()
+    path = write_levels([level], tmp_path / "elsewhere" / "level.json")
+    coins.unlink()
+    (back,) = read_levels(path)
+    assert back.rules.digest == level.rules.digest and playtest(back).solvable == "yes"

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
@@ -130,9 +129,10 @@ class Mechanic(Protocol[S]):
         """What the mechanic finds wrong with ``rules`` beyond the schema: ``field: reason`` lines."""
         return []
 
-    def source_files(self, rules: Rules) -> list[Path]:
-        """Files besides the rules file that the game is made of (their content enters the rules' digest)."""
-        return []
+    def source_names(self, rules: Rules) -> tuple[str, ...]:
+        """Files besides the rules file that the game is made of, as the rules name them
+        (:meth:`~relaygen.rules.Rules.sources` reads them)."""
+        return ()
 
     def start(self, level: Level) -> S:
         """The state at the start of play; ``ValueError`` if the level cannot be played."""

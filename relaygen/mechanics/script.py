@@ -16,7 +16,6 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,22 +42,11 @@ def is_script(text: str) -> bool:
     return SCRIPT_MARKER.search(text) is not None
 
 
-def script_path(rules: Rules) -> Path:
-    """Where the rules' PuzzleScript file is: relative to the rules file, or to the shipped rulesets."""
+def game_of(rules: Rules) -> Game:
+    """The compiled game of the rules' script (compiled once per script text)."""
     if rules.script is None:
         raise LevelError(f"rules {rules.name!r} name no script file")
-    folder = rules.folder or Path(str(resources.files("relaygen") / "rulesets"))
-    return folder / rules.script
-
-
-def game_of(rules: Rules) -> Game:
-    """The compiled game the rules' script file holds (compiled once per file content)."""
-    path = script_path(rules)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LevelError(f"{path}: cannot read the script: {exc}") from None
-    return _compiled(text)
+    return _compiled(rules.source(rules.script))
 
 
 @lru_cache(maxsize=16)
@@ -78,10 +66,11 @@ class Script(Mechanic["State"]):
     metrics = ("solution_length", "solver_nodes", "regions")
     level_formats = ("json", "txt")
 
-    def source_files(self, rules: Rules) -> list[Path]:
-        return [script_path(rules)] if rules.script is not None else []
+    def source_names(self, rules: Rules) -> tuple[str, ...]:
+        return () if rules.script is None else (rules.script,)
 
     def check_rules(self, rules: Rules) -> list[str]:
+        from relaygen.rules import RulesError
         from relaygen.script import ScriptError
 
         if rules.script is None:
@@ -89,8 +78,8 @@ class Script(Mechanic["State"]):
         try:
             game = game_of(rules)
         except ScriptError as exc:
-            return [f"script: {script_path(rules)}: {exc}"]
-        except LevelError as exc:
+            return [f"script: {rules.script}: {exc}"]
+        except RulesError as exc:
             return [f"script: {exc}"]
         unknown = [t.char for t in rules.tiles if t.char not in game.glyphs]
         if unknown:
