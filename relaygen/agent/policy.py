@@ -87,7 +87,7 @@ def load_policy(path: str | Path, greedy: bool = False, seed: int | None = None)
     """The policy in model file ``path``; :class:`ModelError` names the file if it cannot be used."""
     model, meta = load_model(path)
     try:
-        rules = parse_rules(meta["rules_toml"], f"{path} (embedded rules)")
+        rules = parse_rules(meta["rules_toml"], f"{path} (embedded rules)", sources=meta.get("rules_sources"))
         representation = str(meta["representation"])
     except (KeyError, RulesError) as exc:
         raise ModelError(f"{path}: model file lacks usable rules: {exc}") from None

@@ -19,7 +19,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,15 @@ from relaygen.agent.model import ActorCritic, ModelError, build_model, save_mode
 from relaygen.agent.policy import Policy, load_policy
 from relaygen.agent.seeding import capture_rng, restore_rng, seed_everything
 from relaygen.agent.shared_optim import make_optimizer
-from relaygen.agent.tilemap import TileMap, TileMapError, map_tiles, parse_tile_map, remap_model
+from relaygen.agent.tilemap import (
+    TileMap,
+    TileMapError,
+    map_conditions,
+    map_tiles,
+    parse_tile_map,
+    remap_conditions,
+    remap_model,
+)
 from relaygen.agent.worker import Update, make_env
 from relaygen.cliutil import progress
 from relaygen.env.vector import action_count
@@ -130,6 +138,9 @@ def fit_start(start: Policy, rules: Rules, config: TrainConfig) -> TileMap:
         raise refused([*differences, str(exc)]) from None
     start.model = remap_model(start.model, tiles, start.representation)
     env = make_env(config, rules, 1)
+    conditions = map_conditions(env.cond_names(), start.make_env(1).cond_names(), tiles)
+    start.model = remap_conditions(start.model, conditions)
+    tiles = replace(tiles, conditions=conditions)
     if start.model.spatial:  # a fully convolutional model fits any map size
         start.model = start.model.resized(
             env.single_observation_space["map"].shape, action_count(env.single_action_space)
@@ -273,7 +284,9 @@ class Run:
         if overrides.get("backend") == "local":  # a Ray run continued here no longer has a cluster
             recorded["ray_address"] = None
         config = TrainConfig.from_dict(recorded, str(folder / CHECKPOINT_NAME)).replace(**overrides)
-        rules = parse_rules(checkpoint["rules_toml"], str(folder / CHECKPOINT_NAME))
+        rules = parse_rules(
+            checkpoint["rules_toml"], str(folder / CHECKPOINT_NAME), sources=checkpoint.get("rules_sources")
+        )
         run = cls(config, rules, folder, checkpoint)
         run.report(f"resumed at step {run.step} of {config.total_steps}")
         return run
@@ -381,6 +394,7 @@ class Run:
                 "worker_updates": list(self.worker_updates),
                 "config": self.config.to_dict(),
                 "rules_toml": self.rules.to_toml(),
+                "rules_sources": self.rules.sources(),
                 "origin": self.origin,
                 "rng": capture_rng(),
             },
@@ -395,6 +409,7 @@ class Run:
             "rules": self.rules.name,
             "rules_digest": self.rules.digest,
             "rules_toml": self.rules.to_toml(),
+            **({"rules_sources": self.rules.sources()} if self.rules.sources() else {}),
             "representation": self.config.representation,
             "config": self.config.to_dict(),
             "steps": self.step,

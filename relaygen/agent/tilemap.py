@@ -8,6 +8,12 @@ gets a new slot in the input and output layers, initialised from the model tile 
 properties but one (a lava wall from the wall); several tiles that share one model tile split its
 probability evenly. :func:`remap_model` then permutes, copies and drops the model's tile planes
 and tile actions to match.
+
+The conditioning input grows the same way (:func:`map_conditions`, :func:`remap_conditions`): each
+entry of the new rules' ``cond`` (a target, a count range, a measure) takes the weights of the model's
+entry of the same meaning (count constraints compared through the tile map); an entry the model
+lacks gets new input weights of zero, so the policy starts out as the model did; one the new rules
+lack is dropped.
 """
 
 from __future__ import annotations
@@ -46,12 +52,41 @@ class Match:
 
 
 @dataclass(frozen=True)
+class CondMap:
+    """Where each ``cond`` entry of the new rules takes its input weights from."""
+
+    names: tuple[str, ...]
+    """The new rules' entries (``BatchedLevelEnv.cond_names``)."""
+    sources: tuple[int | None, ...]
+    """Per entry, the model's entry it takes its weights from; None for a new one (zero weights)."""
+    dropped: tuple[str, ...]
+    """The model's entries the new rules lack."""
+
+    @property
+    def identity(self) -> bool:
+        return self.sources == tuple(range(len(self.sources))) and not self.dropped
+
+    def summary(self) -> str:
+        """``the same conditions``, or what was added (zero weights) and dropped."""
+        if self.identity:
+            return "the same conditions"
+        added = [n for n, s in zip(self.names, self.sources, strict=True) if s is None]
+        kept = len(self.names) - len(added)
+        parts = [f"{kept} conditions kept"]
+        parts += [f"added {', '.join(added)} (zero weights)"] if added else []
+        parts += [f"dropped {', '.join(self.dropped)}"] if self.dropped else []
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
 class TileMap:
-    """Which model tile each tile of the new rules starts from, in the new rules' tile order."""
+    """Which model tile each tile of the new rules starts from, in the new rules' tile order, and
+    (once the model is fitted) where its conditions come from."""
 
     matches: tuple[Match, ...]
     model_tiles: int
     """How many tiles the model has."""
+    conditions: CondMap | None = None
 
     @property
     def sources(self) -> list[int]:
@@ -73,7 +108,8 @@ class TileMap:
     def summary(self) -> str:
         """The tile map in one line: ``the same tiles``, or each tile's model tile (and why, when
         not by the same properties alone)."""
-        return "the same tiles" if self.identity else "tiles " + "; ".join(self.describe())
+        tiles = "the same tiles" if self.identity else "tiles " + "; ".join(self.describe())
+        return tiles if self.conditions is None else f"{tiles}; {self.conditions.summary()}"
 
     def describe(self) -> list[str]:
         """Per tile of the new rules, ``new = old`` and, unless they have the same properties and
@@ -178,6 +214,53 @@ def remap_model(model: ActorCritic, tiles: TileMap, representation: str) -> Acto
     remapped = ActorCritic(**arch)
     remapped.load_state_dict(fitted.state_dict())
     return remapped.train(model.training)
+
+
+def map_conditions(names: list[str], model_names: list[str], tiles: TileMap) -> CondMap:
+    """Match the new rules' ``cond`` entries ``names`` to the model's ``model_names`` by meaning; a
+    count constraint's tiles are read through ``tiles`` (tiles without an exact counterpart are new)."""
+    exact = {m.tile: m.source_name for m in tiles.matches if m.how != "nearest"}
+
+    def in_model_terms(name: str) -> str:
+        kind, _, rest = name.partition(" ")
+        if kind != "count":
+            return name
+        group, end = rest.rsplit(" ", 1)
+        translated = [exact.get(t) for t in group.split("+")]
+        return name if None in translated else f"count {'+'.join(translated)} {end}"  # type: ignore[arg-type]
+
+    index = {n: i for i, n in enumerate(model_names)}
+    wanted = [in_model_terms(n) for n in names]
+    sources = tuple(index.get(n) for n in wanted)
+    dropped = tuple(n for n in model_names if n not in set(wanted))
+    return CondMap(tuple(names), sources, dropped)
+
+
+def remap_conditions(model: ActorCritic, conditions: CondMap) -> ActorCritic:
+    """A copy of ``model`` whose ``cond`` inputs are ``conditions``' entries: the context layer's cond
+    columns (and, for a cellwise model, the first convolution's cond channels) taken from the model's
+    entries, zero for new ones."""
+    size, planes = model.arch["cond_size"], model.arch["map_shape"][0]
+    fitted = copy.deepcopy(model)
+    with torch.no_grad():
+        _take_inputs(fitted.context[0], 0, size, conditions.sources)
+        if model.cellwise:
+            _take_inputs(fitted.input_layer, planes, size, conditions.sources)
+    remapped = ActorCritic(**(model.arch | {"cond_size": len(conditions.sources)}))
+    remapped.load_state_dict(fitted.state_dict())
+    return remapped.train(model.training)
+
+
+def _take_inputs(
+    layer: torch.nn.Conv2d | torch.nn.Linear, start: int, count: int, sources: tuple[int | None, ...]
+) -> None:
+    """Replace ``layer``'s ``count`` inputs from ``start`` by one per source: that input's weights, or
+    zeros for None."""
+    weight = layer.weight
+    zero = torch.zeros_like(weight.narrow(1, 0, 1))
+    taken = [zero if s is None else weight.narrow(1, start + s, 1) for s in sources]
+    parts = [weight.narrow(1, 0, start), *taken, weight.narrow(1, start + count, weight.shape[1] - start - count)]
+    layer.weight = torch.nn.Parameter(torch.cat(parts, dim=1))
 
 
 def _spliced(size: int, start: int, n_model: int, sources: list[int]) -> list[int]:

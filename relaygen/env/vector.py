@@ -111,6 +111,19 @@ class BatchedLevelEnv(VectorEnv):
         lo, hi = self.scorer.bounds.T
         self._count_scale = np.maximum(1.0, np.where(np.isfinite(hi), hi, lo))
 
+    def cond_names(self) -> list[str]:
+        """What each ``cond`` entry means, in order: ``difficulty``, ``target METRIC lo|hi`` per
+        objective, ``budget``, ``count TILE+TILE lo|hi`` per count constraint and ``measure METRIC
+        lo|hi`` per objective (when observed), then the representation's own entries."""
+        objectives = [o.metric for o in self.rules.objectives]
+        names = ["difficulty", *(f"target {m} {end}" for m in objectives for end in ("lo", "hi"))]
+        names += ["budget"] * self.observe_budget
+        if self.observe_metrics:
+            counts = ["+".join(c.tiles) for c in self.rules.constraints]
+            names += [f"count {t} {end}" for t in counts for end in ("lo", "hi")]
+            names += [f"measure {m} {end}" for m in objectives for end in ("lo", "hi")]
+        return names + [f"{self.rep.name} {i}" for i in range(self.rep.n_features)]
+
     def _allocate(self) -> None:
         n, h, w, n_tiles = self.num_envs, self.height, self.width, len(self.rules.tiles)
         self._pad = p = self.crop_size // 2 if self.rep.egocentric else 0
