@@ -63,36 +63,34 @@ def model_drafter(
     candidates: int = CANDIDATES,
     slots: int | None = None,
     tile_map: str | None = None,
+    pinned: bool = False,
 ) -> Drafter:
     """Drafts from a trained model: per job, the best level of each of ``candidates`` episodes of its
     policy, all run in one draft pool of ``slots`` environments at the rules' size. The model may
     have been trained on another game that matches ``rules`` up to tile names and order (tiles
-    mapped by their properties, or by ``tile_map``'s "new=old,..." pairs)."""
+    mapped by their properties, or by ``tile_map``'s "new=old,..." pairs). ``pinned``: the drafts
+    complete a pinned partial level, which the model's representation must be able to start from."""
     from relaygen.agent.model import ModelError
     from relaygen.agent.policy import load_policy
-    from relaygen.agent.tilemap import TileMapError, map_tiles, parse_tile_map, remap_model
     from relaygen.pool import DraftPool, Episode
 
     try:
         policy = load_policy(model_path)
     except ModelError as exc:
         raise DraftError(str(exc)) from None
-    trained = policy.rules
-    refusal = f"{model_path}: the model (trained for rules {trained.name!r}) does not fit rules {rules.name!r}"
-    fine_tune = f"fine-tune it with `relaygen train RULES --init-from {model_path}`"
-    try:
-        tiles = map_tiles(rules, trained, parse_tile_map(tile_map))
-    except TileMapError as exc:
-        raise DraftError(f"{refusal}: {exc}") from None
-    if not tiles.exact:
-        raise DraftError(f"{refusal}: their tiles do not match one to one ({tiles.summary()}); {fine_tune}")
-    metrics = [[o.metric for o in r.objectives] for r in (trained, rules)]
-    if metrics[0] != metrics[1]:
-        raise DraftError(f"{refusal}: objectives {metrics[0]} in the model, {metrics[1]} here; {fine_tune}")
-    policy.model = remap_model(policy.model, tiles, policy.representation)
+    if pinned and not _starts_from_levels(policy.representation):
+        raise DraftError(
+            f"--pin: the model {model_path} edits with the {policy.representation} representation, which cannot "
+            f"complete a pinned level; use --model {SEARCH}, or a model of another representation"
+        )
+    fit_tiles(policy, rules, model_path, tile_map)
     if candidates < 1:
         raise DraftError(f"candidates must be at least 1, got {candidates}")
-    pool = DraftPool(policy.model, _model_env(policy, rules, model_path, slots or SLOTS))
+    env = policy.make_env(
+        slots or SLOTS, rules, autoreset=False, keep_best=True, **size_options(policy, rules, model_path)
+    )
+    fit_to_env(policy, rules, env, model_path)
+    pool = DraftPool(policy.model, env)
     meta = {"model": model_label(model_path), "model_digest": file_digest(model_path)}
 
     def draft(jobs: Sequence[Job], pinned: Level | None) -> list[Level]:
@@ -107,30 +105,59 @@ def model_drafter(
     return draft
 
 
-def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: int) -> BatchedLevelEnv:
-    """A ``num_envs``-level environment of ``rules`` (set up as in training) with ``policy``'s model fitted to it.
+# ----- whether a trained model fits rules: one answer for generate, watch and fine-tuning ------------
 
-    At another size than the model's, a crop-observing model keeps its crop, a spatial one is
-    rebuilt for the new map with the same weights, and one that reads the whole map through fully
-    connected layers cannot be used. The observation and actions must fit the model's.
-    """
+
+def fit_tiles(policy: Policy, rules: Rules, model_path: str | Path, tile_map: str | None = None) -> None:
+    """Remap ``policy``'s model onto the tiles of ``rules`` (by their properties, or ``tile_map``'s
+    "new=old,..." pairs); :class:`DraftError` unless they match one to one and the objectives are
+    the model's."""
+    from relaygen.agent.tilemap import TileMapError, map_tiles, parse_tile_map, remap_model
+
+    trained = policy.rules
+    refusal = f"{model_path}: the model (trained for rules {trained.name!r}) does not fit rules {rules.name!r}"
+    fine_tune = f"fine-tune it with `relaygen train RULES --init-from {model_path}`"
+    try:
+        tiles = map_tiles(rules, trained, parse_tile_map(tile_map))
+    except TileMapError as exc:
+        raise DraftError(f"{refusal}: {exc}") from None
+    if not tiles.exact:
+        raise DraftError(f"{refusal}: their tiles do not match one to one ({tiles.summary()}); {fine_tune}")
+    metrics = [[o.metric for o in r.objectives] for r in (trained, rules)]
+    if metrics[0] != metrics[1]:
+        raise DraftError(f"{refusal}: objectives {metrics[0]} in the model, {metrics[1]} here; {fine_tune}")
+    policy.model = remap_model(policy.model, tiles, policy.representation)
+
+
+def size_options(policy: Policy, rules: Rules, model_path: str | Path) -> dict[str, Any]:
+    """The environment options with which ``policy``'s model can play ``rules`` at their size: at
+    another size than the model's, a crop-observing model keeps its crop and a spatial one is
+    rebuilt for the new map (:func:`fit_to_env`); one that reads the whole map through fully
+    connected layers cannot be used (:class:`DraftError`)."""
     from relaygen.env.representations import KINDS
-    from relaygen.env.vector import action_count
 
-    trained, arch = policy.rules, policy.model.arch
-    resized = (rules.width, rules.height) != (trained.width, trained.height)
-    options: dict[str, Any] = {"autoreset": False, "keep_best": True}
-    if resized and KINDS[policy.representation].egocentric:
-        options["crop_size"] = arch["map_shape"][1]
-    elif resized and not policy.model.spatial:
+    trained = policy.rules
+    if (rules.width, rules.height) == (trained.width, trained.height):
+        return {}
+    if KINDS[policy.representation].egocentric:
+        return {"crop_size": policy.model.arch["map_shape"][1]}
+    if not policy.model.spatial:
         raise DraftError(
             f"{model_path}: this model reads the whole {trained.width}x{trained.height} map through fully "
-            f"connected layers, so it cannot generate at {rules.width}x{rules.height}; use --model {SEARCH}, or a "
-            "model with a cropped view (narrow, turtle, carve, backtrack) or spatial actions (wide)"
+            f"connected layers, so it cannot play {rules.width}x{rules.height} levels; use --model {SEARCH}, or a "
+            "model with a cropped view (narrow, turtle, carve, backtrack) or spatial actions (wide, nca)"
         )
-    env = policy.make_env(num_envs, rules, **options)
+    return {}
+
+
+def fit_to_env(policy: Policy, rules: Rules, env: BatchedLevelEnv, model_path: str | Path) -> None:
+    """Rebuild a spatial model for ``env``'s map (the same weights) and check that the observation
+    and actions of ``env``, an environment of ``rules``, fit the model; :class:`DraftError` says how not."""
+    from relaygen.env.vector import action_count
+
     shape, n_actions = tuple(env.single_observation_space["map"].shape), action_count(env.single_action_space)
-    if resized and policy.model.spatial:
+    arch = policy.model.arch
+    if policy.model.spatial and (list(shape) != list(arch["map_shape"]) or n_actions != arch["n_actions"]):
         policy.model = policy.model.resized(shape, n_actions)
     misfits = policy.misfits(rules, env)
     if misfits:
@@ -138,7 +165,12 @@ def _model_env(policy: Policy, rules: Rules, model_path: str | Path, num_envs: i
             f"{model_path}: the model does not fit rules {rules.name!r}: {'; '.join(misfits)}; "
             "train one for them, or fine-tune with --init-from"
         )
-    return env
+
+
+def _starts_from_levels(representation: str) -> bool:
+    from relaygen.env.representations import KINDS
+
+    return KINDS[representation].starts_from_levels
 
 
 def draft_candidates(model_path: str | Path) -> int:

@@ -328,7 +328,9 @@ class _Plan:
         if self.model == SEARCH:
             return search_drafter(self.rules)
         with _as_generate_error():
-            return model_drafter(self.model, self.rules, self.candidates, self.slots, self.tile_map)
+            return model_drafter(
+                self.model, self.rules, self.candidates, self.slots, self.tile_map, pinned=self.pin is not None
+            )
 
     def lookahead(self, workers: int) -> int:
         """How many levels past the next one to draft ahead: enough to fill every worker's pool."""

@@ -8,6 +8,8 @@ depend on luck); ``HYPOTHESIS_PROFILE=explore`` draws fresh examples and more of
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -100,3 +102,33 @@ def untrained_model() -> Callable[..., Path]:
     """The factory :func:`save_untrained`: ``untrained_model(path, rules, representation, spatial=True)``
     writes an untrained model file and returns its path."""
     return save_untrained
+
+
+def run_relaygen(*args: object, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m relaygen ARGS...`` in a subprocess, its output captured as text."""
+    command = [sys.executable, "-m", "relaygen", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+def assert_one_error_line(run: subprocess.CompletedProcess[str], *words: str) -> str:
+    """The command failed with exit 2 and one ``error:`` line holding every word, and no traceback;
+    returns that line."""
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, run.stderr
+    for word in words:
+        assert word in lines[0], run.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="session")
+def relaygen_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """:func:`run_relaygen`: ``relaygen_cli("generate", "maze", ..., cwd=None, timeout=120)``."""
+    return run_relaygen
+
+
+@pytest.fixture(scope="session")
+def one_error_line() -> Callable[..., str]:
+    """:func:`assert_one_error_line`: ``one_error_line(run, *words)`` checks a refusal's one line."""
+    return assert_one_error_line

@@ -166,7 +166,7 @@ def test_size_gives_playable_levels_of_that_size(
 def test_a_whole_map_dense_model_refuses_another_size(tmp_path: Path, untrained_model: Callable[..., Path]) -> None:
     path = untrained_model(tmp_path / "model.pt", "sokoban", "wide", spatial=False)
     assert generate("sokoban", 1, model=path, seed=0)[0].grid.shape == (9, 9)
-    with pytest.raises(GenerateError, match=r"reads the whole 9x9 map .* cannot generate at 11x7"):
+    with pytest.raises(GenerateError, match=r"reads the whole 9x9 map .* cannot play 11x7 levels"):
         generate("sokoban", 1, model=path, size=(11, 7))
 
 

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,80 +25,77 @@ MAZES = ROOT / "levels" / "maze"
 """Two maze levels of a run of relaygen, with their run's index."""
 
 
-def relaygen(*args: object, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "relaygen", *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd)
-
-
-def one_line_error(run: subprocess.CompletedProcess[str], *words: str) -> None:
-    """The command failed with exit 2 and one ``error:`` line holding every word, no traceback."""
-    assert run.returncode == 2, run.stderr
-    assert "Traceback" not in run.stderr, run.stderr
-    lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, run.stderr
-    for word in words:
-        assert word in lines[0], run.stderr
-
-
 # ----- generate's --out --------------------------------------------------------------------------------
 
 
 @pytest.mark.slow
-def test_generate_refuses_a_folder_of_level_files_no_run_wrote(tmp_path: Path) -> None:
+def test_generate_refuses_a_folder_of_level_files_no_run_wrote(
+    tmp_path: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]], one_error_line: Callable[..., str]
+) -> None:
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "maze-0000.json").write_text("my own level\n")
-    refused = relaygen("generate", "maze", "-n", "3", "--out", mine)
-    one_line_error(refused, "maze-0000.json", "--overwrite")
+    refused = relaygen_cli("generate", "maze", "-n", "3", "--out", mine)
+    one_error_line(refused, "maze-0000.json", "--overwrite")
     assert sorted(p.name for p in mine.iterdir()) == ["maze-0000.json"]
     assert (mine / "maze-0000.json").read_text() == "my own level\n"
-    replaced = relaygen("generate", "maze", "-n", "3", "--out", mine, "--overwrite")
+    replaced = relaygen_cli("generate", "maze", "-n", "3", "--out", mine, "--overwrite")
     assert replaced.returncode == 0, replaced.stderr
     assert len(read_levels(mine)) == 3
 
 
-def test_generate_refuses_level_files_copied_out_of_another_run(tmp_path: Path) -> None:
+def test_generate_refuses_level_files_copied_out_of_another_run(
+    tmp_path: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]], one_error_line: Callable[..., str]
+) -> None:
     keep = tmp_path / "keep"
     keep.mkdir()
     for name in ("maze-0000.json", "maze-0001.json"):
         (keep / name).write_bytes((MAZES / name).read_bytes())
     before = {p.name: p.read_bytes() for p in keep.iterdir()}
-    one_line_error(relaygen("generate", "maze", "-n", "3", "--seed", "3", "--out", keep), "--overwrite")
+    one_error_line(relaygen_cli("generate", "maze", "-n", "3", "--seed", "3", "--out", keep), "--overwrite")
     assert {p.name: p.read_bytes() for p in keep.iterdir()} == before
 
 
 @pytest.mark.slow
-def test_generate_leaves_other_files_alone_and_writes_beside_them(tmp_path: Path) -> None:
+def test_generate_leaves_other_files_alone_and_writes_beside_them(
+    tmp_path: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine\n")
     (out / "maze-0005.json").write_text("not a level this run writes\n")
-    assert relaygen("generate", "maze", "-n", "2", "--out", out).returncode == 0
+    assert relaygen_cli("generate", "maze", "-n", "2", "--out", out).returncode == 0
     assert (out / "notes.txt").read_text() == "mine\n"
     assert (out / "maze-0005.json").read_text() == "not a level this run writes\n"
 
 
-def test_generate_refuses_an_empty_out(tmp_path: Path) -> None:
-    one_line_error(relaygen("generate", "maze", "-n", "2", "--out", "", cwd=tmp_path), "--out")
+def test_generate_refuses_an_empty_out(
+    tmp_path: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]], one_error_line: Callable[..., str]
+) -> None:
+    one_error_line(relaygen_cli("generate", "maze", "-n", "2", "--out", "", cwd=tmp_path), "--out")
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow
-def test_overwrite_drops_the_ratings_of_the_levels_it_replaces(tmp_path: Path) -> None:
+def test_overwrite_drops_the_ratings_of_the_levels_it_replaces(
+    tmp_path: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     out = tmp_path / "out"
-    assert relaygen("generate", "maze", "-n", "2", "--out", out).returncode == 0
+    assert relaygen_cli("generate", "maze", "-n", "2", "--out", out).returncode == 0
     (out / "ratings.json").write_text(json.dumps({"maze-0000": "keep", "maze-0001": "reject"}))
-    assert relaygen("generate", "maze", "-n", "2", "--seed", "5", "--out", out, "--overwrite").returncode == 0
+    assert relaygen_cli("generate", "maze", "-n", "2", "--seed", "5", "--out", out, "--overwrite").returncode == 0
     assert not (out / "ratings.json").exists()
     assert sorted(p.name for p in out.iterdir()) == ["index.json", "maze-0000.json", "maze-0001.json", "run.json"]
 
 
 @pytest.mark.slow
-def test_a_rerun_of_the_same_run_keeps_its_ratings(tmp_path: Path) -> None:
+def test_a_rerun_of_the_same_run_keeps_its_ratings(
+    tmp_path: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     out = tmp_path / "out"
-    assert relaygen("generate", "maze", "-n", "2", "--out", out).returncode == 0
+    assert relaygen_cli("generate", "maze", "-n", "2", "--out", out).returncode == 0
     (out / "ratings.json").write_text("{}")
-    assert relaygen("generate", "maze", "-n", "2", "--out", out).returncode == 0
+    assert relaygen_cli("generate", "maze", "-n", "2", "--out", out).returncode == 0
     assert (out / "ratings.json").read_text() == "{}"
 
 
@@ -115,29 +113,41 @@ def xsb_folder(tmp_path: Path, data_dir: Path) -> Path:
     return folder
 
 
-def test_collect_never_writes_over_one_of_its_inputs(xsb_folder: Path) -> None:
+def test_collect_never_writes_over_one_of_its_inputs(
+    xsb_folder: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]], one_error_line: Callable[..., str]
+) -> None:
     before = {p.name: p.read_bytes() for p in xsb_folder.iterdir()}
-    one_line_error(relaygen("collect", xsb_folder, "--out", xsb_folder / "a.xsb", "--overwrite"), "a.xsb")
+    one_error_line(relaygen_cli("collect", xsb_folder, "--out", xsb_folder / "a.xsb", "--overwrite"), "a.xsb")
     assert {p.name: p.read_bytes() for p in xsb_folder.iterdir()} == before
-    first = relaygen("collect", xsb_folder, "--out", xsb_folder / "all.xsb")
+    first = relaygen_cli("collect", xsb_folder, "--out", xsb_folder / "all.xsb")
     assert first.returncode == 0 and len(read_levels(xsb_folder / "all.xsb")) == 4
-    again = relaygen("collect", xsb_folder, "--out", xsb_folder / "all.xsb", "--overwrite")
-    one_line_error(again, "all.xsb")
+    again = relaygen_cli("collect", xsb_folder, "--out", xsb_folder / "all.xsb", "--overwrite")
+    one_error_line(again, "all.xsb")
     assert len(read_levels(xsb_folder / "all.xsb")) == 4  # it does not grow on each run
 
 
-def test_collect_replaces_an_existing_file_only_with_overwrite(xsb_folder: Path, tmp_path: Path) -> None:
+def test_collect_replaces_an_existing_file_only_with_overwrite(
+    xsb_folder: Path,
+    tmp_path: Path,
+    relaygen_cli: Callable[..., subprocess.CompletedProcess[str]],
+    one_error_line: Callable[..., str],
+) -> None:
     out = tmp_path / "mine.xsb"
     out.write_text("; my notes\n")
-    one_line_error(relaygen("collect", xsb_folder, "--out", out), str(out), "--overwrite")
+    one_error_line(relaygen_cli("collect", xsb_folder, "--out", out), str(out), "--overwrite")
     assert out.read_text() == "; my notes\n"
-    assert relaygen("collect", xsb_folder, "--out", out, "--overwrite").returncode == 0
+    assert relaygen_cli("collect", xsb_folder, "--out", out, "--overwrite").returncode == 0
     assert len(read_levels(out)) == 4
 
 
-def test_collect_refuses_two_rulesets_in_one_file(data_dir: Path, tmp_path: Path) -> None:
+def test_collect_refuses_two_rulesets_in_one_file(
+    data_dir: Path,
+    tmp_path: Path,
+    relaygen_cli: Callable[..., subprocess.CompletedProcess[str]],
+    one_error_line: Callable[..., str],
+) -> None:
     out = tmp_path / "mixed.txt"
-    one_line_error(relaygen("collect", MAZES, data_dir / "microban-sample.sok", "--out", out), "maze", "sokoban")
+    one_error_line(relaygen_cli("collect", MAZES, data_dir / "microban-sample.sok", "--out", out), "maze", "sokoban")
     assert not out.exists()
 
 
@@ -159,9 +169,11 @@ def test_report_writes_both_files_or_neither(tmp_path: Path) -> None:
     assert (clash / "old.png").read_bytes() == b"an older picture"
 
 
-def test_report_cli_leaves_no_picture_without_its_page(tmp_path: Path) -> None:
+def test_report_cli_leaves_no_picture_without_its_page(
+    tmp_path: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]], one_error_line: Callable[..., str]
+) -> None:
     (tmp_path / "r.html").mkdir()
-    one_line_error(relaygen("report", MAZES, "--out", tmp_path / "r.png"), "r.html")
+    one_error_line(relaygen_cli("report", MAZES, "--out", tmp_path / "r.png"), "r.html")
     assert not (tmp_path / "r.png").exists()
 
 
@@ -192,15 +204,17 @@ def test_files_get_the_mask_of_the_process(tmp_path: Path) -> None:
 # ----- pipes among level files ----------------------------------------------------------------------------
 
 
-def test_a_pipe_among_level_files_hangs_nothing(tmp_path: Path) -> None:
+def test_a_pipe_among_level_files_hangs_nothing(
+    tmp_path: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]], one_error_line: Callable[..., str]
+) -> None:
     folder = tmp_path / "levels"
     folder.mkdir()
     (folder / "maze-0000.json").write_bytes((MAZES / "maze-0000.json").read_bytes())
     os.mkfifo(folder / "pipe.txt")
     assert [p.name for p in level_files(folder)] == ["maze-0000.json"]
-    run = relaygen("playtest", folder, timeout=60)
+    run = relaygen_cli("playtest", folder, timeout=60)
     assert run.returncode == 0, run.stderr
-    one_line_error(relaygen("playtest", folder / "pipe.txt", timeout=60), "pipe.txt", "regular file")
+    one_error_line(relaygen_cli("playtest", folder / "pipe.txt", timeout=60), "pipe.txt", "regular file")
 
 
 # ----- kill -9 -----------------------------------------------------------------------------------------------

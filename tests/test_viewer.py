@@ -365,7 +365,7 @@ def test_watch_command_with_a_model(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert pygame.image.load(str(shot)).get_size() == hud_window_size((16, 16), 40)
     result = CliRunner().invoke(app, ["dungeon", "--model", str(path), "--screenshot", str(shot)])
-    assert result.exit_code == 2 and "trained on rules 'maze'" in result.output
+    assert result.exit_code == 2 and "trained for rules 'maze'" in result.output
 
 
 def test_watch_defaults_to_the_shipped_model_of_a_built_in(tmp_path: Path) -> None:
@@ -467,7 +467,7 @@ def test_watch_falls_back_to_a_random_policy_when_the_shipped_model_does_not_fit
 
     monkeypatch.setattr(watch, "shipped_model", lambda rules: MODELS / "relay.pt")  # a model of other rules
     assert open_watch("sokoban", None, None, 0.5, 0).label == "random policy (the shipped model does not fit)"
-    with pytest.raises(ValueError, match="do not offer representation 'carve'"):
+    with pytest.raises(ValueError, match=r"trained for rules 'relay'\) does not fit rules 'sokoban'"):
         open_watch("sokoban", str(MODELS / "relay.pt"), None, 0.5, 0)
-    with pytest.raises(ValueError, match="trained on rules 'dungeon', does not fit rules 'maze': "):
+    with pytest.raises(ValueError, match=r"trained for rules 'dungeon'\) does not fit rules 'maze': "):
         open_watch("maze", str(MODELS / "dungeon.pt"), None, 0.5, 0)

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from relaygen.level import Level
     from relaygen.rules import Rules
 
-Policy = Callable[[dict[str, np.ndarray]], int]
-"""An observation (the environment's Dict) to an action."""
+Policy = Callable[[dict[str, np.ndarray]], Any]
+"""An observation (the environment's Dict) to an action: one, or a map of them (nca)."""
 
 KEYS: KeyTable = {
     "space": ("pause",),
@@ -60,7 +60,7 @@ def random_policy(env: gymnasium.Env, seed: int | None = None) -> Policy:
     """Uniformly random actions from ``env``'s action space."""
     space = env.action_space
     space.seed(seed)
-    return lambda obs: int(space.sample())
+    return lambda obs: space.sample()
 
 
 RANDOM = "random"
@@ -106,18 +106,16 @@ def _model_watch(
     rules: Rules, model: str | Path, representation: str | None, difficulty: float, seed: int
 ) -> WatchSession:
     """A session watching the model file ``model`` edit levels of ``rules``; ValueError if it does not fit them."""
+    from relaygen.drafters import DraftError, fit_tiles, fit_to_env, size_options
     from relaygen.env.level_env import LevelEnv
 
     policy, trained = model_policy(model, seed)
     if representation not in (None, trained.representation):
-        raise ValueError(f"{model}: the model edits with {trained.representation!r}, not {representation!r}")
-    env = LevelEnv(rules=rules, representation=trained.representation, **trained.env_options(difficulty=difficulty))
-    misfits = trained.misfits(rules, env.unwrapped.batch)
-    if misfits:
-        raise ValueError(
-            f"{model}: the model, trained on rules {trained.rules.name!r}, does not fit rules {rules.name!r}: "
-            + "; ".join(misfits)
-        )
+        raise DraftError(f"{model}: the model edits with {trained.representation!r}, not {representation!r}")
+    fit_tiles(trained, rules, model)
+    options = trained.env_options(difficulty=difficulty, **size_options(trained, rules, model))
+    env = LevelEnv(rules=rules, representation=trained.representation, **options)
+    fit_to_env(trained, rules, env.unwrapped.batch, model)
     return WatchSession(env, policy, seed=seed, label=f"model {Path(model).name}")
 
 
@@ -135,7 +133,7 @@ def model_policy(path: str | Path, seed: int = 0) -> tuple[Policy, TrainedPolicy
     from relaygen.agent.policy import load_policy
 
     trained = load_policy(path, seed=seed)
-    return lambda obs: int(trained({k: np.asarray(v)[None] for k, v in obs.items()})[0]), trained
+    return lambda obs: trained({k: np.asarray(v)[None] for k, v in obs.items()})[0], trained
 
 
 class WatchSession:
