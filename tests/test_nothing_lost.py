@@ -267,3 +267,37 @@ def test_kill_9_of_generate_takes_its_processes_along(tmp_path: Path) -> None:
     while alive(children) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert alive(children) == set()
+
+
+# ----- the solver's time limit -----------------------------------------------------------------------------
+
+
+def huge_room(side: int = 1000) -> str:
+    """An XSB room of ``side`` x ``side`` cells: one box, one goal far away, the player in a corner."""
+    rows = [["#"] + [" "] * (side - 2) + ["#"] for _ in range(side)]
+    rows[0] = rows[-1] = ["#"] * side
+    rows[1][1], rows[2][2], rows[side // 2][side // 2] = "@", "$", "."
+    return "\n".join("".join(row) for row in rows) + "\n"
+
+
+def test_the_time_limit_covers_the_solvers_set_up() -> None:
+    from relaygen.formats import levels_from_xsb
+    from relaygen.mechanics import Budget
+    from relaygen.playtest import playtest
+
+    (level,) = levels_from_xsb(huge_room(), "huge.xsb")
+    started = time.perf_counter()
+    report = playtest(level, 0.5, Budget(time_limit=1.0))
+    assert time.perf_counter() - started < 5.0
+    assert report.to_dict()["solvable"] in ("unknown", "yes")
+
+
+def test_a_board_past_its_deadline_stops_with_unknown() -> None:
+    from relaygen.solver.board import Board, OutOfTime
+
+    side = 60
+    walls = [c for c in range(side * side) if c % side in (0, side - 1) or c // side in (0, side - 1)]
+    with pytest.raises(OutOfTime):
+        Board(side, side, walls, [side * 30 + 30], [side * 2 + 2], side + 1, deadline=time.perf_counter() - 1)
+    board = Board(side, side, walls, [side * 30 + 30], [side * 2 + 2], side + 1)
+    assert board.feasible

@@ -7,9 +7,15 @@ bounds checks, and cell sets can be held as Python ints used as bitsets.
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterable
 
 INF = 1 << 20
+
+
+class OutOfTime(Exception):
+    """The board's analysis ran past the search's deadline (a huge board): the answer is unknown."""
 
 
 class Board:
@@ -45,7 +51,10 @@ class Board:
         goals: Iterable[int],
         boxes: Iterable[int],
         player: int,
+        deadline: float | None = None,
     ) -> None:
+        """``deadline``: the :func:`time.perf_counter` time after which the analysis stops with
+        :class:`OutOfTime` (the time limit covers the set-up too)."""
         self.width = width
         W = self.W = width + 2
         n = self.size = W * (height + 2)
@@ -77,7 +86,7 @@ class Board:
         live = 0
         self.dist = []
         for g in self.goals:
-            dist, reached = self._push_distances(g)
+            dist, reached = self._push_distances(g, deadline)
             self.dist.append(dist)
             live |= reached
         self.to_goals = list(zip(*self.dist, strict=True)) if self.goals else [()] * n
@@ -92,7 +101,7 @@ class Board:
         r, col = divmod(c, self.width)
         return (r + 1) * self.W + col + 1
 
-    def _push_distances(self, goal: int) -> tuple[list[int], int]:
+    def _push_distances(self, goal: int, deadline: float | None = None) -> tuple[list[int], int]:
         """Least pushes to bring a lone box from each cell to ``goal``, by reverse pulls.
 
         Also returns the bitset of the cells from which the box can reach the goal.
@@ -111,6 +120,8 @@ class Board:
             seen |= f
             for c in bits(f):
                 dist[c] = k
+            if deadline is not None and time.perf_counter() > deadline:
+                raise OutOfTime
         return dist, seen
 
     def reach(self, start: int, boxes: int) -> int:
@@ -188,11 +199,19 @@ def _mask(cells: Iterable[int]) -> int:
     return m
 
 
+_NONZERO = re.compile(rb"[^\x00]")
+_BYTE_BITS = [[b for b in range(8) if byte >> b & 1] for byte in range(256)]
+
+
 def bits(mask: int) -> list[int]:
-    """Indices of the set bits of ``mask``, lowest first."""
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
+    """Indices of the set bits of ``mask``, lowest first (in time linear in its length: a mask of
+    a huge board is read byte by byte, not cleared bit by bit)."""
+    if mask.bit_length() <= 512:
+        out = []
+        while mask:
+            low = mask & -mask
+            out.append(low.bit_length() - 1)
+            mask ^= low
+        return out
+    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    return [8 * m.start() + b for m in _NONZERO.finditer(data) for b in _BYTE_BITS[m[0][0]]]

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .board import Board
+from .board import Board, OutOfTime
 from .deadlock import start_deadlocked
 from .search import Budget, Plan, fast
 from .search import optimal as optimal_search
@@ -111,7 +111,10 @@ def solve(
     """
     t0 = time.perf_counter()
     budget = Budget(max_nodes, time_limit)
-    board = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player)
+    try:
+        board = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player, budget.deadline)
+    except OutOfTime:
+        return SolveResult("unknown", None, 0, 0, 0, time.perf_counter() - t0)
     status, plan = "unsolvable", None
     if board.feasible and not start_deadlocked(board):
         status, plan = (optimal_search if optimal else fast)(board, budget)
