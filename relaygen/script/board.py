@@ -74,6 +74,8 @@ class Board:
         self.mov = [0] * len(self.obj)
         self._dirty: set[int] = set()
         self.maps: dict[int, np.ndarray] = {}
+        self.version = 0  # counts writes; a rule that changed nothing at a version changes nothing there again
+        self.settled: dict[int, int] = {}
         self.obj_union = union(obj)
         self.mov_union = 0
 
@@ -83,6 +85,7 @@ class Board:
         self.mov = [0] * len(self.mov)
         self._mov_planes[:] = 0
         self.maps.clear()
+        self.version += 1
 
     def set(self, i: int, obj: int, mov: int) -> None:
         """Write one cell."""
@@ -91,6 +94,7 @@ class Board:
         self.obj_union |= obj
         self.mov_union |= mov
         self.maps.clear()
+        self.version += 1
 
     def planes(self) -> tuple[np.ndarray, np.ndarray]:
         """The (objects, movements) planes, with every cell written so far."""
@@ -121,6 +125,7 @@ class Board:
             self.mov_union |= self.mov[i]
         self._obj_planes, self._mov_planes = obj, mov
         self.maps.clear()
+        self.version += 1
         return True
 
 

@@ -38,10 +38,13 @@ class CellTest:
 class RunRule:
     """A compiled rule with its cell tests, ready to match."""
 
+    ident: int
     rule: Rule
     rows: tuple[tuple[CellTest | None, ...], ...]
     step: tuple[int, int]
     single_cell: bool
+    obj_mask: int
+    mov_mask: int
 
 
 class Tables:
@@ -58,6 +61,7 @@ class Tables:
         self.flags = flags
         self.player_layers = [(i, m & player_mask) for i, m in enumerate(layer_masks) if m & player_mask]
         keys: dict[Pattern, CellTest] = {}
+        self._count = 0
         self.groups = [[self._run(r, keys) for r in g] for g in groups]
         self.late_groups = [[self._run(r, keys) for r in g] for g in late_groups]
         self.loops, self.late_loops = loops, late_loops
@@ -65,7 +69,10 @@ class Tables:
     def _run(self, rule: Rule, keys: dict[Pattern, CellTest]) -> RunRule:
         rows = tuple(tuple(None if p is None else self._test(p, keys) for p in row) for row in rule.rows)
         single = len(rows) == 1 and len(rows[0]) == 1 and rule.rows[0][0].replace is not None
-        return RunRule(rule, rows, DIR_STEP.get(rule.direction, (0, 0)), single)
+        self._count += 1
+        return RunRule(
+            self._count, rule, rows, DIR_STEP.get(rule.direction, (0, 0)), single, rule.obj_mask, rule.mov_mask
+        )
 
     def _test(self, p: Pattern, keys: dict[Pattern, CellTest]) -> CellTest:
         if p not in keys:
@@ -193,9 +200,8 @@ def _queue(queue: list[str], rule: Rule) -> None:
 
 
 def _try_rule(run: RunRule, board: Board, queue: list[str]) -> bool:
+    """Apply one rule everywhere it matches; returns whether the board changed."""
     rule = run.rule
-    if rule.obj_mask & ~board.obj_union or rule.mov_mask & ~board.mov_union:
-        return False
     if run.single_cell:
         return _apply_everywhere(run, board, queue)
     matches = []
@@ -259,7 +265,16 @@ def _apply_group(group: list[RunRule], board: Board, queue: list[str]) -> bool:
     for _ in range(_MAX_GROUP_PASSES):
         made = False
         for run in group:
-            made |= _try_rule(run, board, queue)
+            # Cheap refusals first: an object or movement the rule needs is nowhere on the board, or the
+            # rule already ran on exactly this board without changing it.
+            if run.obj_mask & ~board.obj_union or run.mov_mask & ~board.mov_union:
+                continue
+            if board.settled.get(run.ident) == board.version:
+                continue
+            if _try_rule(run, board, queue):
+                made = True
+            else:
+                board.settled[run.ident] = board.version
         if not made:
             break
         any_change = True
