@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -253,7 +255,14 @@ def generate(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the levels of another run in --out instead of refusing.")
     ] = False,
-    fmt: Annotated[str, typer.Option("--format", help="json, txt, xsb (push games), png or tiled (.tmj).")] = "json",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="json, txt, xsb (push games), png, tiled (.tmj), or puzzlescript (PuzzleScript games: "
+            "json files and one game.txt with its levels replaced by these).",
+        ),
+    ] = "json",
     scale: Annotated[
         int, typer.Option(min=1, max=256, help="Pixels per tile of png pictures and tiled tilesets.")
     ] = TILE_SIZE,
@@ -297,7 +306,7 @@ def generate(
 ) -> None:
     """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
     from relaygen.export import check_format
-    from relaygen.formats import read_levels
+    from relaygen.formats import read_levels, require_format, write_levels
     from relaygen.generate import Summary, default_workers, parse_size, plan_workers
     from relaygen.runfolder import write_run
 
@@ -306,6 +315,10 @@ def generate(
     summary = Summary()
     shape = parse_size(size) if size else None
     loaded = load_rules(rules)
+    collection = fmt == "puzzlescript"
+    if collection:
+        require_format(loaded, fmt)
+    fmt = "json" if collection else fmt
     check_format(fmt, loaded)
     if fmt in ("png", "tiled"):
         bad = _unreadable_sprites(loaded)
@@ -318,6 +331,8 @@ def generate(
             raise fail(f"--pin {pin}: holds {len(pinned)} levels; give a file of the one level to complete")
         partial = pinned[0]
     count = plan_workers(workers, n, model) if workers else default_workers(n, model)
+    bar = progress(total=n, desc=f"generate {loaded.name}", unit="level")
+    summary.watch = _show_drafting(bar)
     paths = write_run(
         Path(out),
         fmt,
@@ -338,10 +353,29 @@ def generate(
         tile_size=scale,
         summary=summary,
     )
-    for _ in progress(paths, total=n, desc=f"generate {loaded.name}", unit="level"):
-        pass
+    with bar:
+        written = [bar.update(1) or path for path in paths]
+    if collection:
+        levels = [level for path in sorted(written) for level in read_levels(path)]
+        game = write_levels(levels, Path(out) / "game.txt")
+        typer.echo(f"the game with these levels: {game}")
     typer.echo(summary.table())
     typer.echo(f"written to {out}/")
+
+
+def _show_drafting(bar: Any) -> Callable[[Any], None]:
+    """A :class:`~relaygen.generate.Summary` watcher that shows on ``bar`` how drafting goes (drafts
+    made, episode steps run) at most every half second: a level of a large map takes minutes."""
+    shown = [0.0]
+
+    def watch(summary: Any) -> None:
+        now = time.monotonic()
+        if now - shown[0] >= 0.5:
+            shown[0] = now
+            bar.set_postfix_str(f"drafting: {summary.drafts} drafts, {summary.steps} episode steps", refresh=False)
+            bar.update(0)
+
+    return watch
 
 
 @app.command()

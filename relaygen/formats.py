@@ -118,7 +118,11 @@ def _recorded_rules(record: dict, origin: str, given: Rules | None = None) -> Ru
 
 def levels_to_text(levels: list[Level], rules_ref: str | None = None) -> str:
     """Text maps separated by blank lines, with ``; key: value`` header lines; ``; rules:`` gives
-    ``rules_ref`` (default: the rules' name)."""
+    ``rules_ref`` (default: the rules' name). A mechanic with a language of its own writes the
+    collection in it instead (a PuzzleScript game with these levels)."""
+    own = get_mechanic(levels[0].rules.mechanic).collection_text(levels) if levels else None
+    if own is not None:
+        return own
     blocks = [f"; rules: {rules_ref or levels[0].rules.name}"] if levels else []
     for level in levels:
         head = [f"; name: {level.name}"] if level.name else []

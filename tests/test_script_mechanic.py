@@ -194,3 +194,18 @@ def test_a_script_level_file_carries_its_game_and_plays_where_the_game_file_is_n
     coins.unlink()
     (back,) = read_levels(path)
     assert back.rules.digest == level.rules.digest and playtest(back).solvable == "yes"
+
+
+def test_a_collection_of_script_levels_is_the_game_with_its_levels_replaced(coins: Path, tmp_path: Path) -> None:
+    from relaygen.formats import write_levels
+
+    levels = read_levels(coins)
+    mine = Level.from_rows(levels[0].rules, ["#######", "#p.c.c#", "#######"])
+    path = write_levels([mine, levels[0]], tmp_path / "mine.txt")
+    text = path.read_text()
+    assert text.startswith(coins.read_text().split("=======\nLEVELS")[0]), "the game itself, unchanged"
+    game = load_game(text)
+    assert [lv.glyph_rows for lv in game.levels] == [tuple(mine.rows()), tuple(levels[0].rows())]
+    back = read_levels(path)
+    assert [b.rows() for b in back] == [mine.rows(), levels[0].rows()]
+    assert playtest(back[0]).solution == "rrrr"

@@ -146,6 +146,11 @@ class Mechanic(Protocol[S]):
         """The state as a grid of the rules' tiles, as the renderer draws it."""
         ...
 
+    def collection_text(self, levels: Sequence[Level]) -> str | None:
+        """A ``.txt`` collection of ``levels`` in the game's own language (a PuzzleScript game with
+        these levels); None to write relaygen's text maps."""
+        return None
+
     def tile_art(self, rules: Rules) -> list[np.ndarray] | None:
         """Pixel art of each tile, ``(h, w, 3)`` uint8 RGB, drawn instead of the tiles' sprites and
         colours (a script game's own sprites); None to draw the tiles as the rules describe them."""

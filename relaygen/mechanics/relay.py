@@ -74,7 +74,7 @@ class Relay(GridMechanic):
     name = "relay"
     required_properties = ("player", "exit")
     metrics = ("turns", "run_fit", "clusters", "path_length")
-    own_representations = ("carve",)
+    own_representations = ("carve", "legs")
     marks_trail = True
 
     def check_rules(self, rules: Rules) -> list[str]:

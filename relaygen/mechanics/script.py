@@ -64,7 +64,7 @@ class Script(Mechanic["State"]):
     moves = "udlrx"
     settings = ("script",)
     metrics = ("solution_length", "solver_nodes", "regions")
-    level_formats = ("json", "txt")
+    level_formats = ("json", "txt", "puzzlescript")
 
     def source_names(self, rules: Rules) -> tuple[str, ...]:
         return () if rules.script is None else (rules.script,)
@@ -101,6 +101,10 @@ class Script(Mechanic["State"]):
         table = _tile_table(level.rules)
         cells = state.cells()
         return np.array([[_nearest(table, cell) for cell in row] for row in cells], dtype=np.uint8)
+
+    def collection_text(self, levels: Sequence[Level]) -> str:
+        """The game's own source with its LEVELS replaced by ``levels``: a file PuzzleScript plays."""
+        return with_levels(levels[0].rules.source(levels[0].rules.script), [level.rows() for level in levels])
 
     def tile_art(self, rules: Rules) -> list[np.ndarray]:
         """Each glyph drawn as PuzzleScript draws it: its objects' 5x5 sprites over the background,
@@ -163,6 +167,29 @@ def solve(start: State, moves: str, budget: Budget) -> tuple[str, str | None, in
                 parent[after.key] = (state.key, move)
                 frontier.append(after)
     return "no", None, nodes
+
+
+def with_levels(source: str, levels: Sequence[Sequence[str]]) -> str:
+    """PuzzleScript ``source`` with everything after its LEVELS header replaced by ``levels`` (rows
+    of glyphs), one blank line between levels."""
+    lines = source.splitlines()
+    header = next(
+        (
+            i
+            for i in range(1, len(lines) - 1)
+            if lines[i].strip().lower() == "levels" and _rule_line(lines[i - 1]) and _rule_line(lines[i + 1])
+        ),
+        None,
+    )
+    if header is None:
+        raise LevelError("the game has no LEVELS section to write levels into")
+    body = "\n\n".join("\n".join(rows) for rows in levels)
+    return "\n".join(lines[: header + 2]) + "\n\n" + body + "\n"
+
+
+def _rule_line(line: str) -> bool:
+    """Whether ``line`` is a section rule of ``=`` signs."""
+    return bool(line.strip()) and set(line.strip()) == {"="}
 
 
 def _regions(game: Game, level: Level) -> int:
