@@ -30,8 +30,9 @@ RULES_LINE = re.compile(r"^;\s*rules:[ \t]*(.*?)\s*$", re.MULTILINE)
 is read as XSB)."""
 XSB_RULES = "sokoban"
 """The rules of an XSB file that names none."""
-NOT_LEVELS = {"ratings.json", "index.json", "summary.json", "run.json"}
-"""JSON files that may sit beside levels in a folder without being levels."""
+NOT_LEVELS = {"ratings.json", "index.json", "summary.json", "run.json", "game.txt"}
+"""Files that may sit beside levels in a folder without being levels of their own (``game.txt``: the
+PuzzleScript game a ``--format puzzlescript`` run writes, holding the run's levels again)."""
 
 
 # ----- JSON ------------------------------------------------------------------------------------------

@@ -209,3 +209,14 @@ def test_a_collection_of_script_levels_is_the_game_with_its_levels_replaced(coin
     back = read_levels(path)
     assert [b.rows() for b in back] == [mine.rows(), levels[0].rows()]
     assert playtest(back[0]).solution == "rrrr"
+
+
+def test_a_runs_game_file_is_not_read_as_more_levels(coins: Path, tmp_path: Path) -> None:
+    from relaygen.formats import level_files, write_levels
+
+    run = tmp_path / "run"
+    run.mkdir()
+    level = read_levels(coins)[0]
+    write_levels([level], run / "coins-0000.json")
+    write_levels([level], run / "game.txt")
+    assert [p.name for p in level_files(run)] == ["coins-0000.json"]
