@@ -14,6 +14,9 @@ baseline), playtest each with the full budget and report:
   made by a recursive backtracker at the maze's size (start and exit on two random cells), and the
   first 50 Boxoban medium levels (``tests/data/boxoban-medium-valid-000-first50.txt``, DeepMind,
   Apache 2.0) solved by relaygen's solver;
+- **objectives met**: per objective, the share of levels inside its target at their asked
+  difficulty, and the share meeting all of them (and every constraint), beside rho: a knob that
+  follows the difficulty says nothing of the other promises (``relaygen report`` shows the same);
 - **rho** (Spearman, asked difficulty against the difficulty metric), the distinct fraction and
   the mean pairwise Hamming distance;
 - push games only, **the hard end**: the median figures of ``--levels`` more levels made at
@@ -26,6 +29,7 @@ baseline), playtest each with the full budget and report:
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import sys
@@ -45,6 +49,7 @@ from relaygen.generate import generate, resolve_candidates
 from relaygen.level import Level, diversity
 from relaygen.mechanics.base import corridor_share
 from relaygen.playtest import Report, playtest
+from relaygen.report import MET, Batch, objective_shares
 from relaygen.rules import Rules
 
 BOXOBAN_MEDIUM = Path(__file__).resolve().parents[1] / "tests" / "data" / "boxoban-medium-valid-000-first50.txt"
@@ -80,11 +85,18 @@ def push_shape(level: Level, report: Report) -> dict[str, float]:
 
 
 def relay_shape(level: Level, report: Report) -> dict[str, float]:
-    """Turns of the run and the number of path cells."""
+    """Turns of the run, the number of path cells, the run fit and the level's median run (in moves)."""
     return {
         "turns": report.metrics.get("turns", 0.0),
         "path_cells": float((~level.rules.with_property("solid")[level.grid]).sum()),
+        "run_fit": report.metrics.get("run_fit", 0.0),
+        "median_run": float(statistics.median(run_lengths(report.solution))) if report.solution else 0.0,
     }
+
+
+def run_lengths(solution: str) -> list[int]:
+    """The lengths of the straight runs of a solution (moves in one direction before a turn)."""
+    return [len(list(group)) for _, group in itertools.groupby(solution)]
 
 
 SHAPES = {"walk": walk_shape, "keys": walk_shape, "push": push_shape, "relay": relay_shape}
@@ -160,6 +172,9 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> 
         "hamming": hamming,
         "shape": shape_means(rules, levels, reports),
     }
+    shares = objective_shares(Batch(Path(), levels, [r.to_dict() for r in reports]))
+    row["met"] = shares.pop(MET)
+    row["in_target"] = {name.removesuffix(" in target"): share for name, share in shares.items()}
     if rules.difficulty is not None:
         row |= correlation(rules, levels)
     ref = reference(rules, n)
@@ -185,6 +200,8 @@ def main() -> None:
             f"distinct {row['distinct']:.0%}, hamming {row['hamming']:.3f}",
             flush=True,
         )
+        inside = ", ".join(f"{name} {share:.0%}" for name, share in row["in_target"].items())
+        print(f"  objectives in target: {inside}; all met {row['met']:.0%}", flush=True)
         ref = row.get("reference")
         print(f"  {'figure':<16}{'generated':>11}{ref['name'] if ref else '':>18}")
         for key, value in row["shape"].items():

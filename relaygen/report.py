@@ -141,7 +141,29 @@ def summary(batch: Batch) -> dict[str, float]:
         "distinct": distinct,
         "mean Hamming distance": hamming,
         "Spearman rho": rho,
-    }
+    } | objective_shares(batch)
+
+
+MET = "all objectives met"
+"""The figure that counts the levels keeping every promise of their rules at their asked difficulty."""
+
+
+def objective_shares(batch: Batch) -> dict[str, float]:
+    """Per objective, the share of levels whose measured metric lies inside its target at the level's
+    difficulty (``<metric> in target``), and the share meeting all of them and every constraint."""
+    rules, inside = batch.rules, []
+    for level, report in zip(batch.levels, batch.reports, strict=True):
+        asked = level.meta.get("difficulty")
+        fallback = rules.targets(0.5 if asked is None else float(asked))
+        recorded = report.get("targets", {})
+        targets = {
+            o.metric: recorded_target(recorded[o.metric]) if o.metric in recorded else fallback[o.metric]
+            for o in rules.objectives
+        }
+        inside.append({m: lo <= report["metrics"][m] <= hi for m, (lo, hi) in targets.items()})
+    shares = {f"{o.metric} in target": float(np.mean([row[o.metric] for row in inside])) for o in rules.objectives}
+    met = [r.get("met", r["playable"] and all(row.values())) for r, row in zip(batch.reports, inside, strict=True)]
+    return shares | {MET: float(np.mean(met))}
 
 
 def recorded_target(target: list[float | None]) -> tuple[float, float]:
@@ -265,9 +287,26 @@ def scatter(surface: pygame.Surface, rect: pygame.Rect, asked: np.ndarray, measu
         pg.draw.circle(surface, POINT, at(x, y), 4)
 
 
+def shares(surface: pygame.Surface, rect: pygame.Rect, numbers: dict[str, float]) -> None:
+    """One bar per objective: the share of levels inside its target; the last, of those meeting all."""
+    pg = require_pygame()
+    rows = {name.removesuffix(" in target"): v for name, v in numbers.items() if name.endswith(" in target")}
+    rows["all"] = numbers[MET]
+    panel(surface, rect, "objectives met", f"all: {numbers[MET]:.0%} of levels", GOOD if numbers[MET] >= 0.9 else BAD)
+    left, width = rect.x + 130, rect.w - 190
+    step = min(HEADING + 8, (rect.h - 80) // max(1, len(rows)))
+    for i, (name, share) in enumerate(rows.items()):
+        y = rect.y + 74 + i * step
+        text(surface, name, (left - 8, y), anchor="right")
+        pg.draw.rect(surface, DIM, (left, y, width, SMALL), 1)
+        pg.draw.rect(surface, GOOD if share >= 0.9 else BAR, (left, y, round(width * share), SMALL))
+        text(surface, f"{share:.0%}", (left + width + 6, y))
+
+
 def figures(surface: pygame.Surface, rect: pygame.Rect, numbers: dict[str, float]) -> None:
-    """The batch's figures as a list of lines."""
+    """The batch's figures as a list of lines (the objectives' shares have their own chart)."""
     panel(surface, rect, "batch")
+    numbers = {k: v for k, v in numbers.items() if not (k == MET or k.endswith(" in target"))}
     for i, (name, value) in enumerate(numbers.items()):
         shown = f"{value:.0%}" if name in ("playable", "distinct") else number(value)
         text(surface, f"{name}: {shown}", (rect.x + 10, rect.y + 44 + i * (HEADING + 6)), HEADING - 2)
@@ -297,7 +336,7 @@ def draw(batch: Batch, numbers: dict[str, float]) -> pygame.Surface:
     pg = require_pygame()
     metric, asked = batch.metric, batch.asked()
     names = sorted((o.metric for o in batch.rules.objectives), key=lambda name: name != metric)
-    count = len(names) + 1 + (asked is not None and metric is not None)
+    count = len(names) + 2 + (asked is not None and metric is not None)
     rows = math.ceil(count / PANELS_PER_ROW)
     per_row = math.ceil(count / rows)
     panel_w = (WIDTH - PAD * (per_row + 1)) // per_row
@@ -316,6 +355,7 @@ def draw(batch: Batch, numbers: dict[str, float]) -> pygame.Surface:
         histogram(surface, rect, title, batch.values(name), targets.pop() if len(targets) == 1 else None)
     if asked is not None and metric is not None:
         scatter(surface, slots[len(names)], asked, batch.values(metric), metric)
+    shares(surface, slots[-2], numbers)
     figures(surface, slots[-1], numbers)
     return surface
 
@@ -328,7 +368,9 @@ def page(batch: Batch, numbers: dict[str, float], image: str) -> str:
     title = html.escape(heading(batch))
     note = (
         "Mean Hamming distance: the share of cells that differ, averaged over every pair of levels. "
-        f"Spearman rho: rank correlation of the asked difficulty and the measured {batch.metric or 'difficulty'}."
+        f"Spearman rho: rank correlation of the asked difficulty and the measured {batch.metric or 'difficulty'}. "
+        "An objective in target: the share of levels whose metric lies inside its target at their asked difficulty; "
+        "all objectives met: the share inside every target and keeping every constraint."
     )
     return (
         f'<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{title}</title></head>\n<body>\n'
