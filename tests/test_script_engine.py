@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from relaygen.script import ScriptError, load_game
+from relaygen.script.engine import conditions_met, pattern_map
 
 
 def make(rules: str = "", level: str = "P.*.O", win: str = "", prelude: str = "", legend: str = "",
@@ -272,3 +273,14 @@ def test_game_describes_itself_for_a_renderer() -> None:
 def test_move_rejects_unknown_inputs() -> None:
     with pytest.raises(ValueError, match="unknown input"):
         load_game(make()).start(0).move("q")
+
+
+def test_win_check_and_pattern_maps_take_a_batch_of_states() -> None:
+    game = load_game(make(PUSH, level="P*O", win="all Crate on Target"))
+    batch = np.stack([game.start(0).grid, game.start(0).move("r").grid])
+    assert conditions_met(game.tables, batch).tolist() == [False, True]
+    crate_bit = 1 << game.object_names.index("crate")
+    tests = [t for run in game.tables.groups[0] for row in run.rows for t in row]
+    crate = next(t for t in tests if t.pattern.obj_all == crate_bit)
+    maps = pattern_map(crate, batch, np.zeros((2, game.tables.mov_words, 1, 3), dtype=np.uint64))
+    assert maps.tolist() == [[[False, True, False]], [[False, False, True]]]

@@ -85,24 +85,27 @@ class Tables:
         return keys[p]
 
 
-def _cell_map(test: CellTest, board: Board) -> np.ndarray:
-    """Where on the board one cell pattern matches."""
-    found = board.maps.get(test.key)
-    if found is not None:
-        return found
-    obj, mov = board.planes()
-    result = np.ones((board.height, board.width), dtype=bool)
+def pattern_map(test: CellTest, obj: np.ndarray, mov: np.ndarray) -> np.ndarray:
+    """Where one cell pattern matches, for planes (..., K, H, W): any leading (batch) axes are kept."""
+    result = np.ones(obj.shape[:-3] + obj.shape[-2:], dtype=bool)
     for planes, terms, clear in ((obj, test.obj_all, False), (obj, test.obj_none, True),
                                  (mov, test.mov_all, False), (mov, test.mov_none, True)):  # fmt: skip
         for k, w in terms:
-            result &= (planes[k] & w) == (0 if clear else w)
+            result &= (planes[..., k, :, :] & w) == (0 if clear else w)
     for group in test.obj_any:
         hit = np.zeros_like(result)
         for k, w in group:
-            hit |= (obj[k] & w) != 0
+            hit |= (obj[..., k, :, :] & w) != 0
         result &= hit
-    board.maps[test.key] = result
     return result
+
+
+def _cell_map(test: CellTest, board: Board) -> np.ndarray:
+    """Where on the board one cell pattern matches (cached until the board changes)."""
+    found = board.maps.get(test.key)
+    if found is None:
+        found = board.maps[test.key] = pattern_map(test, *board.planes())
+    return found
 
 
 def _segment(tests, step, board: Board, span: int) -> tuple[np.ndarray, int, int]:
@@ -361,23 +364,27 @@ def simulate(t: Tables, obj: np.ndarray, move: str | None) -> tuple[np.ndarray, 
 
 
 def _has(obj: np.ndarray, mask: int, aggregate: bool, words: int) -> np.ndarray:
-    out = np.full(obj.shape[1:], aggregate, dtype=bool)
+    """Cells holding any of a mask's objects (all of them for an aggregate), for planes (..., K, H, W)."""
+    out = np.full(obj.shape[:-3] + obj.shape[-2:], aggregate, dtype=bool)
     for k, w in split(mask, words):
-        out = (out & ((obj[k] & w) == w)) if aggregate else (out | ((obj[k] & w) != 0))
+        plane = obj[..., k, :, :]
+        out = (out & ((plane & w) == w)) if aggregate else (out | ((plane & w) != 0))
     return out
 
 
-def conditions_met(t: Tables, obj: np.ndarray) -> bool:
-    """Whether every win condition holds (False when the game has none)."""
-    if not t.wins:
-        return False
+def conditions_met(t: Tables, obj: np.ndarray) -> np.ndarray:
+    """Whether every win condition holds, for object planes (..., K, H, W): one bool per leading index.
+
+    False where the game has no win conditions (it is won only by a `win` command).
+    """
+    won = np.full(obj.shape[:-3], bool(t.wins))
     for cond in t.wins:
         first = _has(obj, cond.mask, cond.aggregate, t.obj_words)
         second = _has(obj, cond.on_mask, cond.on_aggregate, t.obj_words)
-        if cond.quantifier == "no" and (first & second).any():
-            return False
-        if cond.quantifier == "some" and not (first & second).any():
-            return False
-        if cond.quantifier == "all" and (first & ~second).any():
-            return False
-    return True
+        if cond.quantifier == "no":
+            won &= ~(first & second).any(axis=(-2, -1))
+        elif cond.quantifier == "some":
+            won &= (first & second).any(axis=(-2, -1))
+        else:
+            won &= ~(first & ~second).any(axis=(-2, -1))
+    return won

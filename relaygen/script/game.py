@@ -128,7 +128,7 @@ class Game:
             return Outcome(grid, target, True, False, False)
         if modified and move is not None and undo is not None:
             undo.append(grid)
-        won = not no_win and not text_mode and ("win" in queue or conditions_met(self.tables, after))
+        won = not no_win and not text_mode and ("win" in queue or bool(conditions_met(self.tables, after)))
         if won and stop_on_win:
             return Outcome(after, target, modified, True, False)
         if "checkpoint" in queue:
