@@ -220,3 +220,9 @@ def test_a_runs_game_file_is_not_read_as_more_levels(coins: Path, tmp_path: Path
     write_levels([level], run / "coins-0000.json")
     write_levels([level], run / "game.txt")
     assert [p.name for p in level_files(run)] == ["coins-0000.json"]
+
+
+def test_random_maps_of_an_imported_game_draw_its_glyphs_as_often_as_its_levels_do(coins: Path) -> None:
+    weights = {t.char: t.weight for t in load_rules(coins).tiles}
+    cells = "".join(row for lv in read_levels(coins) for row in lv.rows())
+    assert weights == pytest.approx({ch: cells.count(ch) / len(cells) for ch in weights}, abs=1e-3)

@@ -247,8 +247,9 @@ def _nearest(table: tuple[tuple[frozenset[str], int], ...], cell: frozenset[str]
 
 
 def rules_from_script(path: str | Path, solve_levels: bool = False) -> Rules:
-    """The rules a PuzzleScript file implies: a tile per legend glyph its levels use, the size and the
-    count range of each non-floor tile over its levels, and objectives on solution length. With
+    """The rules a PuzzleScript file implies: a tile per legend glyph its levels use (drawn in random
+    maps as often as in its levels), the size and the count range of each non-floor tile over its
+    levels, and objectives on solution length. With
     ``solve_levels`` (``relaygen rules import``), the target solution length is the range the game's own
     levels need (the ones the search solves in 10 s each); otherwise any solvable level meets it."""
     from relaygen.rules import RulesError, parse_rules
@@ -319,9 +320,11 @@ def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: 
         'representations = ["narrow", "turtle", "wide"]',
     ]
     names: set[str] = set()
+    total = sum(sum(c) for c in counts.values())
     for ch in tiles:
         lines += ["", "[[tiles]]", f"name = {_quote(_tile_name(game.glyphs[ch], names))}", f"char = {_quote(ch)}"]
         lines.append(f'color = "{_tile_color(game, game.glyphs[ch])}"')
+        lines.append(f"weight = {max(sum(counts[ch]) / total, 0.001):.3f}")  # random maps as the game's levels
     for ch in tiles[1:]:
         low, high = min(counts[ch]), max(counts[ch])
         lines += ["", "[[constraints]]", f"tiles = [{_quote(_tile_name(game.glyphs[ch], set()))}]"]
