@@ -2,7 +2,8 @@
 // Replays move strings in PuzzleScript's own engine, read from a PuzzleScript checkout (not part of
 // relaygen). Usage: node puzzlescript_replay.js PUZZLESCRIPT_CHECKOUT CASES.json
 // CASES.json: [{"game": source text, "level": LEVELS index, "moves": "udlrx"}, ...]
-// Prints one JSON line per case: {"compiled": bool, "errors": [...], "won": bool, "moves": n}.
+// Prints one JSON line per case: {"compiled": bool (no errors, warnings allowed), "errors": [...], "won": bool,
+// "moves": n}.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -18,7 +19,7 @@ Object.assign(global, {
     canvas: null, lastDownTarget: null, canvasResize: quiet, redraw: quiet, forceRegenImages: quiet,
     consolePrintFromRule: quiet, consolePrint: quiet, console_print_raw: quiet, consoleError: quiet,
     consoleCacheDump: quiet, addToDebugTimeline: quiet, killAudioButton: quiet, showAudioButton: quiet,
-    regenSpriteImages: quiet, jumpToLine: quiet, printLevel: quiet, playSound: quiet,
+    regenSpriteImages: quiet, jumpToLine: quiet, printLevel: quiet,
     levelString: '', inputString: '', outputString: '', editor: { getValue: () => global.levelString },
 });
 global.input = global.document.createElement('TEXTAREA');
@@ -26,7 +27,9 @@ const files = ['storagewrapper', 'bitvec', 'level', 'languageConstants', 'global
     'rng', 'riffwave', 'sfxr', 'codemirror/stringstream', 'colorhelpers', 'colors', 'engine', 'parser',
     'compiler', 'soundbar'];
 const code = files.map(f => fs.readFileSync(path.join(checkout, 'src', 'js', f + '.js'), 'utf8')).join('\n');
-vm.runInThisContext(code + '\n;globalThis.__ps = () => ({ winning, againing, errorStrings });', { filename: 'ps.js' });
+vm.runInThisContext(code + '\n;globalThis.__ps = () => ({ winning, againing, errorStrings, errorCount });', { filename: 'ps.js' });
+// After the engine's own definitions: no sound, no HTML in messages.
+global.playSound = quiet;
 global.stripHTMLTags = s => s.replace(/<\/?[a-zA-Z][^>]*>/g, '').trim();
 
 const keys = { u: 0, l: 1, d: 2, r: 3, x: 4 };
@@ -39,8 +42,8 @@ for (const c of JSON.parse(fs.readFileSync(casesFile, 'utf8'))) {
         global.levelString = c.game;
         if (typeof resetParserErrorState === 'function') resetParserErrorState();
         compile(['loadLevel', c.level], c.game, null);
-        out.errors = (__ps().errorStrings || []).map(stripHTMLTags);
-        out.compiled = out.errors.length === 0;
+        out.compiled = __ps().errorCount === 0;
+        out.errors = out.compiled ? [] : (__ps().errorStrings || []).map(stripHTMLTags);
         const settle = () => { while (__ps().againing) { againing = false; processInput(-1); } };
         settle();
         for (const m of c.moves) {
