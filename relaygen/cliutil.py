@@ -71,6 +71,12 @@ class LogProgress:
             self.update()
         self.close()
 
+    def __enter__(self) -> LogProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def update(self, n: int = 1) -> None:
         self.n += n
         if time.monotonic() - self.last >= LOG_EVERY:

@@ -11,6 +11,7 @@ shipped for a built-in.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -64,12 +65,14 @@ def model_drafter(
     slots: int | None = None,
     tile_map: str | None = None,
     pinned: bool = False,
+    on_step: Callable[[int], None] | None = None,
 ) -> Drafter:
     """Drafts from a trained model: per job, the best level of each of ``candidates`` episodes of its
     policy, all run in one draft pool of ``slots`` environments at the rules' size. The model may
     have been trained on another game that matches ``rules`` up to tile names and order (tiles
     mapped by their properties, or by ``tile_map``'s "new=old,..." pairs). ``pinned``: the drafts
-    complete a pinned partial level, which the model's representation must be able to start from."""
+    complete a pinned partial level, which the model's representation must be able to start from.
+    ``on_step`` hears of every step of the draft pool (see :meth:`~relaygen.pool.DraftPool.run`)."""
     from relaygen.agent.model import ModelError
     from relaygen.agent.policy import load_policy
     from relaygen.pool import DraftPool, Episode
@@ -90,13 +93,14 @@ def model_drafter(
         slots or SLOTS, rules, autoreset=False, keep_best=True, **size_options(policy, rules, model_path)
     )
     fit_to_env(policy, rules, env, model_path)
+    _say_if_slow(policy, rules, model_path, env.max_steps, candidates)
     pool = DraftPool(policy.model, env)
     meta = {"model": model_label(model_path), "model_digest": file_digest(model_path)}
 
     def draft(jobs: Sequence[Job], pinned: Level | None) -> list[Level]:
         seeds = [np.random.SeedSequence([job.seed, k]).generate_state(1)[0] for job in jobs for k in range(candidates)]
         episodes = [Episode(int(s), jobs[e // candidates].difficulty, pinned) for e, s in enumerate(seeds)]
-        levels = pool.run(episodes)
+        levels = pool.run(episodes, on_step)
         kept = [best_draft(levels[j * candidates : (j + 1) * candidates]) for j in range(len(jobs))]
         for level in kept:
             level.meta.update(meta)
@@ -164,6 +168,24 @@ def fit_to_env(policy: Policy, rules: Rules, env: BatchedLevelEnv, model_path: s
         raise DraftError(
             f"{model_path}: the model does not fit rules {rules.name!r}: {'; '.join(misfits)}; "
             "train one for them, or fine-tune with --init-from"
+        )
+
+
+SLOW_STEPS = 20_000
+"""Episode steps per level above which generation says up front that a level may take minutes."""
+
+
+def _say_if_slow(policy: Policy, rules: Rules, model_path: str | Path, max_steps: int, candidates: int) -> None:
+    """Say on standard error, before drafting starts, when a level of ``rules`` costs so many episode
+    steps (a map much larger than the model's) that it may take minutes."""
+    steps = max_steps * candidates
+    if steps > SLOW_STEPS:
+        trained = policy.rules
+        print(
+            f"relaygen generate: {Path(model_path).name} was trained on {trained.width}x{trained.height} maps; "
+            f"at {rules.width}x{rules.height} a level takes up to {candidates} episodes of {max_steps} steps "
+            f"({steps} steps), which may take minutes per level",
+            file=sys.stderr,
         )
 
 

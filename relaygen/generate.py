@@ -103,6 +103,16 @@ class Summary:
     scores: list[float] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
     by_difficulty: dict[float, list[int]] = field(default_factory=dict)
+    steps: int = 0
+    """Episode steps a model drafted in this process so far (progress while a level is drafted)."""
+    watch: Callable[[Summary], None] | None = field(default=None, repr=False, compare=False)
+    """Told after every drafting step and every round, for a progress display."""
+
+    def stepped(self, episodes: int) -> None:
+        """Count one step of ``episodes`` episodes, and tell :attr:`watch`."""
+        self.steps += episodes
+        if self.watch is not None:
+            self.watch(self)
 
     def table(self) -> str:
         """The summary as aligned text lines."""
@@ -264,7 +274,7 @@ def _levels(
     rules, size and seed."""
     rules, seed = plan.rules, plan.seed
     started = time.perf_counter()
-    with _drafting(plan, workers) as draft:
+    with _drafting(plan, workers, summary.stepped) as draft:
         accepted = _accepted(
             draft, targets, seed, attempts, summary, plan.lookahead(workers), done, _pin_note(plan.pin)
         )
@@ -323,13 +333,20 @@ class _Plan:
     slots: int | None
     tile_map: str | None
 
-    def drafter(self) -> Drafter:
-        """The drafter of this plan's model (or of the search baseline)."""
+    def drafter(self, on_step: Callable[[int], None] | None = None) -> Drafter:
+        """The drafter of this plan's model (or of the search baseline); ``on_step`` hears of every
+        step of a model's draft pool."""
         if self.model == SEARCH:
             return search_drafter(self.rules)
         with _as_generate_error():
             return model_drafter(
-                self.model, self.rules, self.candidates, self.slots, self.tile_map, pinned=self.pin is not None
+                self.model,
+                self.rules,
+                self.candidates,
+                self.slots,
+                self.tile_map,
+                pinned=self.pin is not None,
+                on_step=on_step,
             )
 
     def lookahead(self, workers: int) -> int:
@@ -411,6 +428,7 @@ def _accepted(
                         next_attempt[found.job.index] = found.job.attempt + 1
                     else:
                         ready[found.job.index] = found
+                summary.stepped(0)
             found = ready.pop(index)
             if found.level is not None and found.report is not None and found.level.digest() not in seen:
                 break
@@ -423,11 +441,11 @@ def _accepted(
 
 
 @contextmanager
-def _drafting(plan: _Plan, workers: int) -> Iterator[_Draft]:
+def _drafting(plan: _Plan, workers: int, on_step: Callable[[int], None] | None = None) -> Iterator[_Draft]:
     """Draft here (one torch thread); with ``workers`` > 1, each round's jobs are split into
     ``workers`` parts: this process drafts the first while ``workers - 1`` processes draft the others
     (so a worker's start-up, importing torch and loading the model, overlaps useful work)."""
-    drafter = plan.drafter()  # built here first, so that a bad model fails before any worker starts
+    drafter = plan.drafter(on_step)  # built here first, so that a bad model fails before any worker starts
     here = partial(_draft_jobs, plan, drafter)
     if workers == 1:
         with _one_torch_thread(plan):

@@ -12,7 +12,7 @@ level depends only on its seed: the same with any pool size, in any process.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,8 +45,9 @@ class DraftPool:
         self.model, self.env = model.eval(), env
         self._noise = [np.random.default_rng(0)] * env.num_envs
 
-    def run(self, episodes: Sequence[Episode]) -> list[Level]:
-        """The level each episode kept, in the order given; ``meta`` holds its difficulty."""
+    def run(self, episodes: Sequence[Episode], on_step: Callable[[int], None] | None = None) -> list[Level]:
+        """The level each episode kept, in the order given; ``meta`` holds its difficulty. ``on_step``
+        hears after every step how many episodes took it (progress while a long episode runs)."""
         env = self.env
         queue = deque(enumerate(episodes))
         running: dict[int, int] = {}  # slot -> episode number
@@ -62,6 +63,8 @@ class DraftPool:
             self._begin(starting)
             active = np.array(sorted(running))
             _, terminated, truncated = env.advance(self._act(active), active)
+            if on_step is not None:
+                on_step(len(active))
             for slot in active[terminated | truncated].tolist():
                 levels[running.pop(slot)] = env.final_level(slot, full_report=False)
                 free.append(slot)

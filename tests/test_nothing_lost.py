@@ -11,6 +11,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -301,3 +302,24 @@ def test_a_board_past_its_deadline_stops_with_unknown() -> None:
         Board(side, side, walls, [side * 30 + 30], [side * 2 + 2], side + 1, deadline=time.perf_counter() - 1)
     board = Board(side, side, walls, [side * 30 + 30], [side * 2 + 2], side + 1)
     assert board.feasible
+
+
+# ----- a long level shows its drafting ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_level_that_takes_long_says_so_and_shows_its_drafting(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "relaygen", "generate", "sokoban", "-n", "1", "--size", "64x64"]
+    process = subprocess.Popen([*command, "--out", str(tmp_path / "o")], stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 90
+        while not any("episode steps" in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        process.kill()
+        process.wait()
+    assert "64x64" in lines[0] and "steps" in lines[0] and "minutes" in lines[0], lines
+    assert any("drafting:" in line and "episode steps" in line for line in lines), lines
