@@ -226,3 +226,21 @@ def test_random_maps_of_an_imported_game_draw_its_glyphs_as_often_as_its_levels_
     weights = {t.char: t.weight for t in load_rules(coins).tiles}
     cells = "".join(row for lv in read_levels(coins) for row in lv.rows())
     assert weights == pytest.approx({ch: cells.count(ch) / len(cells) for ch in weights}, abs=1e-3)
+
+
+def test_a_game_with_an_unsupported_feature_is_refused_in_one_line(coins: Path) -> None:
+    text = coins.read_text().replace(
+        "late [ Player Coin ] -> [ Player ]", "late [ Player Coin ] -> [ Player ]\nrandom [ Coin ] -> [ Coin ]"
+    )
+    coins.write_text(text)
+    line = text.splitlines().index("random [ Coin ] -> [ Coin ]") + 1
+    for command in (
+        ["playtest", str(coins)],
+        ["rules", "show", str(coins)],
+        ["play", str(coins), "--screenshot", "x.png"],
+    ):
+        done = subprocess.run([sys.executable, "-m", "relaygen", *command], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"error: {coins}: line {line}: unsupported feature 'random' (relaygen cannot simulate it exactly)"
+        ]
