@@ -11,6 +11,7 @@ import numpy as np
 
 WORD = 64
 _FULL = (1 << WORD) - 1
+_PATCH_LIMIT = 12  # writes after which recomputing a match map beats patching it cell by cell
 
 
 def word_count(bits: int) -> int:
@@ -61,8 +62,10 @@ def union(planes: np.ndarray) -> int:
 class Board:
     """The working copy of a level during one turn.
 
-    `obj` and `mov` are the flat cell lists (index y * width + x); `planes()` gives the numpy planes,
-    `maps` caches per-pattern match maps, and the unions only grow during a turn, as in PuzzleScript.
+    `obj` and `mov` are the flat cell lists (index y * width + x); `planes()` gives the numpy planes.
+    `log` lists the cells written, in order (its length is the board's version); a cached match map is
+    patched cell by cell after a few writes rather than recomputed. The unions only grow during a turn,
+    as in PuzzleScript.
     """
 
     def __init__(self, obj: np.ndarray, mov_words: int) -> None:
@@ -73,19 +76,19 @@ class Board:
         self.obj = to_values(obj)
         self.mov = [0] * len(self.obj)
         self._dirty: set[int] = set()
-        self.maps: dict[int, np.ndarray] = {}
-        self.version = 0  # counts writes; a rule that changed nothing at a version changes nothing there again
-        self.settled: dict[int, int] = {}
+        self._maps: dict[int, tuple[int, np.ndarray]] = {}
+        self.log: list[int] = []
+        self.settled: dict[int, int] = {}  # rule -> version at which it ran and changed nothing
+        self.index = np.arange(self.height * self.width).reshape(self.height, self.width)
         self.obj_union = union(obj)
         self.mov_union = 0
 
     def clear_movements(self) -> None:
         """Forget every movement (after they are resolved)."""
         self.planes()
+        self.log.extend(i for i, m in enumerate(self.mov) if m)
         self.mov = [0] * len(self.mov)
         self._mov_planes[:] = 0
-        self.maps.clear()
-        self.version += 1
 
     def set(self, i: int, obj: int, mov: int) -> None:
         """Write one cell."""
@@ -93,8 +96,7 @@ class Board:
         self._dirty.add(i)
         self.obj_union |= obj
         self.mov_union |= mov
-        self.maps.clear()
-        self.version += 1
+        self.log.append(i)
 
     def planes(self) -> tuple[np.ndarray, np.ndarray]:
         """The (objects, movements) planes, with every cell written so far."""
@@ -124,9 +126,30 @@ class Board:
             self.obj_union |= self.obj[i]
             self.mov_union |= self.mov[i]
         self._obj_planes, self._mov_planes = obj, mov
-        self.maps.clear()
-        self.version += 1
+        self.log.extend(changed)
         return True
+
+    @property
+    def version(self) -> int:
+        return len(self.log)
+
+    def match_map(self, key: int, pattern, compute) -> np.ndarray:
+        """The cached map of where `pattern` matches: patched after a few writes, else `compute()`d."""
+        version = len(self.log)
+        found = self._maps.get(key)
+        if found is not None:
+            seen, where = found
+            if seen == version:
+                return where
+            if version - seen <= _PATCH_LIMIT:
+                width, objs, movs = self.width, self.obj, self.mov
+                for i in set(self.log[seen:]):
+                    where[i // width, i % width] = pattern.matches(objs[i], movs[i])
+                self._maps[key] = (version, where)
+                return where
+        where = compute()
+        self._maps[key] = (version, where)
+        return where
 
 
 def _write(planes: np.ndarray, y: int, x: int, value: int) -> None:

@@ -102,10 +102,7 @@ def pattern_map(test: CellTest, obj: np.ndarray, mov: np.ndarray) -> np.ndarray:
 
 def _cell_map(test: CellTest, board: Board) -> np.ndarray:
     """Where on the board one cell pattern matches (cached until the board changes)."""
-    found = board.maps.get(test.key)
-    if found is None:
-        found = board.maps[test.key] = pattern_map(test, *board.planes())
-    return found
+    return board.match_map(test.key, test.pattern, lambda: pattern_map(test, *board.planes()))
 
 
 def _segment(tests, step, board: Board, span: int) -> tuple[np.ndarray, int, int]:
@@ -123,12 +120,10 @@ def _segment(tests, step, board: Board, span: int) -> tuple[np.ndarray, int, int
     return acc, y0, x0
 
 
-def _origins(acc: np.ndarray, y0: int, x0: int, vertical: bool) -> list[tuple[int, int]]:
-    if vertical:
-        xs, ys = np.nonzero(acc.T)
-    else:
-        ys, xs = np.nonzero(acc)
-    return list(zip((ys + y0).tolist(), (xs + x0).tolist(), strict=True))
+def _origins(acc: np.ndarray, y0: int, x0: int, vertical: bool, board: Board) -> list[int]:
+    """Flat indices of the True cells of an origin map, row by row (column by column if vertical)."""
+    cells = board.index[y0 : y0 + acc.shape[0], x0 : x0 + acc.shape[1]]
+    return (cells.T[acc.T] if vertical else cells[acc]).tolist()
 
 
 def _full(tests, step, board: Board) -> np.ndarray:
@@ -146,12 +141,12 @@ def _ray(full: np.ndarray, y: int, x: int, step, start: int, count: int) -> list
     return np.flatnonzero(full[y + t * step[0], x + t * step[1]]).tolist()
 
 
-def _row_matches(row, step, board: Board) -> list[tuple]:
-    """Every match of one rule row, in PuzzleScript's order: (y, x) or (y, x, gap[, gap])."""
+def _row_matches(row, step, board: Board) -> list:
+    """Every match of one rule row, in PuzzleScript's order: a flat index, or (index, gap[, gap])."""
     vertical = step[1] == 0
     if None not in row:
         acc, y0, x0 = _segment(row, step, board, len(row) - 1)
-        return _origins(acc, y0, x0, vertical)
+        return _origins(acc, y0, x0, vertical, board)
     segments: list[list[CellTest]] = [[]]
     for test in row:
         if test is None:
@@ -164,22 +159,25 @@ def _row_matches(row, step, board: Board) -> list[tuple]:
     dy, dx = step
     h, w = board.height, board.width
     out: list[tuple] = []
-    for y, x in _origins(acc, y0, x0, vertical):
+    for i in _origins(acc, y0, x0, vertical, board):
+        y, x = divmod(i, w)
         room = (y + 1 if dy < 0 else h - y if dy > 0 else x + 1 if dx < 0 else w - x) - total + 1
         first = len(segments[0])
         for k1 in _ray(fulls[0], y, x, step, first, room):
             if len(fulls) == 1:
-                out.append((y, x, k1))
+                out.append((i, k1))
                 continue
             second = first + k1 + len(segments[1])
-            out.extend((y, x, k1, k2) for k2 in _ray(fulls[1], y, x, step, second, room - k1))
+            out.extend((i, k1, k2) for k2 in _ray(fulls[1], y, x, step, second, room - k1))
     return out
 
 
-def _cells(row, match: tuple, stride: int, width: int) -> list[tuple[CellTest, int]]:
+def _cells(row, match, stride: int) -> list[tuple[CellTest, int]]:
     """(pattern, flat cell index) for each cell of a matched row."""
-    y, x, *gaps = match
-    i, g, out = y * width + x, 0, []
+    if type(match) is int:
+        return [(test, match + k * stride) for k, test in enumerate(row)]
+    i, *gaps = match
+    g, out = 0, []
     for test in row:
         if test is None:
             i += gaps[g] * stride
@@ -215,13 +213,14 @@ def _try_rule(run: RunRule, board: Board, queue: list[str]) -> bool:
         matches.append(found)
     touched: set[int] = set()
     if rule.has_replacements:
-        stride, width = run.step[0] * board.width + run.step[1], board.width
+        stride = run.step[0] * board.width + run.step[1]
         objs, movs = board.obj, board.mov
-        row_cells = [
-            [_cells(row, m, stride, width) for m in found] for row, found in zip(run.rows, matches, strict=True)
-        ]
-        for combo in product(*reversed(row_cells)):
-            cells = [c for part in reversed(combo) for c in part] if len(combo) > 1 else combo[0]
+        if len(matches) == 1:
+            every = (_cells(run.rows[0], m, stride) for m in matches[0])
+        else:
+            row_cells = [[_cells(row, m, stride) for m in found] for row, found in zip(run.rows, matches, strict=True)]
+            every = ([c for part in reversed(combo) for c in part] for combo in product(*reversed(row_cells)))
+        for cells in every:
             # A match depends only on its own cells: re-check it only if one of them was written since.
             if (
                 touched
