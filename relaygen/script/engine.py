@@ -19,6 +19,7 @@ from relaygen.script.compiler import DIR_STEP, Pattern, Rule, WinCondition
 INPUT_BITS = {"u": 1, "l": 4, "d": 2, "r": 8, "x": 16}
 _MOVE_STEP = {1: (-1, 0), 2: (1, 0), 4: (0, -1), 8: (0, 1)}
 _MAX_GROUP_PASSES = 200
+_FEW = 24  # matches of a one-cell rule written one by one; more are written as whole planes
 
 
 @dataclass(frozen=True)
@@ -245,9 +246,20 @@ def _apply_everywhere(run: RunRule, board: Board, queue: list[str]) -> bool:
     """A one-cell rule: its matches cannot disturb each other, so apply them all at once."""
     test = run.rows[0][0]
     where = _cell_map(test, board)
-    if not where.any():
+    found = board.index[where].tolist()
+    if not found:
         return False
     clear, put, mclear, mset = test.pattern.replace
+    _queue(queue, run.rule)
+    if len(found) <= _FEW:
+        changed, objs, movs = False, board.obj, board.mov
+        for i in found:
+            obj, mov = objs[i], movs[i]
+            new_obj, new_mov = (obj & ~clear) | put, (mov & ~mclear) | mset
+            if new_obj != obj or new_mov != mov:
+                board.set(i, new_obj, new_mov)
+                changed = True
+        return changed
     new = []
     for planes, words_clear, words_set in zip(board.planes(), (clear, mclear), (put, mset), strict=True):
         planes = planes.copy()
@@ -257,9 +269,7 @@ def _apply_everywhere(run: RunRule, board: Board, queue: list[str]) -> bool:
             if c or s:
                 planes[k] = np.where(where, (planes[k] & ~c) | s, planes[k])
         new.append(planes)
-    changed = board.replace_planes(*new)
-    _queue(queue, run.rule)
-    return changed
+    return board.replace_planes(*new)
 
 
 def _apply_group(group: list[RunRule], board: Board, queue: list[str]) -> bool:
