@@ -343,3 +343,15 @@ def test_the_run_manifest_takes_generates_defaults() -> None:
     manifest = run_manifest(load_rules("maze"), 3, "json", {"model": "search"})
     defaults = inspect.signature(generate_iter).parameters
     assert {key: manifest[key] for key in LEVEL_OPTIONS} == {key: defaults[key].default for key in LEVEL_OPTIONS}
+
+
+def test_watch_falls_back_only_when_the_shipped_model_does_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shipped model that does not fit gives way to a random policy; a bug is not hidden that way."""
+    from relaygen.viewer import watch
+
+    def bug(*args: object) -> None:
+        raise ValueError("an index went wrong inside relaygen")
+
+    monkeypatch.setattr(watch, "_model_watch", bug)
+    with pytest.raises(ValueError, match="inside relaygen"):
+        watch.open_watch("maze", None, None, 0.5, 0)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from relaygen.errors import UserError
 from relaygen.render import grid_surface
 from relaygen.viewer import KeyTable, dispatch, hud
 from relaygen.viewer.play import KEYS as PLAY_KEYS
@@ -85,8 +86,9 @@ def open_watch(
 ) -> WatchSession:
     """A session watching a generator of ``rules`` at ``difficulty``: the model file ``model``, a random
     policy when it is ``"random"``, else the shipped model of a built-in or, when there is none or it
-    does not fit (the rules, or ``representation`` if given), a random policy. ValueError (RulesError,
-    ModelError) says why rules, representation or model do not fit."""
+    does not fit (the rules, or ``representation`` if given), a random policy. A
+    :class:`~relaygen.errors.UserError` (RulesError, ModelError, DraftError) says why rules,
+    representation or model do not fit."""
     from relaygen.rules import load_rules
 
     loaded = load_rules(rules)
@@ -95,7 +97,7 @@ def open_watch(
         return _random_watch(loaded, representation, difficulty, seed, "random policy")
     try:
         return _model_watch(loaded, source, representation, difficulty, seed)
-    except ValueError:
+    except UserError:  # a shipped model that does not fit; a bug still shows its traceback
         if model is not None:
             raise
         label = "random policy (the shipped model does not fit)"
@@ -105,7 +107,7 @@ def open_watch(
 def _model_watch(
     rules: Rules, model: str | Path, representation: str | None, difficulty: float, seed: int
 ) -> WatchSession:
-    """A session watching the model file ``model`` edit levels of ``rules``; ValueError if it does not fit them."""
+    """A session watching the model file ``model`` edit levels of ``rules``; a UserError if it does not fit them."""
     from relaygen.drafters import DraftError, fit_tiles, fit_to_env, size_options
     from relaygen.env.level_env import LevelEnv
 
