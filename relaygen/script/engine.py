@@ -108,10 +108,11 @@ def _cell_map(test: CellTest, board: Board) -> np.ndarray:
 
 def _segment(tests, step, board: Board, span: int) -> tuple[np.ndarray, int, int]:
     """Where a run of cell patterns matches (origin map, offsets) for origins that leave `span` cells."""
+    if len(tests) == 1 and not span:
+        return _cell_map(tests[0], board), 0, 0
     dy, dx = step
-    h, w = board.height, board.width
-    y0, y1 = max(0, -span * dy), h - max(0, span * dy)
-    x0, x1 = max(0, -span * dx), w - max(0, span * dx)
+    y0, y1 = (span, board.height) if dy < 0 else (0, board.height - span * dy)
+    x0, x1 = (span, board.width) if dx < 0 else (0, board.width - span * dx)
     if y1 <= y0 or x1 <= x0:
         return np.zeros((0, 0), dtype=bool), y0, x0
     acc = None
