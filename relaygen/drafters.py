@@ -155,20 +155,28 @@ def size_options(policy: Policy, rules: Rules, model_path: str | Path) -> dict[s
 
 
 def fit_to_env(policy: Policy, rules: Rules, env: BatchedLevelEnv, model_path: str | Path) -> None:
-    """Rebuild a spatial model for ``env``'s map (the same weights) and check that the observation
-    and actions of ``env``, an environment of ``rules``, fit the model; :class:`DraftError` says how not."""
+    """:func:`misfits_in` ``env``, an environment of ``rules``, as a :class:`DraftError` that says how
+    the model does not fit, if it does not."""
+    misfits = misfits_in(policy, rules, env)
+    if misfits:
+        raise DraftError(
+            f"{model_path}: the model does not fit rules {rules.name!r}: {'; '.join(misfits)}; "
+            "train one for them, or fine-tune with --init-from"
+        )
+
+
+def misfits_in(policy: Policy, rules: Rules, env: BatchedLevelEnv) -> list[str]:
+    """Rebuild a spatial (fully convolutional) model for ``env``'s map, the same weights (it fits any
+    map size), then say how the observation and actions of ``env``, an environment of ``rules``,
+    do not fit the model: one line each, none when it fits. Generate, watch and fine-tuning all
+    decide by it."""
     from relaygen.env.vector import action_count
 
     shape, n_actions = tuple(env.single_observation_space["map"].shape), action_count(env.single_action_space)
     arch = policy.model.arch
     if policy.model.spatial and (list(shape) != list(arch["map_shape"]) or n_actions != arch["n_actions"]):
         policy.model = policy.model.resized(shape, n_actions)
-    misfits = policy.misfits(rules, env)
-    if misfits:
-        raise DraftError(
-            f"{model_path}: the model does not fit rules {rules.name!r}: {'; '.join(misfits)}; "
-            "train one for them, or fine-tune with --init-from"
-        )
+    return policy.misfits(rules, env)
 
 
 SLOW_STEPS = 20_000

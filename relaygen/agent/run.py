@@ -43,7 +43,7 @@ from relaygen.agent.tilemap import (
 )
 from relaygen.agent.worker import Update, make_env
 from relaygen.cliutil import progress
-from relaygen.env.vector import action_count
+from relaygen.drafters import misfits_in
 from relaygen.files import WriteError, atomic_write, file_digest, make_folder
 from relaygen.rules import Rules, RulesError, load_rules, parse_rules
 
@@ -141,11 +141,7 @@ def fit_start(start: Policy, rules: Rules, config: TrainConfig) -> TileMap:
     conditions = map_conditions(env.cond_names(), start.make_env(1).cond_names(), tiles)
     start.model = remap_conditions(start.model, conditions)
     tiles = replace(tiles, conditions=conditions)
-    if start.model.spatial:  # a fully convolutional model fits any map size
-        start.model = start.model.resized(
-            env.single_observation_space["map"].shape, action_count(env.single_action_space)
-        )
-    differences += start.misfits(rules, env)
+    differences += misfits_in(start, rules, env)
     if differences:
         raise refused(differences)
     return tiles
