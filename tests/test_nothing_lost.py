@@ -267,7 +267,10 @@ def test_kill_9_of_generate_takes_its_processes_along(tmp_path: Path) -> None:
     deadline = time.monotonic() + 10
     while alive(children) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert alive(children) == set()
+    left = alive(children)
+    for pid in left:  # a failed check leaves nothing behind either
+        os.kill(pid, signal.SIGKILL)
+    assert left == set()
 
 
 # ----- the solver's time limit -----------------------------------------------------------------------------
