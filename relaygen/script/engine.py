@@ -20,6 +20,7 @@ INPUT_BITS = {"u": 1, "l": 4, "d": 2, "r": 8, "x": 16}
 _MOVE_STEP = {1: (-1, 0), 2: (1, 0), 4: (0, -1), 8: (0, 1)}
 _MAX_GROUP_PASSES = 200
 _FEW = 24  # matches of a one-cell rule written one by one; more are written as whole planes
+_FEW_WRITES = 8  # writes since a rule last ran that are checked one by one before running it again
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class RunRule:
     single_cell: bool
     obj_mask: int
     mov_mask: int
+    patterns: tuple[Pattern, ...]
 
 
 class Tables:
@@ -71,9 +73,9 @@ class Tables:
         rows = tuple(tuple(None if p is None else self._test(p, keys) for p in row) for row in rule.rows)
         single = len(rows) == 1 and len(rows[0]) == 1 and rule.rows[0][0].replace is not None
         self._count += 1
-        return RunRule(
-            self._count, rule, rows, DIR_STEP.get(rule.direction, (0, 0)), single, rule.obj_mask, rule.mov_mask
-        )
+        patterns = tuple(dict.fromkeys(p for row in rule.rows for p in row if p is not None))
+        step = DIR_STEP.get(rule.direction, (0, 0))
+        return RunRule(self._count, rule, rows, step, single, rule.obj_mask, rule.mov_mask, patterns)
 
     def _test(self, p: Pattern, keys: dict[Pattern, CellTest]) -> CellTest:
         if p not in keys:
@@ -273,6 +275,28 @@ def _apply_everywhere(run: RunRule, board: Board, queue: list[str]) -> bool:
     return board.replace_planes(*new)
 
 
+def _still_settled(run: RunRule, board: Board) -> bool:
+    """Whether a rule that last ran without changing anything would again change nothing.
+
+    True if the board is as it was then, or if no cell written since matches any of the rule's
+    patterns: any new match would have to include such a cell.
+    """
+    settled = board.settled.get(run.ident)
+    if settled is None:
+        return False
+    version = board.version
+    if settled == version:
+        return True
+    if version - settled > _FEW_WRITES:
+        return False
+    objs, movs = board.obj, board.mov
+    for i in set(board.log[settled:version]):
+        if any(p.matches(objs[i], movs[i]) for p in run.patterns):
+            return False
+    board.settled[run.ident] = version
+    return True
+
+
 def _apply_group(group: list[RunRule], board: Board, queue: list[str]) -> bool:
     any_change = False
     for _ in range(_MAX_GROUP_PASSES):
@@ -282,7 +306,7 @@ def _apply_group(group: list[RunRule], board: Board, queue: list[str]) -> bool:
             # rule already ran on exactly this board without changing it.
             if run.obj_mask & ~board.obj_union or run.mov_mask & ~board.mov_union:
                 continue
-            if board.settled.get(run.ident) == board.version:
+            if _still_settled(run, board):
                 continue
             if _try_rule(run, board, queue):
                 made = True
