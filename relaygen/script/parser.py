@@ -94,6 +94,8 @@ class Source:
 
 def _split_comment(text: str, depth: int) -> tuple[list[str], int]:
     """The pieces of a line outside comments, and the comment depth at its end."""
+    if not depth and "(" not in text and ")" not in text:
+        return [text], 0
     pieces, start = [], 0
     for i, ch in enumerate(text):
         if ch == "(":
