@@ -90,16 +90,24 @@ class Tables:
 
 def pattern_map(test: CellTest, obj: np.ndarray, mov: np.ndarray) -> np.ndarray:
     """Where one cell pattern matches, for planes (..., K, H, W): any leading (batch) axes are kept."""
-    result = np.ones(obj.shape[:-3] + obj.shape[-2:], dtype=bool)
+    flat = obj.ndim == 3
+    result = None
     for planes, terms, clear in ((obj, test.obj_all, False), (obj, test.obj_none, True),
                                  (mov, test.mov_all, False), (mov, test.mov_none, True)):  # fmt: skip
         for k, w in terms:
-            result &= (planes[..., k, :, :] & w) == (0 if clear else w)
+            term = ((planes[k] if flat else planes[..., k, :, :]) & w) == (0 if clear else w)
+            if result is None:
+                result = term
+            else:
+                result &= term
     for group in test.obj_any:
-        hit = np.zeros_like(result)
+        hit = None
         for k, w in group:
-            hit |= (obj[..., k, :, :] & w) != 0
-        result &= hit
+            term = ((obj[k] if flat else obj[..., k, :, :]) & w) != 0
+            hit = term if hit is None else hit | term
+        result = hit if result is None else result & hit
+    if result is None:
+        return np.ones(obj.shape[:-3] + obj.shape[-2:], dtype=bool)
     return result
 
 
