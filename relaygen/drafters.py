@@ -11,6 +11,7 @@ shipped for a built-in.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -242,14 +243,27 @@ def search_drafter(rules: Rules, proposals: int = 300) -> Drafter:
 def best_draft(drafts: list[Level]) -> Level:
     """The draft to keep: playable first, then nearest the targets the difficulty knob moves at its
     difficulty (the least sum of those objectives' shortfalls from a full term), then the highest
-    score (by each draft's ``meta["report"]``; the first on ties)."""
+    score, then the one deepest inside its targets (:func:`target_depth`: of two drafts that keep
+    every promise, the one that keeps them by the wider margin), by each draft's ``meta["report"]``;
+    the first on ties."""
 
-    def key(level: Level) -> tuple[bool, float, float]:
+    def key(level: Level) -> tuple[bool, float, float, float]:
         report = level.meta["report"]
         off = sum(1.0 - report["terms"][o.metric] for o in level.rules.knob_objectives)
-        return not report["playable"], off, -report["score"]
+        return not report["playable"], off, -report["score"], -target_depth(report)
 
     return min(drafts, key=key)
+
+
+def target_depth(report: dict[str, Any]) -> float:
+    """How deep inside their targets a report's objectives lie: the sum, over the objectives with a
+    bounded target of some width, of the distance to the nearer end over the width (0 at an end or
+    outside, 0.5 in the middle)."""
+    depth = 0.0
+    for metric, (lo, hi) in report.get("targets", {}).items():
+        if lo is not None and hi is not None and math.isfinite(hi) and hi > lo and metric in report["metrics"]:
+            depth += max(0.0, min(report["metrics"][metric] - lo, hi - report["metrics"][metric])) / (hi - lo)
+    return depth
 
 
 def _fill_free(partial: Level, rng: np.random.Generator) -> Level:

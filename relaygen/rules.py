@@ -27,7 +27,7 @@ PROPERTIES = ("solid", "pushable", "player", "goal", "key", "door", "exit", "haz
 BORDER_FORBIDDEN = frozenset({"pushable", "player", "goal", "key", "door", "exit"})
 """Properties a border tile may not have: the border repeats its tile all around the grid."""
 
-REPRESENTATIONS = ("narrow", "turtle", "wide", "carve", "nca", "backtrack")
+REPRESENTATIONS = ("narrow", "turtle", "wide", "carve", "nca", "backtrack", "legs")
 BOM = "\ufeff"
 """A UTF-8 byte-order mark, which some editors put first in a file; files are read without it."""
 MAX_TILES = 255
@@ -176,7 +176,7 @@ class Rules(_Strict):
     """Tile that fills the fixed outer ring of the grid, or none for a fully editable grid."""
     start_map: str = "random"
     """``random`` (tiles drawn by weight) or the name of a tile that fills the starting map."""
-    representations: list[Literal["narrow", "turtle", "wide", "carve", "nca", "backtrack"]] = Field(
+    representations: list[Literal["narrow", "turtle", "wide", "carve", "nca", "backtrack", "legs"]] = Field(
         default=["narrow", "turtle", "wide"], min_length=1
     )
     tiles: list[Tile] = Field(min_length=2, max_length=MAX_TILES)

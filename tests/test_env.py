@@ -67,7 +67,8 @@ def test_registry_has_every_builtin_and_representation() -> None:
     expected = {
         f"relaygen/{n}-{r}-v0" for n in ("maze", "dungeon", "sokoban", "boxoban") for r in ("narrow", "turtle", "wide")
     }
-    expected |= {"relaygen/relay-carve-v0", "relaygen/level-v0", "relaygen/maze-nca-v0", "relaygen/dungeon-nca-v0"}
+    expected |= {"relaygen/relay-carve-v0", "relaygen/relay-legs-v0", "relaygen/level-v0", "relaygen/maze-nca-v0"}
+    expected.add("relaygen/dungeon-nca-v0")
     expected.add("relaygen/maze-backtrack-v0")
     assert set(relaygen.env.register_envs()) == expected and expected <= set(gym.registry)
 
@@ -106,8 +107,8 @@ def test_same_seed_same_episode(env_id: str) -> None:
 
 @pytest.mark.parametrize("env_id", sorted(relaygen.env.builtin_ids()))
 def test_return_is_final_minus_initial_score(env_id: str) -> None:
-    env = gym.make(env_id, penalty=0.0) if "carve" in env_id or "backtrack" in env_id else gym.make(env_id)
-    env = env.unwrapped
+    digger = any(rep in env_id for rep in ("carve", "backtrack", "legs"))
+    env = (gym.make(env_id, penalty=0.0) if digger else gym.make(env_id)).unwrapped
     _, total, first, last = run_random(env, seed=11)
     bonus = env.rules.playable_bonus * (last["playable"] - first["playable"])
     assert total == pytest.approx(10.0 * (last["score"] - first["score"]) + bonus, abs=1e-9)
@@ -233,7 +234,9 @@ def test_representation_the_rules_do_not_offer(rules: str, rep: str) -> None:
 def test_rules_file_that_carve_cannot_express(tmp_path, tiny_rules_toml: Callable[..., str]) -> None:
     path = tmp_path / "tiny.toml"
     path.write_text(tiny_rules_toml(**USER_RULES | {"representations": ["carve"]}))
-    with pytest.raises(ValueError, match="'carve' builds levels of mechanic 'relay' only; it needs mechanic 'relay', not 'walk'"):
+    with pytest.raises(
+        ValueError, match="'carve' builds levels of mechanic 'relay' only; it needs mechanic 'relay', not 'walk'"
+    ):
         LevelEnv(str(path), "carve")
 
 

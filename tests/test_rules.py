@@ -53,8 +53,9 @@ def test_objective_with_easy_and_hard_follows_the_knob(d: float) -> None:
 def test_relay_turn_target_follows_seed_formula(d: float) -> None:
     lo, hi = load_rules("relay").targets(d)["turns"]
     t = 2 * (1 - 1 / (d + 1))  # the seed's saturating curve, 0 at d = 0 and 1 at d = 1
-    assert lo == pytest.approx(1 + 13 * t) and hi == pytest.approx(2 + 24 * t)
-    assert lo <= 50 * (1 - 1 / (d + 1)) + 1 <= hi  # the seed article's turn count is inside the range
+    assert lo == pytest.approx(1 + 8 * t) and hi == pytest.approx(lo + 1)
+    seed = 50 * (1 - 1 / (d + 1)) + 1  # the seed project's turn count: 1 .. 26, on the same 14x9 grid
+    assert lo == pytest.approx(1 + (seed - 1) * (9 - 1) / (26 - 1))  # scaled to the 9 turns the grid holds
 
 
 def test_digest_changes_with_content(tiny_rules_toml: Callable[..., str]) -> None:
@@ -87,7 +88,10 @@ BAD: dict[str, tuple[Edit, str]] = {
         "needs 20 tiles but the 5x5 grid has only 9",
     ),
     "missing mechanic": (lambda t: t.replace('mechanic = "walk"\n', ""), "mechanic: Field required"),
-    "unknown mechanic": (lambda t: t.replace('"walk"', '"fly"'), "mechanic: unknown mechanic 'fly' (known: walk, keys, push, relay, script)"),
+    "unknown mechanic": (
+        lambda t: t.replace('"walk"', '"fly"'),
+        "mechanic: unknown mechanic 'fly' (known: walk, keys, push, relay, script)",
+    ),
     "unknown metric": (lambda t: t.replace('metric = "path_length"', 'metric = "fun"'), "objectives[0].metric: 'fun'"),
     "mechanic needs property": (lambda t: t.replace("exit = true", ""), "needs a tile with exit = true"),
     "bad colour": (lambda t: t.replace("#ff0000", "red"), "tiles[3].color"),

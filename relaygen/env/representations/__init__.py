@@ -1,4 +1,4 @@
-"""Representations: how an agent edits a level (narrow, turtle, wide, carve, nca, backtrack)."""
+"""Representations: how an agent edits a level (narrow, turtle, wide, carve, nca, backtrack, legs)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import Any
 from relaygen.env.representations.backtrack import Backtrack
 from relaygen.env.representations.base import Edits, Representation, RepresentationError
 from relaygen.env.representations.carve import Carve
+from relaygen.env.representations.legs import Legs
 from relaygen.env.representations.narrow import Narrow
 from relaygen.env.representations.nca import Nca
 from relaygen.env.representations.turtle import Turtle
 from relaygen.env.representations.wide import Wide
 from relaygen.rules import REPRESENTATIONS, Rules
 
-KINDS: dict[str, type[Representation]] = {r.name: r for r in (Narrow, Turtle, Wide, Carve, Nca, Backtrack)}
+KINDS: dict[str, type[Representation]] = {r.name: r for r in (Narrow, Turtle, Wide, Carve, Nca, Backtrack, Legs)}
 assert tuple(KINDS) == REPRESENTATIONS
 
 

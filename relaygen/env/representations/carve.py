@@ -35,11 +35,13 @@ class Carve(Digger):
     def check(self, rules: Rules) -> None:
         super().check(rules)
         if rules.start_map == "random" or not rules.tiles[rules.tile_index[rules.start_map]].solid:
-            raise RepresentationError(f"carve: rules {rules.name!r} need a solid start_map tile to carve")
+            raise RepresentationError(f"{self.name}: rules {rules.name!r} need a solid start_map tile to carve")
         try:
             self.path, self.start, self.end = (rules.tile_of(), rules.tile_of(player=True), rules.tile_of(exit=True))
         except KeyError as exc:
-            raise RepresentationError(f"carve: {exc.args[0]} (needs a plain tile, a player and an exit)") from None
+            raise RepresentationError(
+                f"{self.name}: {exc.args[0]} (needs a plain tile, a player and an exit)"
+            ) from None
         self.rock = rules.tile_index[rules.start_map]
 
     def n_actions(self) -> int:
