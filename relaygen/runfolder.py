@@ -5,9 +5,10 @@ model and its digest, the seed, the difficulties, the count, the format and the 
 that change a level. ``index.json`` gives each written file its difficulty, solution length and
 score, and the digests that verify it (the file's bytes and the level's grid). A rerun with the
 same manifest checks every indexed file and only makes the levels that are missing or damaged; a
-run with another manifest is refused unless told to overwrite. One run writes a folder at a time
-(a lock on the folder), and the manifest is written before the first level file, so a folder
-that holds files always says which run they belong to.
+run with another manifest is refused unless told to overwrite, and so is a folder without a
+manifest that holds files the run would replace (the designer's own, or copies). One run writes a
+folder at a time (a lock on the folder), and the manifest is written before the first level file,
+so a folder that holds files always says which run they belong to.
 """
 
 from __future__ import annotations
@@ -80,11 +81,9 @@ def write_run(
         yield from folder.finished(wait=True)
 
 
-_GENERATE_DEFAULTS = {k: p.default for k, p in inspect.signature(generate_iter).parameters.items()}
-
-
 def run_manifest(rules: Rules, n: int, kind: str, options: dict[str, Any]) -> dict[str, Any]:
     """What the files of a run depend on (checked before anything is written)."""
+    defaults = inspect.signature(generate_iter).parameters
     model = options["model"]
     if str(model) != SEARCH and not Path(model).is_file():
         raise GenerateError(f"{model}: no such model file")
@@ -103,7 +102,7 @@ def run_manifest(rules: Rules, n: int, kind: str, options: dict[str, Any]) -> di
         "level_format": kind,
         "size": None if options.get("size") is None else list(options["size"]),
         "pin": None if pin is None else _text_digest(json.dumps(level_to_dict(pin), sort_keys=True)),
-        **{key: options.get(key, _GENERATE_DEFAULTS[key]) for key in LEVEL_OPTIONS},
+        **{key: options.get(key, defaults[key].default) for key in LEVEL_OPTIONS},
         "tile_size": options.get("tile_size", TILE_SIZE),
         "candidates": resolve_candidates(model, options.get("candidates")),
     }

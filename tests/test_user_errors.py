@@ -355,3 +355,29 @@ def test_watch_falls_back_only_when_the_shipped_model_does_not_fit(monkeypatch: 
     monkeypatch.setattr(watch, "_model_watch", bug)
     with pytest.raises(ValueError, match="inside relaygen"):
         watch.open_watch("maze", None, None, 0.5, 0)
+
+
+def running(name: str) -> bool:
+    """Whether a process of this name runs on the machine."""
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == name:
+                return True
+        except OSError:  # it ended meanwhile
+            continue
+    return False
+
+
+@pytest.mark.slow
+def test_train_on_ray_with_no_cluster_to_join_is_one_line(
+    tmp_path: Path,
+    relaygen_cli: Callable[..., subprocess.CompletedProcess[str]],
+    one_error_line: Callable[..., str],
+) -> None:
+    pytest.importorskip("ray")
+    if running("raylet"):
+        pytest.skip("a Ray cluster runs on this machine: --address auto would join it")
+    runs = tmp_path / "runs"
+    run = relaygen_cli("train", "maze", "--backend", "ray", "--address", "auto", "--runs-dir", runs, timeout=300)
+    one_error_line(run, "--address auto", "Ray")
+    assert not runs.exists() or not any(runs.iterdir())

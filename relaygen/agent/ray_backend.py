@@ -125,7 +125,12 @@ def train_ray(run: Run) -> None:
     ray = import_ray()
     config = run.config
     if not ray.is_initialized():
-        ray.init(address=config.ray_address, include_dashboard=False, log_to_driver=False)
+        try:
+            ray.init(address=config.ray_address, include_dashboard=False, log_to_driver=False)
+        except ConnectionError as exc:  # e.g. --address auto with no cluster running
+            from relaygen.agent.trainer import TrainingError
+
+            raise TrainingError(f"--address {config.ray_address}: cannot join a Ray cluster: {exc}") from None
     server = ray.remote(num_cpus=0)(ParameterServer).remote(run.model, run.optimizer.state_dict(), config, run.step)
     actor = ray.remote(num_cpus=1)(RayWorker)
     workers: list[Any] = [None] * config.workers
