@@ -115,8 +115,8 @@ def model_drafter(
 
 def fit_tiles(policy: Policy, rules: Rules, model_path: str | Path, tile_map: str | None = None) -> None:
     """Remap ``policy``'s model onto the tiles of ``rules`` (by their properties, or ``tile_map``'s
-    "new=old,..." pairs); :class:`DraftError` unless they match one to one and the objectives are
-    the model's."""
+    "new=old,..." pairs); :class:`DraftError` unless they match one to one, the objectives are the
+    model's and the rules offer its representation."""
     from relaygen.agent.tilemap import TileMapError, map_tiles, parse_tile_map, remap_model
 
     trained = policy.rules
@@ -131,6 +131,11 @@ def fit_tiles(policy: Policy, rules: Rules, model_path: str | Path, tile_map: st
     metrics = [[o.metric for o in r.objectives] for r in (trained, rules)]
     if metrics[0] != metrics[1]:
         raise DraftError(f"{refusal}: objectives {metrics[0]} in the model, {metrics[1]} here; {fine_tune}")
+    if policy.representation not in rules.representations:
+        raise DraftError(
+            f"{refusal}: it edits with the {policy.representation} representation, which the rules do not offer "
+            f"(they offer {', '.join(rules.representations)}); add it to their representations, or train a model"
+        )
     policy.model = remap_model(policy.model, tiles, policy.representation)
 
 

@@ -199,7 +199,7 @@ def test_the_shipped_model_of_rules_that_dropped_its_representation_is_one_line(
     mine.write_text(text.replace("representations = [", 'representations = ["narrow", "wide"]\n# was ['))
     assert load_rules(mine).representations == ["narrow", "wide"]
     run = relaygen_cli("generate", mine, "-n", "1", "--model", MAZE_MODEL, "--out", tmp_path / "out")
-    one_error_line(run, "backtrack")
+    one_error_line(run, str(MAZE_MODEL), "backtrack", "narrow, wide")
 
 
 def test_generate_and_watch_agree_on_a_spatial_model_at_another_size(
