@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
-import click
 import typer
 from tqdm import tqdm
 from typer.core import TyperGroup
@@ -33,7 +32,7 @@ class UserErrorGroup(TyperGroup):
     """The command group that turns a :class:`~relaygen.errors.UserError` from any of its commands
     (and their subcommands) into :func:`fail`'s one line and exit code 2."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except UserError as exc:
