@@ -48,14 +48,14 @@ class Session:
 
     def _settle(self, out: Outcome) -> None:
         """Take a turn's outcome, advance on a win, and run again turns while they are pending."""
-        for _ in range(MAX_AGAIN_TURNS):
+        turns = 0
+        while True:
             self.grid, self.target = out.grid, out.target
-            again = out.again
-            if out.won:
-                again = self._win(out)
-            if not again:
+            again = self._win(out) if out.won else out.again
+            if not again or turns == MAX_AGAIN_TURNS:
                 return
             out = self._process(None)
+            turns += 1
 
     def _next_is_level(self) -> bool:
         levels = self.game.levels
