@@ -52,6 +52,8 @@ class ActorCritic(nn.Module):
         channels: int = 32,
         hidden: int = 128,
         cellwise: bool = False,
+        *,
+        initialise: bool = True,
     ) -> None:
         super().__init__()
         planes, height, width = map_shape
@@ -88,7 +90,8 @@ class ActorCritic(nn.Module):
             self.body = nn.Sequential(nn.Linear(flat + hidden, hidden), nn.ReLU())
             self.policy_head = nn.Linear(hidden, n_actions)
             self.value_head = nn.Linear(hidden, 1)
-        self._init_weights()
+        if initialise:
+            self._init_weights()
 
     def _init_weights(self) -> None:
         for module in self.modules():
@@ -111,14 +114,20 @@ class ActorCritic(nn.Module):
         """The policy's last layer: one output row per action (per cell's action, if spatial)."""
         return self.policy_head[-1] if self.spatial else self.policy_head
 
+    @classmethod
+    def with_weights(cls, arch: dict[str, Any], state: dict[str, torch.Tensor]) -> ActorCritic:
+        """A model of ``arch`` holding the weights ``state`` (built without first drawing the initial
+        weights it would overwrite: their orthogonal draws take seconds for a large model)."""
+        model = cls(**{**arch, "map_shape": tuple(arch["map_shape"])}, initialise=False)
+        model.load_state_dict(state)
+        return model
+
     def resized(self, map_shape: tuple[int, int, int], n_actions: int) -> ActorCritic:
         """This spatial model, same weights, for maps of another size (its layers do not depend on it)."""
         if not self.spatial:
             raise ValueError("only a spatial (fully convolutional) model can change its map size")
         arch = self.arch | {"map_shape": tuple(map_shape), "n_actions": n_actions}
-        model = ActorCritic(**arch)
-        model.load_state_dict(self.state_dict())
-        return model.train(self.training)
+        return ActorCritic.with_weights(arch, self.state_dict()).train(self.training)
 
     def forward(self, obs: Obs) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits (B, n_actions) and values (B,) for a batch of observations."""
@@ -185,9 +194,7 @@ def load_model(path: str | Path) -> tuple[ActorCritic, dict[str, Any]]:
     """The model in ``path`` and its metadata; :class:`ModelError` names the file if it cannot be used."""
     data = read_payload(path, "model", ModelError)
     try:
-        arch = dict(data["arch"])
-        model = ActorCritic(**{**arch, "map_shape": tuple(arch["map_shape"])})
-        model.load_state_dict(data["state"])
+        model = ActorCritic.with_weights(dict(data["arch"]), data["state"])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ModelError(f"{path}: model file does not fit its architecture: {exc}") from None
     model.eval()

@@ -211,9 +211,7 @@ def remap_model(model: ActorCritic, tiles: TileMap, representation: str) -> Acto
         "map_shape": (len(sources) + 2, height, width),
         "n_actions": model.arch["n_actions"] // rows * head.weight.shape[0],
     }
-    remapped = ActorCritic(**arch)
-    remapped.load_state_dict(fitted.state_dict())
-    return remapped.train(model.training)
+    return ActorCritic.with_weights(arch, fitted.state_dict()).train(model.training)
 
 
 def map_conditions(names: list[str], model_names: list[str], tiles: TileMap) -> CondMap:
@@ -246,9 +244,8 @@ def remap_conditions(model: ActorCritic, conditions: CondMap) -> ActorCritic:
         _take_inputs(fitted.context[0], 0, size, conditions.sources)
         if model.cellwise:
             _take_inputs(fitted.input_layer, planes, size, conditions.sources)
-    remapped = ActorCritic(**(model.arch | {"cond_size": len(conditions.sources)}))
-    remapped.load_state_dict(fitted.state_dict())
-    return remapped.train(model.training)
+    arch = model.arch | {"cond_size": len(conditions.sources)}
+    return ActorCritic.with_weights(arch, fitted.state_dict()).train(model.training)
 
 
 def _take_inputs(
