@@ -244,3 +244,27 @@ def test_a_game_with_an_unsupported_feature_is_refused_in_one_line(coins: Path) 
         assert done.stderr.strip().splitlines() == [
             f"error: {coins}: line {line}: unsupported feature 'random' (relaygen cannot simulate it exactly)"
         ]
+
+
+@pytest.mark.slow
+def test_a_designers_own_game_trains_and_generates_checked_levels(coins: Path, tmp_path: Path) -> None:
+    from relaygen.agent.config import TrainConfig
+    from relaygen.agent.trainer import train
+    from relaygen.files import file_digest
+    from relaygen.generate import generate
+
+    config = TrainConfig(
+        rules=str(coins), total_steps=96, workers=1, envs_per_worker=4, t_max=8, runs_dir=str(tmp_path)
+    )
+    folder = train(config.replace(progress=False))
+    model = folder / "model.pt"
+    levels = generate(coins, 2, model=str(model), seed=1, repair=30)
+    assert len(levels) == 2 and len({lv.digest() for lv in levels}) == 2
+    own = {tuple(lv.rows()) for lv in read_levels(coins)}
+    game = load_game(coins.read_text())
+    for level in levels:
+        assert level.meta["model_digest"] == file_digest(model) and tuple(level.rows()) not in own
+        state = game.state_from_cells([[game.glyphs[ch] for ch in row] for row in level.rows()])
+        for move in level.meta["report"]["solution"]:
+            state = state.move(move)
+        assert state.won, "the recorded solution wins in the engine"
