@@ -48,6 +48,7 @@ class RunRule:
     obj_mask: int
     mov_mask: int
     patterns: tuple[Pattern, ...]
+    any_masks: tuple[int, ...]
 
 
 class Tables:
@@ -75,7 +76,8 @@ class Tables:
         self._count += 1
         patterns = tuple(dict.fromkeys(p for row in rule.rows for p in row if p is not None))
         step = DIR_STEP.get(rule.direction, (0, 0))
-        return RunRule(self._count, rule, rows, step, single, rule.obj_mask, rule.mov_mask, patterns)
+        any_masks = tuple(dict.fromkeys(a for p in patterns for a in p.obj_any))
+        return RunRule(self._count, rule, rows, step, single, rule.obj_mask, rule.mov_mask, patterns, any_masks)
 
     def _test(self, p: Pattern, keys: dict[Pattern, CellTest]) -> CellTest:
         if p not in keys:
@@ -312,7 +314,8 @@ def _apply_group(group: list[RunRule], board: Board, queue: list[str]) -> bool:
         for run in group:
             # Cheap refusals first: an object or movement the rule needs is nowhere on the board, or the
             # rule already ran on exactly this board without changing it.
-            if run.obj_mask & ~board.obj_union or run.mov_mask & ~board.mov_union:
+            union = board.obj_union
+            if run.obj_mask & ~union or run.mov_mask & ~board.mov_union or not all(a & union for a in run.any_masks):
                 continue
             if _still_settled(run, board):
                 continue
