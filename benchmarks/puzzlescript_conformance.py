@@ -4,7 +4,8 @@ Every case of the vendored suite (tests/data/puzzlescript/testdata.json.gz) is c
 (inputs, undo, restart, tick) and its final level compared with the recorded one; sounds are not
 compared. Cases whose game uses random, randomdir, rigid or realtime_interval are skipped (the engine
 refuses them with a one-line ScriptError) and do not count as deterministic. With --node, PuzzleScript's
-own runner (`node src/tests/run_tests_node.js --sim-only` in that checkout) is timed in the same run.
+own runner (`node src/tests/run_tests_node.js --sim-only` in that checkout) is timed in the same run,
+twice: on its whole suite, and on the cases relaygen replays (a copy of its src/ with only those).
 
     python benchmarks/puzzlescript_conformance.py [--node PATH_TO_PUZZLESCRIPT] [--show-failures]
 """
