@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from relaygen.script import ScriptError, load_game
+from relaygen.script.board import unpack
 from relaygen.script.engine import conditions_met, pattern_map
+from relaygen.script.session import Session
 
 
 def make(rules: str = "", level: str = "P.*.O", win: str = "", prelude: str = "", legend: str = "",
@@ -284,3 +286,21 @@ def test_win_check_and_pattern_maps_take_a_batch_of_states() -> None:
     crate = next(t for t in tests if t.pattern.obj_all == crate_bit)
     maps = pattern_map(crate, batch, np.zeros((2, game.tables.mov_words, 1, 3), dtype=np.uint64))
     assert maps.tolist() == [[[False, True, False]], [[False, False, True]]]
+
+
+def test_session_undo_restart_and_levels_as_puzzlescript_runs_its_tests() -> None:
+    game = load_game(make(PUSH, level="P.*.O\n\nP*O\n\nmessage done\n\n.P", win="all Crate on Target"))
+    session = Session(game, 0)
+    for value in (3, 3, "undo"):
+        session.input(value)
+    assert row(game.state_from_masks(unpack(session.grid))) == ".P*.O"
+    session.input("restart")
+    assert row(game.state_from_masks(unpack(session.grid))) == "P.*.O"
+    session.input("undo")
+    assert row(game.state_from_masks(unpack(session.grid))) == ".P*.O"
+    for value in (3, 3):
+        session.input(value)
+    assert session.index == 1 and not session.text_mode
+    session.input(3)
+    assert session.index == 2 and session.text_mode
+    assert session.serialise() == "background:0,background player:1,background crate target:2,\n"
