@@ -250,7 +250,7 @@ def generate(
         int, typer.Option(min=0, help="Seed: the same rules, model, seed and -n give identical files.")
     ] = 0,
     out: Annotated[
-        str, typer.Option(help="Run folder the levels are written to (with index.json and run.json).")
+        str, typer.Option(metavar="FOLDER", help="Run folder the levels are written to (with index.json and run.json).")
     ] = "generated",
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the levels of another run in --out instead of refusing.")
