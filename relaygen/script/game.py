@@ -18,6 +18,7 @@ from relaygen.script.palettes import is_color, palette, to_hex
 from relaygen.script.parser import parse
 
 MAX_AGAIN_TURNS = 500  # PuzzleScript would spin forever; a game that needs more is not simulated further
+TURN_MEMO_BYTES = 1 << 23  # about how much of the objects a game remembers simulated turns for
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Game:
         groups, late, loops, late_loops = comp.rules()
         aggregate = comp.synonyms.get("player", "player") in comp.aggregates
         flags = {k for k, v in src.metadata.items() if v == "true"}
+        self._turns: dict[tuple, tuple] = {}  # memo of simulated turns; results are read-only
         self.tables = Tables(len(comp.names), comp.layer_masks, groups, late, loops, late_loops,
                              player_mask, aggregate, list(self.win_conditions), flags)  # fmt: skip
 
@@ -110,8 +112,15 @@ class Game:
                 probe: bool = False, restarting: bool = False, undo: list | None = None,
                 text_mode: bool = False, stop_on_win: bool = True) -> Outcome:  # fmt: skip
         """One turn and its commands, as PuzzleScript's processInput; `undo` collects undo points."""
-        after, queue, blocked = simulate(self.tables, grid, move)
-        after.setflags(write=False)
+        key = (grid.shape, grid.tobytes(), move)
+        turn = self._turns.get(key)
+        if turn is None:
+            if len(self._turns) * grid.nbytes >= TURN_MEMO_BYTES:
+                self._turns.clear()
+            after, queue, blocked = simulate(self.tables, grid, move)
+            after.setflags(write=False)
+            turn = self._turns[key] = (after, tuple(queue), blocked)
+        after, queue, blocked = turn
         if blocked:
             return Outcome(grid, target, False, False, False)
         if "cancel" in queue:
