@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -27,29 +28,34 @@ from relaygen.script.session import CaseResult, load_suite, run_case
 SUITE = Path(__file__).resolve().parent.parent / "tests" / "data" / "puzzlescript" / "testdata.json.gz"
 
 
-def replay_suite(path: Path) -> tuple[list[CaseResult], float]:
-    """Every case's result, and the wall time of compiling and replaying them all."""
+def replay_suite(path: Path) -> tuple[list[CaseResult], float, float]:
+    """Every case's result, and the wall and CPU seconds of compiling and replaying them all."""
     cases = load_suite(path)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     results = [run_case(name, data) for name, data in cases]
-    return results, time.perf_counter() - start
+    return results, time.perf_counter() - start, time.process_time() - cpu
 
 
-def time_node(checkout: Path, cases: list | None = None) -> tuple[float, str]:
-    """Wall time of PuzzleScript's node runner on its suite (or on `cases`, run from a copy of its src/)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_node(checkout: Path, cases: list | None = None) -> tuple[float, float, str]:
+    """Wall and CPU seconds of PuzzleScript's node runner on its suite (or on `cases`, from a copy of src/)."""
     with tempfile.TemporaryDirectory() as tmp:
         if cases is not None:
             shutil.copytree(checkout / "src", Path(tmp) / "src")
             data = Path(tmp) / "src" / "tests" / "resources" / "testdata.js"
             data.write_text("var testdata = " + json.dumps(cases) + ";\n", encoding="utf-8")
             checkout = Path(tmp)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _children_cpu()
         done = subprocess.run(
             ["node", "src/tests/run_tests_node.js", "--sim-only"], cwd=checkout, capture_output=True, text=True
         )
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
     counts = re.findall(r"^(Passed|Failed|Errors):\s+(\d+)", done.stdout, re.MULTILINE)
-    return wall, ", ".join(f"{k.lower()} {v}" for k, v in counts) or done.stdout.strip()[-200:]
+    return wall, cpu, ", ".join(f"{k.lower()} {v}" for k, v in counts) or done.stdout.strip()[-200:]
 
 
 def main() -> None:
@@ -58,7 +64,7 @@ def main() -> None:
     parser.add_argument("--node", type=Path, help="a PuzzleScript checkout whose node runner to time alongside")
     parser.add_argument("--show-failures", action="store_true")
     args = parser.parse_args()
-    results, wall = replay_suite(args.suite)
+    results, wall, cpu = replay_suite(args.suite)
     same_cases = [case for case, r in zip(load_suite(args.suite), results, strict=True) if r.status != "skip"]
     by_status = Counter(r.status for r in results)
     skips = Counter(re.sub(r"^line \d+: ", "", r.reason) for r in results if r.status == "skip")
@@ -73,17 +79,15 @@ def main() -> None:
         for r in results:
             if r.status in ("fail", "error"):
                 print(f"  {r.status}: {r.name}: {r.reason}")
-    print(f"relaygen.script replay of the suite: {wall:.1f} s wall")
+    print(f"relaygen.script replay of the suite: {wall:.1f} s wall, {cpu:.1f} s CPU")
     if args.node:
-        node_wall, summary = time_node(args.node)
-        print(f"PuzzleScript node runner (--sim-only), all {len(results)} cases: {node_wall:.1f} s wall ({summary})")
-        same_wall, same_summary = time_node(args.node, same_cases)
-        print(
-            f"  the same runner on our {len(same_cases)} deterministic cases only: {same_wall:.1f} s ({same_summary})"
-        )
-        print(
-            f"speed: relaygen {node_wall / wall:.2f}x node's runner (whole suite), {same_wall / wall:.2f}x on the same cases"
-        )
+        timings = {
+            "its whole suite": time_node(args.node),
+            "the cases relaygen replays": time_node(args.node, same_cases),
+        }
+        for label, (node_wall, node_cpu, summary) in timings.items():
+            print(f"PuzzleScript node runner (--sim-only) on {label}: {node_wall:.1f} s wall, {node_cpu:.1f} s CPU")
+            print(f"  ({summary}); relaygen is {node_wall / wall:.2f}x as fast (wall), {node_cpu / cpu:.2f}x (CPU)")
 
 
 if __name__ == "__main__":
