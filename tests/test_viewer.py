@@ -16,16 +16,15 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import numpy as np
 import pygame
 import pytest
-import typer
 from typer.testing import CliRunner
 
+from relaygen.cli import app
 from relaygen.env.level_env import LevelEnv
 from relaygen.formats import write_levels
 from relaygen.level import Level
 from relaygen.mechanics.relay import Legs
 from relaygen.render import CURSOR, grid_surface, tile_image, to_array
 from relaygen.rules import load_rules
-from relaygen.viewer import cli as viewer_cli
 from relaygen.viewer import parse_keys, run, screenshot
 from relaygen.viewer.hud import ACCENT, GOOD, layout
 from relaygen.viewer.hud import line_width as hud_line_width
@@ -243,16 +242,14 @@ def test_screenshot_after_keys_shows_the_solved_level(levels_dir: Path, tmp_path
 
 
 def test_play_command_screenshot_and_errors(levels_dir: Path, tmp_path: Path) -> None:
-    app = typer.Typer()
-    app.command()(viewer_cli.play)
     runner = CliRunner()
     shot = tmp_path / "shot.png"
-    result = runner.invoke(app, [str(levels_dir / "maze.txt"), "--screenshot", str(shot), "--scale", "16"])
+    result = runner.invoke(app, ["play", str(levels_dir / "maze.txt"), "--screenshot", str(shot), "--scale", "16"])
     assert result.exit_code == 0, result.output
     assert pygame.image.load(str(shot)).get_width() >= 16 * 16
-    result = runner.invoke(app, [str(levels_dir / "nope.txt"), "--screenshot", str(shot)])
+    result = runner.invoke(app, ["play", str(levels_dir / "nope.txt"), "--screenshot", str(shot)])
     assert result.exit_code == 2 and "no such file" in result.output
-    result = runner.invoke(app, [str(levels_dir / "maze.txt"), "--screenshot", str(shot), "--keys", "fly"])
+    result = runner.invoke(app, ["play", str(levels_dir / "maze.txt"), "--screenshot", str(shot), "--keys", "fly"])
     assert result.exit_code == 2 and "unknown key name" in result.output
 
 
@@ -358,13 +355,11 @@ def test_watch_command_with_a_model(tmp_path: Path) -> None:
         "vary_counts": False,
     }
     assert loaded.env_options(difficulty=0.5) == expected
-    app = typer.Typer()
-    app.command()(viewer_cli.watch)
     shot = tmp_path / "w.png"
-    result = CliRunner().invoke(app, ["maze", "--model", str(path), "--screenshot", str(shot), "--keys", "f"])
+    result = CliRunner().invoke(app, ["watch", "maze", "--model", str(path), "--screenshot", str(shot), "--keys", "f"])
     assert result.exit_code == 0, result.output
     assert pygame.image.load(str(shot)).get_size() == hud_window_size((16, 16), 40)
-    result = CliRunner().invoke(app, ["dungeon", "--model", str(path), "--screenshot", str(shot)])
+    result = CliRunner().invoke(app, ["watch", "dungeon", "--model", str(path), "--screenshot", str(shot)])
     assert result.exit_code == 2 and "trained for rules 'maze'" in result.output
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from relaygen.errors import UserError
 from relaygen.render import require_pygame, save_png
 
 if TYPE_CHECKING:
@@ -21,6 +22,10 @@ FPS = 60
 
 KeyTable = Mapping[str, tuple[str, ...]]
 """Key name → (method, argument...): a scene's keyboard, as data."""
+
+
+class KeyNameError(UserError):
+    """A ``--keys`` text naming a key the scene does not know."""
 
 
 class Scene(Protocol):
@@ -77,7 +82,7 @@ def parse_keys(text: str, known: Mapping[str, Any]) -> list[str]:
     names = text.split()
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown key name(s) {unknown}; known: {' '.join(sorted(known))}")
+        raise KeyNameError(f"unknown key name(s) {unknown}; known: {' '.join(sorted(known))}")
     return names
 
 

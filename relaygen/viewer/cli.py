@@ -30,7 +30,8 @@ KeysOpt = Annotated[str, typer.Option(help=KEYS_HELP)]
 
 def show(session: PlaySession | WatchSession, scale: int, screenshot: Path | None, keys: str) -> None:
     """Save a screenshot of ``session`` after ``keys`` (and print its path), or run it in a window; then
-    close it. Bad keys or a screenshot that cannot be written end the command with one error line."""
+    close it. A screenshot that cannot be written ends the command with one error line (bad keys, a
+    user error, with the CLI's)."""
     from relaygen.viewer import run
     from relaygen.viewer import screenshot as take_screenshot
 
@@ -39,7 +40,7 @@ def show(session: PlaySession | WatchSession, scale: int, screenshot: Path | Non
             typer.echo(take_screenshot(session, scale, screenshot, keys))
         else:
             run(session, scale)
-    except (ValueError, WriteError) as exc:
+    except WriteError as exc:
         raise fail(str(exc)) from None
     finally:
         session.close()
@@ -55,14 +56,10 @@ def play(
     keys: KeysOpt = "",
 ) -> None:
     """Play levels with the keyboard, watch the solver's solution, keep or reject each (H shows the keys)."""
-    from relaygen.level import LevelError
-    from relaygen.rules import RulesError, load_rules
+    from relaygen.rules import load_rules
     from relaygen.viewer.play import PlaySession
 
-    try:
-        session = PlaySession.from_path(path, load_rules(rules) if rules else None)
-    except (LevelError, RulesError, ValueError) as exc:
-        raise fail(str(exc)) from None
+    session = PlaySession.from_path(path, load_rules(rules) if rules else None)
     show(session, scale, screenshot, keys)
 
 
@@ -85,11 +82,7 @@ def watch(
     keys: Annotated[str, typer.Option(help=KEYS_HELP + " Without keys the shot shows the finished level.")] = "",
 ) -> None:
     """Watch a generator build levels tile by tile; P plays the finished level, G generates the next."""
-    from relaygen.rules import RulesError
     from relaygen.viewer.watch import open_watch
 
-    try:
-        session = open_watch(rules, model, representation, difficulty, seed)
-    except (RulesError, ValueError) as exc:
-        raise fail(str(exc)) from None
+    session = open_watch(rules, model, representation, difficulty, seed)
     show(session, scale, screenshot, keys or "f")

@@ -18,6 +18,7 @@ import numpy as np
 
 from relaygen.files import atomic_write
 from relaygen.formats import level_files, read_levels
+from relaygen.level import LevelError
 from relaygen.mechanics import Mechanic, get_mechanic
 from relaygen.mechanics.base import PlayedState, Tone
 from relaygen.playtest import Report, playtest
@@ -116,9 +117,9 @@ def read_ratings(path: Path | None) -> dict[str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read the ratings: {exc}") from None
+        raise LevelError(f"{path}: cannot read the ratings: {exc}") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: ratings must be a JSON object of level → keep/reject")
+        raise LevelError(f"{path}: ratings must be a JSON object of level → keep/reject")
     return {str(k): str(v) for k, v in data.items()}
 
 
@@ -134,7 +135,7 @@ class PlaySession:
 
     def __init__(self, entries: list[Entry], ratings_path: Path | None = None) -> None:
         if not entries:
-            raise ValueError("no levels to play")
+            raise LevelError("no levels to play")
         self.entries = entries
         self.ratings_path = ratings_path
         self.ratings = read_ratings(ratings_path)
