@@ -123,6 +123,14 @@ class _Parser:
     def feed(self, number: int, raw: str) -> None:
         lower = raw.lower()
         opened_in_comment = self.depth > 0
+        if self.section == "levels" and not opened_in_comment and "(" not in lower and ")" not in lower:
+            row = lower.strip()  # the common case, a plain level row or blank line
+            if not row:
+                self._blank()
+                return
+            if not row.startswith(("message", "=")):
+                self._levels(number, row, raw)
+                return
         if self.section in ("rules", "levels") and not opened_in_comment:
             message = self._message_start(lower)
             if message is not None:
