@@ -7,7 +7,8 @@ import pytest
 
 from relaygen.script import ScriptError, load_game
 from relaygen.script.board import unpack
-from relaygen.script.engine import conditions_met, pattern_map
+from relaygen.script.engine import conditions_met
+from relaygen.script.match import pattern_map
 from relaygen.script.session import Session
 
 

@@ -18,10 +18,11 @@ A State also has `key` (bytes, for a transposition table), `grid` (read-only (wo
 planes), `cells()` and `restart()`; states hash and compare by position.
 
 Modules, in pipeline order: parser (source -> sections), rules (rule lines -> concrete rules), compiler
-(bit masks, levels, win conditions), board (bit-planes), engine (one turn: rules matched over the whole
-grid, movement, late rules), game (Game and State), session (PuzzleScript's front end, to replay its test
-suite), palettes (colours), errors. `engine.pattern_map` and `engine.conditions_met` take planes with
-leading batch axes, the start of a solver that steps many states at once.
+(bit masks, levels, win conditions), board (bit-planes), match (rule rows matched over the whole grid),
+engine (one turn: rules applied in order, movement, late rules), game (Game and State), session
+(PuzzleScript's front end, to replay its test suite), palettes (colours), errors.
+`match.pattern_map` and `engine.conditions_met` take planes with leading batch axes, the start of a
+solver that steps many states at once.
 """
 
 from __future__ import annotations
