@@ -307,7 +307,7 @@ def generate(
     """Generate playable levels: each one playtested, repaired or redrawn if needed, duplicates dropped."""
     from relaygen.export import check_format
     from relaygen.formats import read_levels, require_format, write_levels
-    from relaygen.generate import Summary, default_workers, parse_size, plan_workers
+    from relaygen.generate import Summary, check_model, default_workers, parse_size, plan_workers
     from relaygen.runfolder import write_run
 
     if not out.strip():
@@ -330,6 +330,8 @@ def generate(
         if len(pinned) != 1:
             raise fail(f"--pin {pin}: holds {len(pinned)} levels; give a file of the one level to complete")
         partial = pinned[0]
+    sized = loaded.resized(*shape) if shape else loaded
+    check_model(sized, model, rules, tile_map, partial is not None)  # before any progress line
     count = plan_workers(workers, n, model) if workers else default_workers(n, model)
     bar = progress(total=n, desc=f"generate {loaded.name}", unit="level")
     summary.watch = _show_drafting(bar)

@@ -74,20 +74,9 @@ def model_drafter(
     mapped by their properties, or by ``tile_map``'s "new=old,..." pairs). ``pinned``: the drafts
     complete a pinned partial level, which the model's representation must be able to start from.
     ``on_step`` hears of every step of the draft pool (see :meth:`~relaygen.pool.DraftPool.run`)."""
-    from relaygen.agent.model import ModelError
-    from relaygen.agent.policy import load_policy
     from relaygen.pool import DraftPool, Episode
 
-    try:
-        policy = load_policy(model_path)
-    except ModelError as exc:
-        raise DraftError(str(exc)) from None
-    if pinned and not _starts_from_levels(policy.representation):
-        raise DraftError(
-            f"--pin: the model {model_path} edits with the {policy.representation} representation, which cannot "
-            f"complete a pinned level; use --model {SEARCH}, or a model of another representation"
-        )
-    fit_tiles(policy, rules, model_path, tile_map)
+    policy = fitted_policy(model_path, rules, tile_map, pinned)
     if candidates < 1:
         raise DraftError(f"candidates must be at least 1, got {candidates}")
     env = policy.make_env(
@@ -111,6 +100,25 @@ def model_drafter(
 
 
 # ----- whether a trained model fits rules: one answer for generate, watch and fine-tuning ------------
+
+
+def fitted_policy(model_path: str | Path, rules: Rules, tile_map: str | None = None, pinned: bool = False) -> Policy:
+    """The policy in ``model_path``, checked to draft levels of ``rules`` (its tiles mapped, and able to
+    complete a pinned level if ``pinned``); :class:`DraftError` says why not."""
+    from relaygen.agent.model import ModelError
+    from relaygen.agent.policy import load_policy
+
+    try:
+        policy = load_policy(model_path)
+    except ModelError as exc:
+        raise DraftError(str(exc)) from None
+    if pinned and not _starts_from_levels(policy.representation):
+        raise DraftError(
+            f"--pin: the model {model_path} edits with the {policy.representation} representation, which cannot "
+            f"complete a pinned level; use --model {SEARCH}, or a model of another representation"
+        )
+    fit_tiles(policy, rules, model_path, tile_map)
+    return policy
 
 
 def fit_tiles(policy: Policy, rules: Rules, model_path: str | Path, tile_map: str | None = None) -> None:

@@ -37,6 +37,7 @@ from relaygen.drafters import (
     Job,
     default_model,
     draft_candidates,
+    fitted_policy,
     model_drafter,
     search_drafter,
 )
@@ -75,6 +76,16 @@ def resolve_model(
         return model
     with _as_generate_error():
         return default_model(rules, None if isinstance(source, Rules) else source)
+
+
+def check_model(
+    rules: Rules, model: str | Path | None, source: str | Path | Rules | None, tile_map: str | None, pinned: bool
+) -> None:
+    """Raise the error drafting would meet first if ``model`` (or the shipped one) cannot draft levels
+    of ``rules``, before any work or progress starts."""
+    resolved = resolve_model(rules, model, source)
+    if str(resolved) != SEARCH:
+        fitted_policy(resolved, rules, tile_map, pinned)
 
 
 def resolve_candidates(model: str | Path, candidates: int | None = None) -> int:

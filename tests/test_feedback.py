@@ -33,7 +33,7 @@ def test_a_slow_run_shows_seconds_per_level() -> None:
 def test_xsb_of_a_game_without_boxes_fails_before_any_progress_bar(tmp_path: Path) -> None:
     done = cli("generate", "maze", "--model", "search", "--format", "xsb", "--out", tmp_path / "out")
     assert done.returncode == 2
-    assert "XSB holds push-game levels; rules 'maze' use mechanic 'walk'" in done.stderr
+    assert "XSB cannot hold levels of rules 'maze' (mechanic 'walk'); their formats: json, txt" in done.stderr
     assert "generate maze" not in done.stderr and "%" not in done.stderr, done.stderr
 
 
