@@ -268,3 +268,13 @@ def test_a_designers_own_game_trains_and_generates_checked_levels(coins: Path, t
         for move in level.meta["report"]["solution"]:
             state = state.move(move)
         assert state.won, "the recorded solution wins in the engine"
+
+
+def test_glyphs_of_the_same_objects_name_their_own_tiles_in_the_count_ranges(coins: Path) -> None:
+    text = coins.read_text().replace("c = Coin\n", "c = Coin\nk = Coin\n").replace("#c....#", "#c...k#")
+    coins.write_text(text)
+    rules = load_rules(coins)
+    names = {t.char: t.name for t in rules.tiles}
+    assert names["c"] != names["k"]
+    ranges = {c.tiles[0]: (c.min, c.max) for c in rules.constraints}
+    assert ranges[names["c"]] == (1, 2) and ranges[names["k"]] == (0, 1)

@@ -129,8 +129,7 @@ class Script(Mechanic["State"]):
             start = self.start(level)
         except ValueError as exc:
             return Analysis("no", None, metrics, f"cannot start: {exc}")
-        moves = "udlr" if game.flag("noaction") else self.moves
-        verdict, solution, nodes = solve(start, moves, budget)
+        verdict, solution, nodes = solve(start, _moves(game), budget)
         metrics["solver_nodes"] = float(nodes)
         if solution is None:
             why = "every reachable state searched" if verdict == "no" else f"budget spent after {nodes} states"
@@ -204,12 +203,10 @@ def _regions(game: Game, level: Level) -> int:
 @lru_cache(maxsize=16)
 def _art(rules: Rules) -> list[np.ndarray]:
     game = game_of(rules)
-    order = {name: i for i, layer in enumerate(game.layers) for name in layer}
-    background = next(iter(game.layers[0]))
     out = []
     for tile in rules.tiles:
         pixels = np.zeros((5, 5, 3), dtype=np.uint8)
-        for name in sorted({background, *game.glyphs[tile.char]}, key=lambda n: order.get(n, 0)):
+        for name in _bottom_up(game, game.glyphs[tile.char]):
             colors = [_rgb(c) for c in game.colors[name]]
             sprite = np.array(game.sprites[name])
             for (y, x), index in np.ndenumerate(sprite):
@@ -230,8 +227,7 @@ def _rgb(color: str) -> tuple[int, int, int] | None:
 def _tile_table(rules: Rules) -> tuple[tuple[frozenset[str], int], ...]:
     """Each tile's objects (background added) with its index, most objects first."""
     game = game_of(rules)
-    background = next(iter(game.layers[0]))
-    rows = [(frozenset(game.glyphs[t.char]) | {background}, i) for i, t in enumerate(rules.tiles)]
+    rows = [(frozenset(_bottom_up(game, game.glyphs[t.char])), i) for i, t in enumerate(rules.tiles)]
     return tuple(sorted(rows, key=lambda row: -len(row[0])))
 
 
@@ -266,7 +262,7 @@ def rules_from_script(path: str | Path, solve_levels: bool = False) -> Rules:
     levels = [lv.glyph_rows for lv in game.levels if lv.message is None]
     if not levels:
         raise RulesError(f"{path}: the game has no levels to learn sizes and tiles from")
-    toml = _rules_toml(game, path, levels, _lengths(game, len(levels)) if solve_levels else [])
+    toml = _rules_toml(game, path, levels, _lengths(game) if solve_levels else [])
     return parse_rules(toml, str(path), path.parent)
 
 
@@ -280,12 +276,16 @@ def imported_rules(path: Path, folder: Path) -> Rules:
     return Rules.model_validate(rules.model_dump() | {"script": script})
 
 
-def _lengths(game: Game, n: int) -> list[int]:
+def _lengths(game: Game) -> list[int]:
     """Solution lengths of the game's own levels that the search solves in 10 s each."""
-    indexes = [i for i, lv in enumerate(game.levels) if lv.message is None][:n]
-    moves = "udlr" if game.flag("noaction") else Script.moves
-    found = [solve(game.start(i), moves, Budget(time_limit=10.0))[1] for i in indexes]
+    indexes = [i for i, lv in enumerate(game.levels) if lv.message is None]
+    found = [solve(game.start(i), _moves(game), Budget(time_limit=10.0))[1] for i in indexes]
     return [len(s) for s in found if s]
+
+
+def _moves(game: Game) -> str:
+    """The inputs the game takes: ``udlrx``, without the action key in a ``noaction`` game."""
+    return Script.moves.replace("x", "") if game.flag("noaction") else Script.moves
 
 
 def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: list[int]) -> str:
@@ -304,8 +304,7 @@ def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: 
     if len(used) < 2:
         raise RulesError(f"{path}: the game's legend has one glyph only: there is nothing to place or generate")
     counts = {ch: [sum(row.count(ch) for row in rows) for rows in levels] for ch in used}
-    background = next(iter(game.layers[0]))
-    floor = next((ch for ch in used if game.glyphs[ch] == (background,)), used[0])
+    floor = next((ch for ch in used if game.glyphs[ch] == (_background(game),)), used[0])
     tiles = [floor] + [ch for ch in used if ch != floor]
     width = max(len(r) for rows in levels for r in rows)
     height = max(len(rows) for rows in levels)
@@ -319,15 +318,16 @@ def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: 
         f"height = {min(max(height, 3), 64)}",
         'representations = ["narrow", "turtle", "wide"]',
     ]
-    names: set[str] = set()
+    taken: set[str] = set()
+    names = {ch: _tile_name(game.glyphs[ch], taken) for ch in tiles}
     total = sum(sum(c) for c in counts.values())
     for ch in tiles:
-        lines += ["", "[[tiles]]", f"name = {_quote(_tile_name(game.glyphs[ch], names))}", f"char = {_quote(ch)}"]
+        lines += ["", "[[tiles]]", f"name = {_quote(names[ch])}", f"char = {_quote(ch)}"]
         lines.append(f'color = "{_tile_color(game, game.glyphs[ch])}"')
         lines.append(f"weight = {max(sum(counts[ch]) / total, 0.001):.3f}")  # random maps as the game's levels
     for ch in tiles[1:]:
         low, high = min(counts[ch]), max(counts[ch])
-        lines += ["", "[[constraints]]", f"tiles = [{_quote(_tile_name(game.glyphs[ch], set()))}]"]
+        lines += ["", "[[constraints]]", f"tiles = [{_quote(names[ch])}]"]
         lines += [f"min = {low}", f"max = {high}"]
     target = f"[{min(lengths)}, {max(lengths)}]" if lengths else "[1, inf]"
     lines += ["", "[[objectives]]", 'metric = "solution_length"', f"target = {target}", ""]
@@ -336,9 +336,19 @@ def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: 
 
 def _tile_color(game: Game, objects: tuple[str, ...]) -> str:
     """The colour a tile is listed with: its topmost object's first visible colour."""
-    order = {name: i for i, layer in enumerate(game.layers) for name in layer}
-    top = sorted((*objects, next(iter(game.layers[0]))), key=lambda n: -order.get(n, 0))
+    top = reversed(_bottom_up(game, objects))
     return next((c for name in top for c in game.colors[name] if HEX.match(c)), "#ff00ff")
+
+
+def _background(game: Game) -> str:
+    """The object every cell holds at the bottom (the first collision layer's)."""
+    return next(iter(game.layers[0]))
+
+
+def _bottom_up(game: Game, objects: tuple[str, ...]) -> list[str]:
+    """A glyph's objects with the background, in collision-layer order (as PuzzleScript draws them)."""
+    order = {name: i for i, layer in enumerate(game.layers) for name in layer}
+    return sorted(dict.fromkeys((_background(game), *objects)), key=lambda n: order.get(n, 0))
 
 
 def _tile_name(objects: tuple[str, ...], taken: set[str]) -> str:
