@@ -14,12 +14,12 @@ import relaygen
 from relaygen.formats import level_to_dict, read_levels
 from relaygen.level import Level
 from relaygen.mechanics import MECHANICS, Mechanic, get_mechanic
-from relaygen.mechanics.base import replay
+from relaygen.mechanics.base import Tone, replay
 from relaygen.playtest import playtest
 
 PACKAGE = Path(relaygen.__file__).parent
 EXAMPLES = sorted((PACKAGE.parent / "levels" / "examples").iterdir())
-TONES = set(typing.get_args(typing.get_type_hints(Mechanic.hud)["return"].__args__[0].__args__[1]))
+TONES = set(typing.get_args(Tone))
 
 
 def test_every_mechanic_is_registered_under_its_own_name_and_is_a_mechanic() -> None:
