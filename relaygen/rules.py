@@ -39,28 +39,39 @@ class RulesError(UserError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Attribute docstrings become field descriptions, from which the rules-file reference is written.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Tile(_Strict):
     """One kind of tile: how it is written, drawn, and what the mechanics make of it."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    """The tile's name, as constraints, ``border``, ``start_map`` and tile maps name it."""
     char: str = Field(pattern=r"^[^;?\s]$")
     """One character for text maps (not ``;``, ``?`` or whitespace, which text maps reserve)."""
     color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+    """Colour ``#rrggbb`` of the tile where no sprite draws it."""
     sprite: str | None = None
     """A shipped sprite's name, or a PNG file of your own (a path relative to the rules file)."""
     weight: float = Field(default=1.0, ge=0)
     """Relative frequency of the tile in a random starting map."""
     solid: bool = False
+    """Blocks movement (a wall)."""
     pushable: bool = False
+    """Moves when the player walks into it (a box)."""
     player: bool = False
+    """Where the player starts."""
     goal: bool = False
+    """A cell a pushable tile must end on."""
     key: bool = False
+    """Picked up on the way; it opens the door."""
     door: bool = False
+    """Passable only with the key, and reaching it wins (mechanic keys)."""
     exit: bool = False
+    """Where the player must arrive."""
     hazard: bool = False
+    """Stepping on it loses (an enemy, lava)."""
 
     @property
     def rgb(self) -> tuple[int, int, int]:
@@ -72,11 +83,15 @@ class Constraint(_Strict):
     """How many of some tiles a level may hold: a range, or as many as some other tiles."""
 
     tiles: list[str] = Field(min_length=1)
+    """The tiles whose cells are counted together."""
     min: int = Field(default=0, ge=0, strict=True)
+    """The least count allowed."""
     max: int | None = Field(default=None, ge=0, strict=True)
+    """The greatest count allowed; none for no limit."""
     equal_to: list[str] | None = None
     """Other tiles whose count this count must equal (e.g. boxes and goals)."""
     weight: float = Field(default=1.0, ge=0)
+    """Weight of this constraint's term in the quality score."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Constraint:
@@ -111,8 +126,11 @@ class Objective(_Strict):
     """A quality term: a metric, its target range [lo, hi] and its weight in the score."""
 
     metric: str
+    """A metric of the rules' mechanic (see the table of mechanics)."""
     target: tuple[float, float] | None = None
+    """The range ``[lo, hi]`` the metric should lie in (``inf`` allowed for hi)."""
     weight: float = Field(default=1.0, gt=0)
+    """Weight of this objective's term in the quality score."""
     scale: float | None = Field(default=None, gt=0)
     """Distance from the target at which the term's score reaches 0 (default: max(1, lo))."""
     required: bool = False
@@ -120,6 +138,7 @@ class Objective(_Strict):
     easy: tuple[float, float] | None = None
     """With ``hard``, instead of ``target``: the difficulty knob moves this objective's range too."""
     hard: tuple[float, float] | None = None
+    """With ``easy``: this objective's range at difficulty 1."""
 
     @field_validator("target")
     @classmethod
@@ -144,8 +163,11 @@ class Difficulty(_Strict):
     """Which objective the difficulty knob (0..1) moves, and its target at the two ends."""
 
     metric: str
+    """The objective's metric that the knob moves (its rank correlation with difficulty is measured)."""
     easy: tuple[float, float]
+    """The metric's target range at difficulty 0."""
     hard: tuple[float, float]
+    """The metric's target range at difficulty 1."""
     curve: Literal["linear", "saturating"] = "linear"
     """``saturating`` maps d to 2·(1 − 1/(d+1)): fast growth for small d, as in Relay's turn target."""
 
@@ -168,10 +190,13 @@ class Rules(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
     """Names files (``NAME-0000.json``), so it is a file name that is not hidden: no leading dot."""
     description: str = ""
+    """One line saying what the game is."""
     mechanic: str
     """The name of a registered mechanic (:data:`relaygen.mechanics.MECHANICS`) that plays the game."""
     width: int = Field(ge=3, le=64, strict=True)
+    """Columns of the grid, border included."""
     height: int = Field(ge=3, le=64, strict=True)
+    """Rows of the grid, border included."""
     border: str | None = None
     """Tile that fills the fixed outer ring of the grid, or none for a fully editable grid."""
     start_map: str = "random"
@@ -179,10 +204,15 @@ class Rules(_Strict):
     representations: list[Literal["narrow", "turtle", "wide", "carve", "nca", "backtrack", "legs"]] = Field(
         default=["narrow", "turtle", "wide"], min_length=1
     )
+    """How an agent may edit a level; the first is the default for training."""
     tiles: list[Tile] = Field(min_length=2, max_length=MAX_TILES)
+    """The game's tiles (``[[tiles]]``)."""
     constraints: list[Constraint] = []
+    """Count constraints (``[[constraints]]``): a level that breaks one is not playable."""
     objectives: list[Objective] = Field(min_length=1)
+    """What makes a level good (``[[objectives]]``); the quality score is their weighted mean."""
     difficulty: Difficulty | None = None
+    """The difficulty knob (``[difficulty]``); none for rules without one."""
     playable_bonus: float = Field(default=1.0, ge=0)
     """Reward bonus when an edit makes the level playable (and penalty when it breaks it)."""
     script: str | None = None
