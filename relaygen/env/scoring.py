@@ -148,6 +148,6 @@ class Scorer:
     def _score_batched(self, grids: np.ndarray, difficulty: np.ndarray) -> Scores:
         """Score a stack with the mechanic's batched analyse and the one scoring function."""
         assert self._batched is not None
-        playable, metrics, length = self._batched(self.rules, grids)
-        rows = self.table.score(playable.astype(np.int8), metrics, grids, difficulty)
+        verdicts, metrics, length = self._batched(self.rules, grids, self.budget)
+        rows = self.table.score(verdicts.astype(np.int8), metrics, grids, difficulty)
         return Scores(rows.score, rows.verdict, length, rows.met, metrics, rows.terms)

@@ -33,7 +33,8 @@ Tone = Literal["text", "dim", "good", "bad", "accent"]
 HudSegment = tuple[str, Tone]
 """A piece of HUD text and how it is toned (the viewer picks the colour)."""
 BatchAnalysis = tuple[np.ndarray, np.ndarray, np.ndarray]
-"""A batched analyse's answer for ``m`` grids: playable ``(m,)``, metrics ``(m, n_metrics)`` in
+"""A batched analyse's answer for ``m`` grids: verdict codes ``(m,)`` (indexes of
+:data:`relaygen.score.VERDICTS`; booleans read as no/yes), metrics ``(m, n_metrics)`` in
 :meth:`Mechanic.metric_names` order, and solution lengths ``(m,)``."""
 
 
@@ -117,9 +118,9 @@ class Mechanic(Protocol[S]):
     """The level file formats its levels can be written in."""
     marks_trail: ClassVar[bool] = False
     """The viewer and level pictures mark the cells the player ran through (:meth:`trail`)."""
-    analyse_batch: ClassVar[Callable[[Rules, np.ndarray], BatchAnalysis] | None] = None
-    """The playtest of a stack of grids ``(m, H, W)`` as arrays, for the environment's reward; None
-    where the mechanic is played level by level."""
+    analyse_batch: ClassVar[Callable[[Rules, np.ndarray, Budget], BatchAnalysis] | None] = None
+    """The playtest of a stack of grids ``(m, H, W)`` within a budget, as arrays, for the environment's
+    reward; None where the mechanic is played level by level."""
 
     def metric_names(self, rules: Rules) -> tuple[str, ...]:
         """Metrics that objectives of ``rules`` may name."""

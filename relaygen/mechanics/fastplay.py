@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from relaygen.mechanics.base import corridor_share, without
+from relaygen.mechanics.base import Budget, corridor_share, without
 from relaygen.rules import Rules
 
 _LABEL_STRUCTURE = np.zeros((3, 3, 3), dtype=bool)
@@ -101,9 +101,9 @@ def as_played(rules: Rules, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return player, one, np.where(player & one[:, None, None], left[grids], grids)
 
 
-def walk(rules: Rules, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def walk(rules: Rules, grids: np.ndarray, budget: Budget | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The walk mechanic over a stack: (playable, metrics [regions, path_length, corridor_share],
-    solution length)."""
+    solution length). The search is exhaustive and cheap: no budget bounds it."""
     player, one, grids = as_played(rules, grids)
     walkable = ~(rules.with_property("solid")[grids] | rules.with_property("hazard")[grids])
     exits = rules.with_property("exit")[grids]
@@ -116,9 +116,9 @@ def walk(rules: Rules, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     return playable, metrics, length
 
 
-def keys(rules: Rules, grids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def keys(rules: Rules, grids: np.ndarray, budget: Budget | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The keys mechanic over a stack: (playable, metrics [regions, path_length, enemies,
-    enemy_distance], solution length)."""
+    enemy_distance], solution length). The search is exhaustive and cheap: no budget bounds it."""
     m, h, w = grids.shape
     player, one, grids = as_played(rules, grids)
     has = {p: rules.with_property(p)[grids] for p in ("key", "door", "hazard")}

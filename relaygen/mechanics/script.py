@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
-from collections import deque
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +21,9 @@ import numpy as np
 from scipy import ndimage
 
 from relaygen.level import Level, LevelError
-from relaygen.mechanics.base import Analysis, Budget, Cell, Mechanic
+from relaygen.mechanics.base import Analysis, BatchAnalysis, Budget, Cell, Mechanic
+from relaygen.score import VERDICTS
+from relaygen.script.search import solve_many
 
 if TYPE_CHECKING:
     from relaygen.rules import Rules
@@ -124,48 +124,51 @@ class Script(Mechanic["State"]):
 
     def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
         game = game_of(level.rules)
-        metrics = {"solution_length": 0.0, "solver_nodes": 0.0, "regions": float(_regions(game, level))}
+        metrics = {
+            "solution_length": 0.0,
+            "solver_nodes": 0.0,
+            "regions": float(_regions(game, level.rules, level.grid)),
+        }
         try:
             start = self.start(level)
         except ValueError as exc:
             return Analysis("no", None, metrics, f"cannot start: {exc}")
-        verdict, solution, nodes = solve(start, _moves(game), budget)
-        metrics["solver_nodes"] = float(nodes)
-        if solution is None:
-            why = "every reachable state searched" if verdict == "no" else f"budget spent after {nodes} states"
-            return Analysis(verdict, None, metrics, f"solver: {why}")
-        metrics["solution_length"] = float(len(solution))
-        return Analysis("yes", solution, metrics, optimal=True)
+        found = solve_many([start], _moves(game), budget.max_nodes, budget.time_limit)[0]
+        metrics["solver_nodes"] = float(found.nodes)
+        if found.solution is None:
+            why = (
+                "every reachable state searched"
+                if found.verdict == "no"
+                else f"budget spent after {found.nodes} states"
+            )
+            return Analysis(found.verdict, None, metrics, f"solver: {why}")
+        metrics["solution_length"] = float(len(found.solution))
+        return Analysis("yes", found.solution, metrics, optimal=True)
 
-
-def solve(start: State, moves: str, budget: Budget) -> tuple[str, str | None, int]:
-    """Breadth-first search from ``start`` for a won state: (verdict, shortest solution, states expanded)."""
-    if start.won:
-        return "yes", "", 0
-    deadline = None if budget.time_limit is None else time.perf_counter() + budget.time_limit
-    parent: dict[bytes, tuple[bytes, str] | None] = {start.key: None}
-    frontier = deque([start])
-    nodes = 0
-    while frontier:
-        if (budget.max_nodes is not None and nodes >= budget.max_nodes) or (
-            deadline is not None and time.perf_counter() > deadline
+    @staticmethod
+    def analyse_batch(rules: Rules, grids: np.ndarray, budget: Budget) -> BatchAnalysis:
+        """:meth:`analyse` of a stack of grids, their searches advanced together (one tall board per
+        round); a grid the game cannot start counts as unplayable."""
+        game = game_of(rules)
+        objects = [game.glyphs[t.char] for t in rules.tiles]
+        verdicts = np.zeros(len(grids), dtype=np.int8)
+        metrics = np.zeros((len(grids), len(Script.metrics)), dtype=np.float64)
+        lengths = np.zeros(len(grids), dtype=np.int64)
+        starts, playing = [], []
+        for i, grid in enumerate(grids):
+            metrics[i, 2] = _regions(game, rules, grid)
+            try:
+                starts.append(game.state_from_cells([[objects[t] for t in row] for row in grid.tolist()]))
+            except ValueError:
+                continue
+            playing.append(i)
+        for i, found in zip(
+            playing, solve_many(starts, _moves(game), budget.max_nodes, budget.time_limit), strict=True
         ):
-            return "unknown", None, nodes
-        state = frontier.popleft()
-        nodes += 1
-        for move in moves:
-            after = state.move(move)
-            if after.won:
-                path = [move]
-                key = state.key
-                while parent[key] is not None:
-                    key, step = parent[key]  # type: ignore[misc]
-                    path.append(step)
-                return "yes", "".join(reversed(path)), nodes
-            if after.key not in parent:
-                parent[after.key] = (state.key, move)
-                frontier.append(after)
-    return "no", None, nodes
+            verdicts[i] = VERDICTS.index(found.verdict)
+            metrics[i, 1] = found.nodes
+            lengths[i] = metrics[i, 0] = len(found.solution or "")
+        return verdicts, metrics, lengths
 
 
 def with_levels(source: str, levels: Sequence[Sequence[str]]) -> str:
@@ -191,12 +194,12 @@ def _rule_line(line: str) -> bool:
     return bool(line.strip()) and set(line.strip()) == {"="}
 
 
-def _regions(game: Game, level: Level) -> int:
+def _regions(game: Game, rules: Rules, grid: np.ndarray) -> int:
     """4-connected regions of the cells a player could stand on (nothing in the player's collision layer)."""
     players = set(game.player_objects)
     layer = {name for names in game.layers if players & set(names) for name in names} - players
-    objects = [set(game.glyphs[t.char]) for t in level.rules.tiles]
-    blocked = np.array([bool(layer & o) for o in objects])[level.grid]
+    objects = [set(game.glyphs[t.char]) for t in rules.tiles]
+    blocked = np.array([bool(layer & o) for o in objects])[grid]
     return int(ndimage.label(~blocked, structure=_FOUR)[1])
 
 
@@ -279,8 +282,8 @@ def imported_rules(path: Path, folder: Path) -> Rules:
 def _lengths(game: Game) -> list[int]:
     """Solution lengths of the game's own levels that the search solves in 10 s each."""
     indexes = [i for i, lv in enumerate(game.levels) if lv.message is None]
-    found = [solve(game.start(i), _moves(game), Budget(time_limit=10.0))[1] for i in indexes]
-    return [len(s) for s in found if s]
+    found = [solve_many([game.start(i)], _moves(game), time_limit=10.0)[0] for i in indexes]
+    return [len(f.solution) for f in found if f.solution]
 
 
 def _moves(game: Game) -> str:

@@ -1,5 +1,8 @@
 """A level's cells as bit-planes: objects (K, H, W) and movements (M, H, W) of uint64 words, row-major.
 
+Several levels of one size are simulated together as one *tall* board: stacked top to bottom with an
+empty separator row between them, which no pattern matches and no object moves into (`Board.valid`).
+
 Whole-grid questions (where does this cell pattern match?) are numpy operations over every cell at once.
 During a turn the cells are also held as flat lists of Python ints (all words of a cell in one int), which
 is where single matched cells are read and written; the planes are brought up to date before matching.
@@ -10,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 WORD = 64
-_FULL = (1 << WORD) - 1
+FULL = (1 << WORD) - 1
 _PATCH_LIMIT = 12  # writes after which recomputing a match map beats patching it cell by cell
 
 
@@ -21,7 +24,7 @@ def word_count(bits: int) -> int:
 
 def split(mask: int, words: int) -> list[tuple[int, np.uint64]]:
     """The nonzero words of a mask, as (word index, value) pairs."""
-    return [(k, np.uint64((mask >> (WORD * k)) & _FULL)) for k in range(words) if (mask >> (WORD * k)) & _FULL]
+    return [(k, np.uint64((mask >> (WORD * k)) & FULL)) for k in range(words) if (mask >> (WORD * k)) & FULL]
 
 
 def to_planes(values: list[int], words: int, height: int, width: int) -> np.ndarray:
@@ -59,17 +62,43 @@ def union(planes: np.ndarray) -> int:
     return sum(int(v) << (WORD * k) for k, v in enumerate(words))
 
 
+def stack(grids: list[np.ndarray]) -> np.ndarray:
+    """Object planes of equal shape (K, h, w) -> one tall board (K, n * (h + 1) - 1, w)."""
+    if len(grids) == 1:
+        return grids[0]
+    words, rows, width = grids[0].shape
+    tall = np.zeros((words, len(grids), rows + 1, width), dtype=np.uint64)
+    tall[:, :, :rows] = np.stack(grids, axis=1)
+    return tall.reshape(words, len(grids) * (rows + 1), width)[:, :-1]
+
+
+def unstack(tall: np.ndarray, count: int) -> list[np.ndarray]:
+    """A tall board of `count` levels -> each level's planes (views of one new array)."""
+    words, height, width = tall.shape
+    rows = (height + 1) // count - 1
+    padded = np.concatenate([tall, np.zeros((words, 1, width), dtype=tall.dtype)], axis=1)
+    levels = padded.reshape(words, count, rows + 1, width)[:, :, :rows]
+    return list(np.ascontiguousarray(levels.transpose(1, 0, 2, 3)))
+
+
 class Board:
-    """The working copy of a level during one turn.
+    """The working copy of a level, or of `count` stacked levels (see `stack`), during one turn.
 
     `obj` and `mov` are the flat cell lists (index y * width + x); `planes()` gives the numpy planes.
     `log` lists the cells written, in order (its length is the board's version); a cached match map is
     patched cell by cell after a few writes rather than recomputed. The unions only grow during a turn,
-    as in PuzzleScript.
+    as in PuzzleScript. `rows` is one level's height; `valid` is False on separator rows (None: one level).
     """
 
-    def __init__(self, obj: np.ndarray, mov_words: int) -> None:
+    def __init__(self, obj: np.ndarray, mov_words: int, count: int = 1) -> None:
         self.height, self.width = obj.shape[1], obj.shape[2]
+        self.count = count
+        self.rows = (self.height + 1) // count - 1
+        self.cells_per_level = (self.rows + 1) * self.width
+        self.valid = None
+        if count > 1:
+            self.valid = np.ones((self.height, self.width), dtype=bool)
+            self.valid[self.rows :: self.rows + 1] = False
         self.obj_words, self.mov_words = obj.shape[0], mov_words
         self._obj_planes = obj.copy()
         self._mov_planes = np.zeros((mov_words, self.height, self.width), dtype=np.uint64)
@@ -85,8 +114,7 @@ class Board:
 
     def clear_movements(self) -> None:
         """Forget every movement (after they are resolved)."""
-        self.planes()
-        self.log.extend(i for i, m in enumerate(self.mov) if m)
+        self.log.extend(np.flatnonzero(self.planes()[1].any(axis=0)).tolist())
         self.mov = [0] * len(self.mov)
         self._mov_planes[:] = 0
 
@@ -105,10 +133,10 @@ class Board:
                 self._obj_planes = to_planes(self.obj, self.obj_words, self.height, self.width)
                 self._mov_planes = to_planes(self.mov, self.mov_words, self.height, self.width)
             else:
-                for i in self._dirty:
-                    y, x = divmod(i, self.width)
-                    _write(self._obj_planes, y, x, self.obj[i])
-                    _write(self._mov_planes, y, x, self.mov[i])
+                cells = list(self._dirty)
+                ys, xs = np.divmod(np.array(cells), self.width)
+                for planes, values in ((self._obj_planes, self.obj), (self._mov_planes, self.mov)):
+                    planes[:, ys, xs] = to_planes([values[i] for i in cells], planes.shape[0], 1, len(cells))[:, 0]
             self._dirty.clear()
         return self._obj_planes, self._mov_planes
 
@@ -147,13 +175,10 @@ class Board:
                     where[i // width, i % width] = pattern.matches(objs[i], movs[i])
                 self._maps[key] = (version, where)
                 return where
-        where = compute()
+        where = compute() if self.valid is None else compute() & self.valid
         self._maps[key] = (version, where)
         return where
 
-
-def _write(planes: np.ndarray, y: int, x: int, value: int) -> None:
-    if planes.shape[0] == 1:
-        planes[0, y, x] = value
-    else:
-        planes[:, y, x] = np.frombuffer(value.to_bytes(8 * planes.shape[0], "little"), dtype=np.uint64)
+    def level_of(self, i: int) -> int:
+        """Which stacked level flat cell `i` belongs to."""
+        return i // self.cells_per_level

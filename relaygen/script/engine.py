@@ -7,12 +7,13 @@ PuzzleScript's scan order, one re-checked if a cell of it was written since it w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import product
 
 import numpy as np
 
-from relaygen.script.board import Board, split, word_count
+from relaygen.script.board import FULL, WORD, Board, split, stack, unstack, word_count
 from relaygen.script.compiler import DIR_STEP, Pattern, Rule, WinCondition
 from relaygen.script.match import CellTest, cell_map, matched_cells, row_matches
 
@@ -89,28 +90,22 @@ def _queue(queue: list[str], rule: Rule) -> None:
     queue.extend(c for c in dict.fromkeys(names) if c not in queue)
 
 
-def _try_rule(run: RunRule, board: Board, queue: list[str]) -> bool:
+def _try_rule(run: RunRule, board: Board, queues: list[list[str]]) -> bool:
     """Apply one rule everywhere it matches; returns whether the board changed."""
     rule = run.rule
     if run.single_cell:
-        return _apply_everywhere(run, board, queue)
+        return _apply_everywhere(run, board, queues)
     matches = []
     for row in run.rows:
         found = row_matches(row, run.step, board)
         if not found:
             return False
         matches.append(found)
+    stride = run.step[0] * board.width + run.step[1]
+    levels, every = _combinations(run, matches, stride, board)
     touched: set[int] = set()
     if rule.has_replacements:
-        stride = run.step[0] * board.width + run.step[1]
         objs, movs = board.obj, board.mov
-        if len(matches) == 1:
-            every = (matched_cells(run.rows[0], m, stride) for m in matches[0])
-        else:
-            row_cells = [
-                [matched_cells(row, m, stride) for m in found] for row, found in zip(run.rows, matches, strict=True)
-            ]
-            every = ([c for part in reversed(combo) for c in part] for combo in product(*reversed(row_cells)))
         for cells in every:
             # A match depends only on its own cells: re-check it only if one of them was written since.
             if (
@@ -128,11 +123,35 @@ def _try_rule(run: RunRule, board: Board, queue: list[str]) -> bool:
                 if new_obj != obj or new_mov != mov:
                     board.set(i, new_obj, new_mov)
                     touched.add(i)
-    _queue(queue, rule)
+    for level in levels:
+        _queue(queues[level], rule)
     return bool(touched)
 
 
-def _apply_everywhere(run: RunRule, board: Board, queue: list[str]) -> bool:
+def _combinations(run: RunRule, matches: list[list], stride: int, board: Board) -> tuple[list[int], Iterable]:
+    """The levels in which every row of a rule matched, and each combination of one match per row (its
+    cells), in PuzzleScript's order; on a tall board only matches of the same level combine."""
+    if len(matches) == 1:
+        every = (matched_cells(run.rows[0], m, stride) for m in matches[0])
+        if board.count == 1:
+            return [0], every
+        return sorted({board.level_of(m if type(m) is int else m[0]) for m in matches[0]}), every
+    by_level: list[dict[int, list]] = []
+    for row, found in zip(run.rows, matches, strict=True):
+        cells: dict[int, list] = {}
+        for m in found:
+            cells.setdefault(board.level_of(m if type(m) is int else m[0]), []).append(matched_cells(row, m, stride))
+        by_level.append(cells)
+    levels = sorted(set.intersection(*(set(cells) for cells in by_level)))
+    every = (
+        [c for part in reversed(combo) for c in part]
+        for level in levels
+        for combo in product(*(cells[level] for cells in reversed(by_level)))
+    )
+    return levels, every
+
+
+def _apply_everywhere(run: RunRule, board: Board, queues: list[list[str]]) -> bool:
     """A one-cell rule: its matches cannot disturb each other, so apply them all at once."""
     test = run.rows[0][0]
     where = cell_map(test, board)
@@ -140,7 +159,8 @@ def _apply_everywhere(run: RunRule, board: Board, queue: list[str]) -> bool:
     if not found:
         return False
     clear, put, mclear, mset = test.pattern.replace
-    _queue(queue, run.rule)
+    for level in [0] if board.count == 1 else sorted({board.level_of(i) for i in found}):
+        _queue(queues[level], run.rule)
     if len(found) <= _FEW:
         changed, objs, movs = False, board.obj, board.mov
         for i in found:
@@ -184,7 +204,7 @@ def _still_settled(run: RunRule, board: Board) -> bool:
     return True
 
 
-def _apply_group(group: list[RunRule], board: Board, queue: list[str]) -> bool:
+def _apply_group(group: list[RunRule], board: Board, queues: list[list[str]]) -> bool:
     any_change = False
     for _ in range(_MAX_GROUP_PASSES):
         made = False
@@ -196,7 +216,7 @@ def _apply_group(group: list[RunRule], board: Board, queue: list[str]) -> bool:
                 continue
             if _still_settled(run, board):
                 continue
-            if _try_rule(run, board, queue):
+            if _try_rule(run, board, queues):
                 made = True
             else:
                 board.settled[run.ident] = board.version
@@ -206,10 +226,12 @@ def _apply_group(group: list[RunRule], board: Board, queue: list[str]) -> bool:
     return any_change
 
 
-def _apply_rules(groups: list[list[RunRule]], loops: dict[int, int], board: Board, queue: list[str]) -> None:
+def _apply_rules(groups: list[list[RunRule]], loops: dict[int, int], board: Board, queues: list[list[str]]) -> None:
+    # On a tall board a group or loop repeats until no level changes: a level that did not change in a pass
+    # would not change in another, so the others' extra passes leave it as it is.
     propagated, loop_count, gi = False, 0, 0
     while gi < len(groups):
-        propagated = _apply_group(groups[gi], board, queue) or propagated
+        propagated = _apply_group(groups[gi], board, queues) or propagated
         if propagated and gi in loops:
             gi, propagated = loops[gi], False
             loop_count += 1
@@ -224,24 +246,28 @@ def _player_map(t: Tables, obj: np.ndarray) -> np.ndarray:
     return _has(obj, t.player_mask, t.player_aggregate, t.obj_words)
 
 
-def _start_movement(t: Tables, board: Board, bits: int) -> np.ndarray:
-    """Give every player its input movement; returns where the players stood."""
+def _start_movement(t: Tables, board: Board, bits: list[int]) -> np.ndarray:
+    """Give every player its level's input movement (`bits`, one per level); returns where players stood."""
     obj, mov = board.planes()
     where = _player_map(t, obj)
     mov = mov.copy()
     for layer, mask in t.player_layers:
         has = where & _has(obj, mask, False, t.obj_words)
-        for k, w in split(bits << (5 * layer), t.mov_words):
-            mov[k] |= np.where(has, w, np.uint64(0))
+        for k in range(t.mov_words):
+            words = np.array([((b << (5 * layer)) >> (WORD * k)) & FULL for b in bits], dtype=np.uint64)
+            if words.any():
+                rows = np.repeat(words, board.rows + 1)[: board.height]
+                mov[k] |= np.where(has, rows[:, None], np.uint64(0))
     board.replace_planes(obj, mov)
     return where
 
 
 def _resolve_movement(t: Tables, board: Board) -> None:
-    """Move objects cell by cell (column-major, as PuzzleScript scans) until nothing more can move."""
-    h, w = board.height, board.width
+    """Move objects cell by cell (column-major, as PuzzleScript scans) until nothing more can move; no
+    object leaves its level."""
+    h, w = board.rows, board.width
     objs = board.obj
-    moving = [[i, m] for i, m in enumerate(board.mov) if m]
+    moving = [[i, board.mov[i]] for i in np.flatnonzero(board.planes()[1].any(axis=0)).tolist()]
     moving.sort(key=lambda item: (item[0] % w, item[0]))
     progress = True
     while progress:
@@ -251,6 +277,7 @@ def _resolve_movement(t: Tables, board: Board) -> None:
             if not mov:
                 continue
             y, x = divmod(i, w)
+            y %= h + 1
             for layer, layer_mask in enumerate(t.layer_masks):
                 bits = (mov >> (5 * layer)) & 0x1F
                 if not bits:
@@ -272,17 +299,29 @@ def _resolve_movement(t: Tables, board: Board) -> None:
 
 def simulate(t: Tables, obj: np.ndarray, move: str | None) -> tuple[np.ndarray, list[str], bool]:
     """One turn's rules and movement: (objects after, command queue, blocked by require_player_movement)."""
-    board = Board(obj, t.mov_words)
-    queue: list[str] = []
-    players = _start_movement(t, board, INPUT_BITS[move]) if move is not None else None
-    _apply_rules(t.groups, t.loops, board, queue)
+    return simulate_batch(t, [obj], [move])[0]
+
+
+def simulate_batch(
+    t: Tables, grids: list[np.ndarray], moves: list[str | None]
+) -> list[tuple[np.ndarray, list[str], bool]]:
+    """`simulate` for several levels of one size at once, each with its own input, on one tall board."""
+    board = Board(stack(grids), t.mov_words, len(grids))
+    queues: list[list[str]] = [[] for _ in grids]
+    bits = [0 if m is None else INPUT_BITS[m] for m in moves]
+    players = _start_movement(t, board, bits) if any(bits) else None
+    _apply_rules(t.groups, t.loops, board, queues)
     _resolve_movement(t, board)
-    _apply_rules(t.late_groups, t.late_loops, board, queue)
-    after = board.planes()[0]
-    blocked = players is not None and players.any() and "require_player_movement" in t.flags
-    if blocked and (_has(after, t.player_mask, False, t.obj_words) | ~players).all():
-        return obj, [], True
-    return after, queue, False
+    _apply_rules(t.late_groups, t.late_loops, board, queues)
+    tall = board.planes()[0]
+    afters = unstack(tall, len(grids))
+    blocked = [False] * len(grids)
+    if players is not None and "require_player_movement" in t.flags:
+        kept = _has(tall, t.player_mask, False, t.obj_words) | ~players
+        for b, rows in enumerate(range(0, board.height, board.rows + 1)):
+            stood = players[rows : rows + board.rows]
+            blocked[b] = bool(bits[b]) and stood.any() and kept[rows : rows + board.rows].all()
+    return [(grids[b], [], True) if blocked[b] else (afters[b], queues[b], False) for b in range(len(grids))]
 
 
 def _has(obj: np.ndarray, mask: int, aggregate: bool, words: int) -> np.ndarray:

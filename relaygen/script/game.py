@@ -12,13 +12,14 @@ import numpy as np
 
 from relaygen.script.board import pack, unpack
 from relaygen.script.compiler import Compiler, Level, WinCondition
-from relaygen.script.engine import INPUT_BITS, Tables, conditions_met, simulate
+from relaygen.script.engine import INPUT_BITS, Tables, conditions_met, simulate_batch
 from relaygen.script.errors import ScriptError
 from relaygen.script.palettes import is_color, palette, to_hex
 from relaygen.script.parser import parse
 
 MAX_AGAIN_TURNS = 500  # PuzzleScript would spin forever; a game that needs more is not simulated further
 TURN_MEMO_BYTES = 1 << 23  # about how much of the objects a game remembers simulated turns for
+BATCH_TURNS = 512  # turns simulated together on one tall board at most
 
 
 @dataclass(frozen=True)
@@ -115,12 +116,9 @@ class Game:
         key = (grid.shape, grid.tobytes(), move)
         turn = self._turns.get(key)
         if turn is None:
-            if len(self._turns) * grid.nbytes >= TURN_MEMO_BYTES:
-                self._turns.clear()
-            after, queue, blocked = simulate(self.tables, grid, move)
-            after.setflags(write=False)
-            turn = self._turns[key] = (after, tuple(queue), blocked)
-        after, queue, blocked = turn
+            self.simulate_turns([(grid, move)])
+            turn = self._turns[key]
+        after, queue, blocked, met, modified = turn
         if blocked:
             return Outcome(grid, target, False, False, False)
         if "cancel" in queue:
@@ -132,12 +130,11 @@ class Game:
             if not probe and not restarting:
                 after, target, again = self.restart(target, undo)
                 queue = []
-        modified = not np.array_equal(after, grid)
         if probe and (modified or "win" in queue or "restart" in queue):
             return Outcome(grid, target, True, False, False)
         if modified and move is not None and undo is not None:
             undo.append(grid)
-        won = not no_win and not text_mode and ("win" in queue or bool(conditions_met(self.tables, after)))
+        won = not no_win and not text_mode and ("win" in queue or met)
         if won and stop_on_win:
             return Outcome(after, target, modified, True, False)
         if "checkpoint" in queue:
@@ -146,6 +143,41 @@ class Game:
             look = self.process(after, target, None, no_win=True, probe=True, undo=undo)
             target, again = look.target, look.modified
         return Outcome(after, target, modified, won, again)
+
+    def simulate_turns(self, turns: Sequence[tuple[np.ndarray, str | None]]) -> None:
+        """Simulate these turns (object planes, input) together, and the again turns they lead to, and
+        remember them: `process` and `State.move` then find them done. Turns of one size share a batch."""
+        todo = list({(g.shape, g.tobytes(), m): (g, m) for g, m in turns}.items())
+        for _ in range(MAX_AGAIN_TURNS):
+            todo = [(key, turn) for key, turn in todo if key not in self._turns]
+            if not todo:
+                return
+            if (len(self._turns) + len(todo)) * todo[0][1][0].nbytes >= TURN_MEMO_BYTES:
+                self._turns.clear()
+            follow = {}
+            for start in range(0, len(todo), BATCH_TURNS):
+                for after, queue, blocked in self._simulate(todo[start : start + BATCH_TURNS]):
+                    if "again" in queue and "cancel" not in queue and not blocked:
+                        follow[(after.shape, after.tobytes(), None)] = (after, None)
+            todo = list(follow.items())
+
+    def _simulate(self, todo: list) -> list[tuple]:
+        """Simulate turns of possibly different sizes, one batch per size, and remember each."""
+        by_shape: dict[tuple, list] = {}
+        for key, turn in todo:
+            by_shape.setdefault(key[0], []).append((key, turn))
+        out = []
+        for group in by_shape.values():
+            results = simulate_batch(self.tables, [g for _, (g, _) in group], [m for _, (_, m) in group])
+            befores = np.stack([grid for _, (grid, _) in group])
+            afters = np.stack([after for after, _, _ in results])
+            met = conditions_met(self.tables, afters).tolist()
+            changed = (afters != befores).reshape(len(group), -1).any(axis=1).tolist()
+            for (key, _), (after, queue, blocked), won, modified in zip(group, results, met, changed, strict=True):
+                after.setflags(write=False)
+                self._turns[key] = (after, tuple(queue), blocked, won, modified)
+                out.append((after, queue, blocked))
+        return out
 
     def restart(self, target: np.ndarray, undo: list | None) -> tuple[np.ndarray, np.ndarray, bool]:
         """Back to the restart target, rules on level start rerun: (grid, target, again pending)."""
@@ -173,6 +205,11 @@ class State:
 
     def __init__(self, game: Game, grid: np.ndarray, target: np.ndarray, won: bool) -> None:
         self._game, self._grid, self._target, self.won = game, grid, target, won
+
+    @property
+    def game(self) -> Game:
+        """The game this state belongs to."""
+        return self._game
 
     @property
     def height(self) -> int:

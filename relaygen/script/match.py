@@ -108,11 +108,12 @@ def row_matches(row, step, board: Board) -> list:
     acc, y0, x0 = _segment(segments[0], step, board, total - 1)
     fulls = [_full(s, step, board) for s in segments[1:]]
     dy, dx = step
-    h, w = board.height, board.width
+    h, w = board.rows, board.width
     out: list[tuple] = []
     for i in _origins(acc, y0, x0, vertical, board):
         y, x = divmod(i, w)
-        room = (y + 1 if dy < 0 else h - y if dy > 0 else x + 1 if dx < 0 else w - x) - total + 1
+        local = y % (h + 1)  # the row within its own level of a tall board
+        room = (local + 1 if dy < 0 else h - local if dy > 0 else x + 1 if dx < 0 else w - x) - total + 1
         first = len(segments[0])
         for k1 in _ray(fulls[0], y, x, step, first, room):
             if len(fulls) == 1:
