@@ -74,6 +74,8 @@ def stack(grids: list[np.ndarray]) -> np.ndarray:
 
 def unstack(tall: np.ndarray, count: int) -> list[np.ndarray]:
     """A tall board of `count` levels -> each level's planes (views of one new array)."""
+    if count == 1:
+        return [tall.copy()]
     words, height, width = tall.shape
     rows = (height + 1) // count - 1
     padded = np.concatenate([tall, np.zeros((words, 1, width), dtype=tall.dtype)], axis=1)
