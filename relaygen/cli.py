@@ -259,8 +259,9 @@ def generate(
         str,
         typer.Option(
             "--format",
-            help="json, txt, xsb (push games), png, tiled (.tmj), or puzzlescript (PuzzleScript games: "
-            "json files and one game.txt with its levels replaced by these).",
+            help="json, txt, xsb (push games), png, tiled (.tmj), puzzlescript (PuzzleScript games: "
+            "json files and one game.txt with its levels replaced by these); datasets in shards: jsonl "
+            "(10,000 levels a file, every game) or boxoban (Boxoban's text files of 1,000, push games).",
         ),
     ] = "json",
     scale: Annotated[

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from relaygen.datasets import SHARD_SIZES, check_dataset_format, is_dataset
 from relaygen.files import atomic_write
 from relaygen.formats import payload_fields, require_format, write_levels
 from relaygen.level import Level, LevelError
@@ -119,10 +120,14 @@ def tiled_map(level: Level, tile_size: int = TILE_SIZE) -> dict:
 
 
 def check_format(kind: str, rules: Rules | None = None) -> None:
-    """Raise :class:`LevelError` for an unknown export format, or for XSB of ``rules`` whose mechanic's
-    levels XSB cannot hold."""
+    """Raise :class:`LevelError` for an unknown export or dataset format, or for XSB (or Boxoban text)
+    of ``rules`` whose mechanic's levels XSB cannot hold."""
+    if is_dataset(kind):
+        if rules is not None:
+            check_dataset_format(kind, rules)
+        return
     if kind not in EXPORT_FORMATS:
-        raise LevelError(f"unknown format {kind!r} (use {', '.join(EXPORT_FORMATS)})")
+        raise LevelError(f"unknown format {kind!r} (use {', '.join([*EXPORT_FORMATS, *SHARD_SIZES])})")
     if kind == "xsb" and rules is not None:
         require_format(rules, kind)
 

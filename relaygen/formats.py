@@ -1,4 +1,5 @@
-"""Level files: JSON (canonical, lossless, versioned), plain text maps, and XSB for push games.
+"""Level files: JSON (canonical, lossless, versioned), plain text maps, and XSB for push games (datasets
+of many levels in shards, JSON lines and Boxoban's text files, are :mod:`relaygen.datasets`'s).
 
 Every writer is atomic; every reader names the file and the line or field of what it cannot read.
 """
@@ -22,7 +23,7 @@ from relaygen.rules import Rules, RulesError, builtin_names, load_rules, parse_r
 
 FORMAT_ID = "relaygen-level"
 VERSION = 1
-SUFFIXES = {".json": "json", ".txt": "txt", ".xsb": "xsb", ".sok": "xsb"}
+SUFFIXES = {".json": "json", ".txt": "txt", ".xsb": "xsb", ".sok": "xsb", ".jsonl": "jsonl"}
 XSB_FLOOR = " -_"
 XSB_CHARS = "#@+$*." + XSB_FLOOR
 RULES_LINE = re.compile(r"^;\s*rules:[ \t]*(.*?)\s*$", re.MULTILINE)
@@ -67,9 +68,10 @@ def payload_fields(level: Level) -> dict[str, str]:
     return V1_PAYLOAD | ({} if level.payload is None else level.payload.fields())
 
 
-def level_from_dict(data: Any, origin: str, rules: Rules | None = None) -> Level:
+def level_from_dict(data: Any, origin: str, rules: Rules | None = None, known: dict[str, Rules] | None = None) -> Level:
     """A level from its JSON form, with the rules it records (``rules`` only when it names rules
-    that are neither a built-in nor embedded)."""
+    that are neither a built-in nor embedded); ``known`` keeps the rules already read by their
+    record, for a file of many levels that record the same."""
     if not isinstance(data, dict) or data.get("format") != FORMAT_ID:
         raise LevelError(f"{origin}: not a relaygen level file (field 'format' must be {FORMAT_ID!r})")
     if data.get("version") != VERSION:
@@ -81,7 +83,10 @@ def level_from_dict(data: Any, origin: str, rules: Rules | None = None) -> Level
         rows = data.get(key) or []
         if not isinstance(rows, list) or not all(isinstance(row, str) for row in rows):
             raise LevelError(f"{origin}: field {key!r}: must be a list of text rows (strings)")
-    rules = _recorded_rules(data["rules"], origin, rules)
+    key = json.dumps(data["rules"], sort_keys=True) if known is not None else ""
+    rules = known[key] if known and key in known else _recorded_rules(data["rules"], origin, rules)
+    if known is not None:
+        known[key] = rules
     try:
         payload = get_mechanic(rules.mechanic).read_payload(data, origin)
         level = Level.from_rows(rules, data["rows"], payload=payload, name=data["name"], meta=data["meta"])
@@ -201,12 +206,16 @@ def levels_to_xsb(levels: list[Level], rules_ref: str | None = None) -> str:
     ref = rules_ref or (levels[0].rules.name if levels else XSB_RULES)
     blocks = [] if ref == XSB_RULES else [f"; rules: {ref}"]
     for i, level in enumerate(levels, start=1):
-        rules = level.rules
-        require_format(rules, "xsb")
-        chars = np.array([_xsb_char(rules.properties_of(t)) for t in range(len(rules.tiles))])
-        rows = ["".join(row).rstrip() for row in chars[level.grid]]
-        blocks.append("\n".join([f"; {level.name or i}", *rows, *_sok_lines(level.meta.get("sok", {}))]))
+        blocks.append("\n".join([f"; {level.name or i}", *xsb_rows(level), *_sok_lines(level.meta.get("sok", {}))]))
     return "\n\n".join(blocks) + "\n"
+
+
+def xsb_rows(level: Level) -> list[str]:
+    """A push-game level's rows in XSB characters (:func:`require_format` says which rules have them)."""
+    rules = level.rules
+    require_format(rules, "xsb")
+    chars = np.array([_xsb_char(rules.properties_of(t)) for t in range(len(rules.tiles))])
+    return ["".join(row).rstrip() for row in chars[level.grid]]
 
 
 def _sok_lines(fields: dict[str, str]) -> list[str]:
@@ -373,7 +382,7 @@ def level_files(path: str | Path) -> list[Path]:
 
 
 def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
-    """All levels in a file (.json, .txt, .xsb) or in every level file of a folder, in name order."""
+    """All levels in a file (.json, .txt, .xsb, .jsonl) or in every level file of a folder, in name order."""
     path = Path(path)
     if path.is_dir():
         return [level for f in level_files(path) for level in read_levels(f, rules)]
@@ -389,15 +398,15 @@ def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
     except (OSError, UnicodeDecodeError) as exc:
         raise LevelError(f"{path}: cannot read: {exc}") from exc
     if kind == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise LevelError(f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from exc
-        except RecursionError:
-            raise LevelError(f"{path}: JSON nested too deeply to read") from None
-        level = level_from_dict(data, str(path), rules)
+        level = level_from_dict(parse_json(text, str(path)), str(path), rules)
         level.name = level.name or path.stem
         return [level]
+    if kind in ("jsonl", "txt"):
+        from relaygen.datasets import read_shard
+
+        shard = read_shard(path, text, rules)
+        if shard is not None:
+            return shard
     if kind == "txt" and is_script(text):
         return script_levels(path, rules)
     if (
@@ -417,6 +426,18 @@ def read_levels(path: str | Path, rules: Rules | None = None) -> list[Level]:
     for i, level in enumerate(levels, start=1):
         level.name = level.name or (path.stem if len(levels) == 1 else f"{path.stem} {i}")
     return levels
+
+
+def parse_json(text: str, origin: str, first_line: int = 1) -> Any:
+    """The JSON value ``text`` holds; a :class:`LevelError` names ``origin`` and the line (counted from
+    ``first_line``) and column of what cannot be read."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno + first_line - 1}, column {exc.colno}"
+        raise LevelError(f"{origin}: {where}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise LevelError(f"{origin}: JSON nested too deeply to read") from None
 
 
 def dump_levels(levels: list[Level], kind: str, rules_ref: str | None = None) -> str:

@@ -8,7 +8,9 @@ same manifest checks every indexed file and only makes the levels that are missi
 run with another manifest is refused unless told to overwrite, and so is a folder without a
 manifest that holds files the run would replace (the designer's own, or copies). One run writes a
 folder at a time (a lock on the folder), and the manifest is written before the first level file,
-so a folder that holds files always says which run they belong to.
+so a folder that holds files always says which run they belong to. A dataset run (``jsonl``,
+``boxoban``) writes shards of many levels instead of level files and records each shard's digest in
+its manifest rather than in an index (see :mod:`relaygen.shardfolder`).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from relaygen.datasets import MANIFEST, SHARD_SIZES, SHARDS, is_dataset, shard_number
 from relaygen.drafters import SEARCH, model_label
 from relaygen.export import EXPORT_FORMATS, TILE_SIZE, check_format, export_level
 from relaygen.files import WriteError, atomic_write, file_digest, make_folder
@@ -34,7 +37,6 @@ from relaygen.generate import GenerateError, Summary, generate_iter, level_name,
 from relaygen.level import Level
 from relaygen.rules import Rules, load_rules
 
-MANIFEST = "run.json"
 INDEX = "index.json"
 RUN_FORMAT = "relaygen-run"
 INDEX_SECONDS = 1.0
@@ -59,8 +61,8 @@ def write_run(
     **options: Any,
 ) -> Iterator[Path]:
     """Generate ``n`` levels of ``rules`` into the run folder ``out`` as ``kind`` files, yielding
-    each file's path (the verified files of an earlier try of the same run first, without redoing
-    them). ``options`` are :func:`~relaygen.generate.generate_iter`'s; ``overwrite`` replaces the
+    each level's file once it is written (the verified files of an earlier try of the same run first,
+    without redoing them; a dataset's shard once per level it holds). ``options`` are :func:`~relaygen.generate.generate_iter`'s; ``overwrite`` replaces the
     files of another run instead of refusing to touch them; pictures get ``tile_size`` pixels per tile."""
     if not str(out).strip() or Path(out) == Path():
         raise GenerateError("--out: give a folder of its own for the run, not the current folder")
@@ -69,16 +71,25 @@ def write_run(
     check_format(kind, rules)
     options["model"] = resolve_model(rules, options.get("model"), source)
     manifest = run_manifest(rules, n, kind, options | {"tile_size": tile_size})
-    with RunFolder.open(out, kind, manifest, overwrite) as folder:
-        summary.reused, summary.redone = len(folder.done), folder.damaged
-        yield from folder.done.values()
-        if len(folder.done) == n:
+    with _folder_class(kind).open(out, kind, manifest, overwrite) as folder:
+        folder.rules = rules
+        summary.reused, summary.redone = folder.reused, folder.damaged
+        yield from folder.reused_paths()
+        if folder.reused == n:
             return
-        digests = {index: row["level"] for index, row in folder.rows.items()}
-        for level in generate_iter(rules, n, done=digests, summary=summary, **options):
+        for level in generate_iter(rules, n, done=folder.digests(), summary=summary, **options):
             folder.write(level)
             yield from folder.finished()
         yield from folder.finished(wait=True)
+
+
+def _folder_class(kind: str) -> type[RunFolder]:
+    """The writer of a run of ``kind``: level files, or a dataset's shards."""
+    if not is_dataset(kind):
+        return RunFolder
+    from relaygen.shardfolder import ShardFolder
+
+    return ShardFolder
 
 
 def run_manifest(rules: Rules, n: int, kind: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -105,11 +116,15 @@ def run_manifest(rules: Rules, n: int, kind: str, options: dict[str, Any]) -> di
         **{key: options.get(key, defaults[key].default) for key in LEVEL_OPTIONS},
         "tile_size": options.get("tile_size", TILE_SIZE),
         "candidates": resolve_candidates(model, options.get("candidates")),
-    }
+    } | ({"shard_size": SHARD_SIZES[kind]} if is_dataset(kind) else {})
 
 
 class RunFolder:
     """An open, locked run folder: its manifest, its verified index rows, and the writer of new levels."""
+
+    rules: Rules | None = None
+    """The run's rules as given (not resized), set by :func:`write_run`: a dataset of files that name no
+    rules (Boxoban's) keeps a copy beside them of rules other than an unchanged built-in."""
 
     def __init__(self, out: Path, kind: str, manifest: dict[str, Any], rows: dict[int, dict], clear: bool) -> None:
         """``rows``: the index rows of an earlier try of this run (checked here); ``clear``: another
@@ -121,6 +136,8 @@ class RunFolder:
         """Level index → its index row (file name, difficulty, length, score and digests)."""
         self.damaged = len(rows) - len(self.done)
         """Indexed files that are missing or do not match their row (they are made again)."""
+        self.reused = len(self.done)
+        """Levels an earlier try of this run wrote that check out."""
         self.started = bool(rows)
         self.written, self.pending = time.monotonic(), False
         self._writer: ThreadPoolExecutor | None = None
@@ -143,7 +160,7 @@ class RunFolder:
                         raise GenerateError(f"{out / name}: is a folder, where the run's {name} belongs; move it away")
                 taken = (out / MANIFEST).exists() or (out / INDEX).exists()
                 old = None if overwrite else _read_json(out / MANIFEST, "run manifest")
-                reuse = old == manifest
+                reuse = isinstance(old, dict) and {k: v for k, v in old.items() if k != SHARDS} == manifest
                 if taken and not reuse and not overwrite:
                     raise GenerateError(f"--out {out}: {_difference(old, manifest)}")
                 foreign = None if taken or overwrite else _foreign_file(out, manifest)
@@ -152,7 +169,7 @@ class RunFolder:
                         f"--out {out}: holds {foreign.name}, which no run of relaygen wrote there and this run "
                         "would replace; use --overwrite to replace such files, or another --out"
                     )
-                rows = _index_rows(_read_json(out / INDEX, "level index"), manifest, out / INDEX) if reuse else {}
+                rows = cls.earlier(out, old, manifest) if reuse else {}
                 folder = cls(out, kind, manifest, rows, clear=not reuse and (taken or overwrite))
                 try:
                     yield folder
@@ -162,6 +179,19 @@ class RunFolder:
             if created and not any(out.iterdir()):
                 out.rmdir()
             raise
+
+    @classmethod
+    def earlier(cls, out: Path, old: dict[str, Any], manifest: dict[str, Any]) -> dict[Any, dict[str, Any]]:
+        """What an earlier try of the same run says it wrote (unchecked): its index rows by level index."""
+        return _index_rows(_read_json(out / INDEX, "level index"), manifest, out / INDEX)
+
+    def reused_paths(self) -> Iterable[Path]:
+        """The files of the levels an earlier try wrote that check out, one per level, in index order."""
+        return self.done.values()
+
+    def digests(self) -> dict[int, str]:
+        """Level index → level digest, of the levels an earlier try wrote that check out."""
+        return {index: row["level"] for index, row in self.rows.items()}
 
     def write(self, level: Level) -> None:
         """Start writing one level's file atomically, in a writer thread so that drafting goes on
@@ -265,8 +295,10 @@ def _index_rows(index: Any, manifest: dict[str, Any], path: Path) -> dict[int, d
 
 
 def _level_number(name: str, manifest: dict[str, Any]) -> int | None:
-    """The index of the level of the run ``manifest`` whose file is ``name``, or None when no level
-    of that run has this file name."""
+    """The index of the level of the run ``manifest`` whose file is ``name`` (of a dataset: the
+    number of its shard), or None when no file of that run has this name."""
+    if is_dataset(manifest["level_format"]):
+        return shard_number(name, manifest)
     suffix = EXPORT_FORMATS[manifest["level_format"]]
     stem = f"{manifest['rules']}-"
     digits = name[len(stem) : -len(suffix)] if name.startswith(stem) and name.endswith(suffix) else ""
@@ -320,7 +352,9 @@ def _clear(out: Path) -> None:
     old = _read_json(out / MANIFEST, "run manifest", strict=False)
     index = _read_json(out / INDEX, "level index", strict=False)
     names = set(index) if isinstance(index, dict) else set()
-    if isinstance(old, dict) and old.get("level_format") in EXPORT_FORMATS:
+    if isinstance(old, dict) and is_dataset(str(old.get("level_format"))) and {"n", "shard_size"} <= set(old):
+        names |= {p.name for p in out.iterdir() if shard_number(p.name, old) is not None}
+    elif isinstance(old, dict) and old.get("level_format") in EXPORT_FORMATS:
         pattern = f"{old.get('rules')}-[0-9][0-9][0-9][0-9]*{EXPORT_FORMATS[old['level_format']]}"
         names |= {p.name for p in out.glob(pattern)}
     for name in names:
