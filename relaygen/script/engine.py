@@ -267,8 +267,8 @@ def _resolve_movement(t: Tables, board: Board) -> None:
     object leaves its level."""
     h, w = board.rows, board.width
     objs = board.obj
-    moving = [[i, board.mov[i]] for i in np.flatnonzero(board.planes()[1].any(axis=0)).tolist()]
-    moving.sort(key=lambda item: (item[0] % w, item[0]))
+    xs, ys = np.nonzero(board.planes()[1].any(axis=0).T)  # column by column, top to bottom
+    moving = [[i, board.mov[i]] for i in (ys * w + xs).tolist()]
     progress = True
     while progress:
         progress = False
