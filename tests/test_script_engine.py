@@ -152,9 +152,11 @@ def test_cancel_undoes_the_whole_turn() -> None:
 
 
 def test_restart_command_returns_to_the_level_start() -> None:
-    state = load_game(make("late [ Player Target ] -> restart", level="P.O")).start(0)
+    state = load_game(make("late [ Player Target ] -> restart", level="P.O", win="some Player on Target")).start(0)
     assert row(state.move("r")) == ".PO"
-    assert row(state.move("r").move("r")) == "P.O"
+    restarted = state.move("r").move("r")
+    assert row(restarted) == "P.O"
+    assert not restarted.won  # the win conditions are checked on the level restarted, not on the turn's result
 
 
 def test_win_command_and_win_conditions() -> None:

@@ -130,6 +130,8 @@ class Game:
             if not probe and not restarting:
                 after, target, again = self.restart(target, undo)
                 queue = []
+                # The turn's remembered verdicts were of its own result, not of the level restarted.
+                met, modified = bool(conditions_met(self.tables, after)), not np.array_equal(after, grid)
         if probe and (modified or "win" in queue or "restart" in queue):
             return Outcome(grid, target, True, False, False)
         if modified and move is not None and undo is not None:
