@@ -327,25 +327,29 @@ def test_rules_reference_has_every_field() -> None:
     assert all(f"| `{name}` |" in page for name in MECHANICS)
 
 
+def generate_section(page: str) -> str:
+    """The part of the CLI reference about ``relaygen generate``."""
+    return page.split("### `relaygen generate`", 1)[1].split("\n#", 1)[0]
+
+
 def test_cli_reference_follows_an_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Renaming an option of ``generate`` (in the command built from the app) renames it on the page."""
     import typer.main
 
-    from relaygen import cli
+    from relaygen.cli import app
 
-    ref = gen_ref()
-    assert "`--difficulty-range`" in ref.cli_reference()
     real = typer.main.get_command
+    option = next(p for p in real(app).commands["generate"].params if p.param_type_name == "option")
+    assert f"`{option.opts[0]}`" in generate_section(gen_ref().cli_reference())
 
     def renamed(app):
         command = real(app)
-        option = next(p for p in command.commands["generate"].params if p.name == "difficulty_range")
-        option.opts = ["--difficulty-span"]
+        next(p for p in command.commands["generate"].params if p.name == option.name).opts = ["--a-renamed-option"]
         return command
 
     monkeypatch.setattr(typer.main, "get_command", renamed)
-    page = ref.cli_reference()
-    assert "`--difficulty-span`" in page and "`--difficulty-range`" not in page
-    assert cli.app  # the app itself is untouched: get_command builds a new command each call
+    section = generate_section(gen_ref().cli_reference())
+    assert "`--a-renamed-option`" in section and f"`{option.opts[0]}`" not in section
 
 
 def test_cli_reference_has_every_command_and_option() -> None:
