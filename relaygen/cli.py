@@ -276,8 +276,17 @@ def generate(
     workers: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Processes drafting levels in parallel (the files are the same; default: by -n and cores)."
+            min=1,
+            help="Processes drafting levels in parallel, or Ray actors with --backend ray (the files are the "
+            "same; default: by -n and cores, or one actor per CPU of the cluster).",
         ),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="local (processes on this machine) or ray (actors on a Ray cluster).")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="With --backend ray: the cluster's HOST:PORT (default: a local Ray instance)."),
     ] = None,
     polish: Annotated[
         int,
@@ -333,7 +342,12 @@ def generate(
         partial = pinned[0]
     sized = loaded.resized(*shape) if shape else loaded
     check_model(sized, model, rules, tile_map, partial is not None)  # before any progress line
-    count = plan_workers(workers, n, model) if workers else default_workers(n, model)
+    if backend == "ray":
+        count = workers  # actors: by default one per CPU of the cluster
+    elif workers:
+        count = plan_workers(workers, n, model)
+    else:
+        count = default_workers(n, model)
     bar = progress(total=n, desc=f"generate {loaded.name}", unit="level")
     summary.watch = _show_drafting(bar)
     paths = write_run(
@@ -349,6 +363,8 @@ def generate(
         pin=partial,
         size=shape,
         workers=count,
+        backend=backend,
+        address=address,
         polish=polish,
         candidates=candidates,
         slots=slots,

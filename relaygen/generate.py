@@ -6,20 +6,20 @@ window ahead of the reader (a model runs all of a round's episodes in one draft 
 is playtested with the full solver, repaired by hill climbing when unplayable (or, with
 ``polish``, moved towards its difficulty's targets when playable but off target), dropped when it
 duplicates an earlier level, and written atomically. The same rules, model, seed and count give
-byte-identical files with any pool size and any number of processes (each draft depends only on
-the seed, its level's index and the attempt, and duplicates are dropped in index order); a run
-that was killed continues where it stopped. Levels may be made at another size than the rules'.
+byte-identical files with any pool size and any number of processes or Ray actors (each draft
+depends only on the seed, its level's index and the attempt, and duplicates are dropped in index
+order); a run that was killed continues where it stopped. Levels may be made at another size than
+the rules'. Helpers share each round's work with this process (:mod:`relaygen.crew`): processes on
+this machine, or actors on a Ray cluster (:mod:`relaygen.ray_generate`).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from relaygen.children import die_with_parent
+from relaygen.crew import Crew, ProcessCrew, share
 from relaygen.drafters import (
     SEARCH,
     SLOTS,
@@ -47,6 +47,8 @@ from relaygen.level import Level
 from relaygen.playtest import Report, playtest
 from relaygen.rules import Rules, RulesError, load_rules, size_from_text
 
+BACKENDS = ("local", "ray")
+"""Where levels are drafted: processes on this machine, or actors on a Ray cluster."""
 LEVELS_PER_WORKER = 400
 """With a model, ``default_workers`` starts one process per this many levels (a start costs a second or two)."""
 SEARCH_LEVELS_PER_WORKER = 40
@@ -190,6 +192,11 @@ def default_workers(n: int, model: str | Path | None) -> int:
     return max(1, min(cores, n // per_worker))
 
 
+HELPER_START_SECONDS = 3.0
+"""About what starting a helper process costs (importing torch and loading the model, on a busy
+machine): helpers start only once the work left would keep this process busy for twice as long."""
+
+
 WORKER_MEMORY = {"model": 450 * 2**20, SEARCH: 150 * 2**20}
 """Memory one drafting process takes, about (with a model: torch, the model and its draft pool)."""
 
@@ -252,11 +259,13 @@ def generate_iter(
     polish: int = 0,
     candidates: int | None = None,
     size: tuple[int, int] | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     slots: int | None = None,
     tile_map: str | None = None,
     summary: Summary | None = None,
     done: dict[int, str] | None = None,
+    backend: str = "local",
+    address: str | None = None,
 ) -> Iterator[Level]:
     """``n`` distinct playable levels, yielded one by one (see :func:`generate`), except those of the
     indexes in ``done`` (level index → the level's digest), which an earlier try of the same run
@@ -266,8 +275,12 @@ def generate_iter(
     if size is not None:
         rules = rules.resized(*size)
     pin = None if pin is None else _pin_for(pin, rules)
-    if workers < 1:
+    if workers is not None and workers < 1:
         raise GenerateError(f"workers must be at least 1, got {workers}")
+    if backend not in BACKENDS:
+        raise GenerateError(f"--backend {backend}: unknown backend (use {' or '.join(BACKENDS)})")
+    if address is not None and backend != "ray":
+        raise GenerateError("--address names a Ray cluster: give it with --backend ray")
     if slots is not None and slots < 1:
         raise GenerateError(f"slots must be at least 1, got {slots}")
     if tile_map is not None and str(model) == SEARCH:
@@ -275,20 +288,29 @@ def generate_iter(
     targets = Difficulties(n, difficulty, difficulty_range)
     model = str(resolve_model(rules, model, source))
     plan = _Plan(rules, model, seed, pin, repair, polish, resolve_candidates(model, candidates), slots, tile_map)
-    return _levels(plan, targets, attempts, workers, summary if summary is not None else Summary(), done or {})
+    summary = summary if summary is not None else Summary()
+    return _levels(plan, targets, attempts, _Helpers(backend, workers, address), summary, done or {})
+
+
+@dataclass(frozen=True)
+class _Helpers:
+    """Who drafts besides this process: ``workers - 1`` local processes, or (Ray) ``workers`` actors
+    (None: one per CPU of the cluster at ``address``)."""
+
+    backend: str
+    workers: int | None
+    address: str | None = None
 
 
 def _levels(
-    plan: _Plan, targets: Sequence[float], attempts: int, workers: int, summary: Summary, done: dict[int, str]
+    plan: _Plan, targets: Sequence[float], attempts: int, helpers: _Helpers, summary: Summary, done: dict[int, str]
 ) -> Iterator[Level]:
     """The levels of ``plan`` at ``targets`` but those in ``done``, named and stamped with their
     rules, size and seed."""
     rules, seed = plan.rules, plan.seed
     started = time.perf_counter()
-    with _drafting(plan, workers, summary.stepped) as draft:
-        accepted = _accepted(
-            draft, targets, seed, attempts, summary, plan.lookahead(workers), done, _pin_note(plan.pin)
-        )
+    with _drafting(plan, helpers, len(targets) - len(done), summary.stepped) as (draft, width):
+        accepted = _accepted(draft, targets, seed, attempts, summary, plan.lookahead(width), done, _pin_note(plan.pin))
         for level in accepted:
             summary.seconds = time.perf_counter() - started
             level.name = level_name(rules.name, level.meta["index"])
@@ -362,9 +384,11 @@ class _Plan:
 
     def lookahead(self, workers: int) -> int:
         """How many levels past the next one to draft ahead: enough to fill every worker's pool."""
-        if self.model == SEARCH:
-            return 2 * workers
-        return workers * (self.slots or SLOTS) // self.candidates
+        return (2 if self.model == SEARCH else 1) * workers * self.chunk()
+
+    def chunk(self) -> int:
+        """Jobs one helper drafts at a time: a model's full draft pool (one job for the search baseline)."""
+        return 1 if self.model == SEARCH else max(1, (self.slots or SLOTS) // self.candidates)
 
 
 @dataclass
@@ -452,29 +476,51 @@ def _accepted(
 
 
 @contextmanager
-def _drafting(plan: _Plan, workers: int, on_step: Callable[[int], None] | None = None) -> Iterator[_Draft]:
-    """Draft here (one torch thread); with ``workers`` > 1, each round's jobs are split into
-    ``workers`` parts: this process drafts the first while ``workers - 1`` processes draft the others
-    (so a worker's start-up, importing torch and loading the model, overlaps useful work)."""
-    drafter = plan.drafter(on_step)  # built here first, so that a bad model fails before any worker starts
+def _drafting(
+    plan: _Plan, helpers: _Helpers, levels: int, on_step: Callable[[int], None] | None = None
+) -> Iterator[tuple[_Draft, int]]:
+    """The drafting function for ``levels`` levels, and how many processes draft. Locally this
+    process drafts (one torch thread), with ``workers - 1`` helper processes sharing each round's
+    chunks when there are more (:func:`~relaygen.crew.share`: a helper still starting holds nothing
+    up); they are started only once the work left is worth their start (:func:`_worth_helpers`). On
+    Ray, the actors draft and this process keeps the order and writes."""
+    drafter = plan.drafter(on_step)  # built here first, so that a bad model fails before any helper starts
     here = partial(_draft_jobs, plan, drafter)
-    if workers == 1:
+    start = partial(_start_drafting, plan)
+    crew: Crew
+    if helpers.backend == "ray":
+        from relaygen.ray_generate import RayCrew
+
+        crew = RayCrew(start, helpers.address, helpers.workers)
+        width, mine = len(crew), None
+    elif (helpers.workers or 1) > 1:
+        width, mine = helpers.workers or 1, here
+        crew = ProcessCrew(width - 1, start)
+    else:
         with _one_torch_thread(plan):
-            yield here
+            yield here, 1
         return
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers - 1, mp_context=context, initializer=_start_worker, initargs=(plan, os.getpid()))
+    size, pace = plan.chunk(), [0, 0.0]  # jobs drafted, seconds taken
 
     def draft(jobs: list[Job]) -> list[_Candidate]:
-        size = -(-len(jobs) // workers)
-        parts = [pool.submit(_work, jobs[k : k + size]) for k in range(size, len(jobs), size)]
-        return here(jobs[:size]) + [found for part in parts for found in part.result()]
+        if isinstance(crew, ProcessCrew) and not crew.hired and _worth_helpers(levels - pace[0], *pace):
+            crew.hire()
+        began = time.perf_counter()
+        found = share([jobs[k : k + size] for k in range(0, len(jobs), size)], crew, mine)
+        pace[0], pace[1] = pace[0] + len(jobs), pace[1] + time.perf_counter() - began
+        return found
 
     try:
         with _one_torch_thread(plan):
-            yield draft
+            yield draft, width
     finally:
-        pool.shutdown(cancel_futures=True)
+        crew.close()
+
+
+def _worth_helpers(left: int, drafted: int, seconds: float) -> bool:
+    """Whether ``left`` more drafts, at the pace of ``drafted`` in ``seconds`` so far, would keep this
+    process busy for more than twice a helper's start (:data:`HELPER_START_SECONDS`)."""
+    return drafted > 0 and left * seconds / drafted > 2 * HELPER_START_SECONDS
 
 
 def _draft_jobs(plan: _Plan, drafter: Drafter, jobs: list[Job]) -> list[_Candidate]:
@@ -497,25 +543,13 @@ def _one_torch_thread(plan: _Plan) -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-_worker: tuple[_Plan, Drafter] | None = None
-"""A worker process's plan and drafter, set once when it starts."""
-
-
-def _start_worker(plan: _Plan, parent: int) -> None:
-    """A drafting process's start: it ends with ``parent`` (even when that one is killed), then
-    builds its drafter."""
-    global _worker
-    die_with_parent(parent)
+def _start_drafting(plan: _Plan) -> Callable[[list[Job]], list[_Candidate]]:
+    """A helper's drafting function (in a helper process or a Ray actor): one torch thread, the plan's drafter."""
     if plan.model != SEARCH:
         import torch
 
         torch.set_num_threads(1)
-    _worker = (plan, plan.drafter())
-
-
-def _work(jobs: list[Job]) -> list[_Candidate]:
-    assert _worker is not None
-    return _draft_jobs(*_worker, jobs)
+    return partial(_draft_jobs, plan, plan.drafter())
 
 
 def _record(level: Level, report: Report, job: Job, summary: Summary) -> None:
@@ -534,7 +568,9 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
     ``pin`` (a partial level whose pinned cells are kept), ``size=(width, height)`` (default: the
     rules' size), ``workers`` (processes drafting in parallel; the levels are the same), ``slots``
     (episodes a model runs together per process; the levels are the same), ``repair`` and
-    ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
+    ``backend`` (``"local"``, or ``"ray"``: actors on the Ray cluster at ``address``, by default a
+    local Ray instance; ``workers`` is then the number of actors, by default one per CPU of the
+    cluster; the levels are the same), ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
     objectives are not all met; 0 turns either off; polish is off by default), ``candidates``
     (episodes a model drafts for each attempt, of which the best is kept; default: the
     model's recommendation, :func:`~relaygen.drafters.draft_candidates`), ``tile_map`` ("new=old,..." pairs of tiles of the

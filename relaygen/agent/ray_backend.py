@@ -120,17 +120,24 @@ def check_address(address: str | None, seconds: float = CONNECT_SECONDS) -> None
         ) from None
 
 
-def train_ray(run: Run) -> None:
-    """Run A3C on Ray until the step budget is spent or a stop signal arrives."""
+def connect(address: str | None) -> Any:
+    """The ``ray`` module, this process joined to the cluster at ``address`` (with None, a local Ray
+    instance started here), once per process; training and generation join the same way."""
     ray = import_ray()
-    config = run.config
     if not ray.is_initialized():
         try:
-            ray.init(address=config.ray_address, include_dashboard=False, log_to_driver=False)
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
         except ConnectionError as exc:  # e.g. --address auto with no cluster running
             from relaygen.agent.trainer import TrainingError
 
-            raise TrainingError(f"--address {config.ray_address}: cannot join a Ray cluster: {exc}") from None
+            raise TrainingError(f"--address {address}: cannot join a Ray cluster: {exc}") from None
+    return ray
+
+
+def train_ray(run: Run) -> None:
+    """Run A3C on Ray until the step budget is spent or a stop signal arrives."""
+    config = run.config
+    ray = connect(config.ray_address)
     server = ray.remote(num_cpus=0)(ParameterServer).remote(run.model, run.optimizer.state_dict(), config, run.step)
     actor = ray.remote(num_cpus=1)(RayWorker)
     workers: list[Any] = [None] * config.workers
