@@ -12,7 +12,8 @@ comment on the line before it (``<!-- not run: why -->``); other comments there:
 - ``<!-- before: COMMAND -->`` runs a shell command in the folder first.
 
 Whether a block runs or not, each ``relaygen`` command in it is parsed against the real command-line
-app, so a renamed or removed option fails here. See docs/contributing-docs.md.
+app, so a renamed or removed option fails here; a ``relaygen`` command written as inline code in the prose
+must name real commands and options. See docs/contributing-docs.md.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,9 +137,8 @@ def relaygen_calls(block: Block) -> list[list[str]]:
     return [words[1:] for words in commands_in(shell_script(block)) if Path(words[0]).name == "relaygen"]
 
 
-def check_call(args: list[str]) -> None:
-    """Parse ``relaygen ARGS`` as the command line would, without running it; a bad call raises."""
-    import typer
+def resolve(args: list[str]) -> tuple[str, Any, list[str]]:
+    """The (sub)command that ``relaygen ARGS`` calls, its name, and the arguments left for it."""
     import typer.main
 
     from relaygen.cli import app
@@ -147,6 +148,22 @@ def check_call(args: list[str]) -> None:
         if args[0] not in command.commands:
             raise AssertionError(f"relaygen {name}: no command {args[0]!r} (commands: {', '.join(command.commands)})")
         name, command, args = args[0], command.commands[args[0]], args[1:]
+    return name, command, args
+
+
+def check_options(args: list[str]) -> None:
+    """For a command named in the prose (``relaygen generate ... --pin``): its commands and options exist."""
+    name, command, rest = resolve(args)
+    known = {"--help"} | {opt for p in getattr(command, "params", []) for opt in (*p.opts, *p.secondary_opts)}
+    unknown = [w for w in rest if w.startswith("-") and w.split("=")[0] not in known and not w[1:2].isdigit()]
+    assert not unknown, f"relaygen {name}: no option {unknown} (options: {', '.join(sorted(known))})"
+
+
+def check_call(args: list[str]) -> None:
+    """Parse ``relaygen ARGS`` as the command line would, without running it; a bad call raises."""
+    import typer
+
+    name, command, args = resolve(args)
     if "--help" in args or hasattr(command, "commands"):
         return
     with contextlib.suppress(typer.Exit):  # an option such as --version that exits at once
@@ -248,6 +265,22 @@ def test_every_relaygen_command_parses(block: Block) -> None:
         check_call(args)
 
 
+INLINE = re.compile(r"(?<!`)`((?:\.venv/bin/)?relaygen [^`]+)`(?!`)")
+
+
+def inline_calls(page: Path) -> list[list[str]]:
+    """The arguments of each ``relaygen`` command written as inline code in the prose of ``page``."""
+    prose = re.sub(r"^\s*```.*?^\s*```", "", page.read_text(encoding="utf-8"), flags=re.S | re.M)
+    calls = [words for span in INLINE.findall(prose) for words in commands_in(span.replace("<", "").replace(">", ""))]
+    return [words[1:] for words in calls if Path(words[0]).name == "relaygen"]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_every_relaygen_command_in_the_prose_names_real_options(page: Path) -> None:
+    for args in inline_calls(page):
+        check_options(args)
+
+
 @pytest.mark.parametrize("block", [pytest.param(b, id=b.id) for b in BLOCKS if b.kind == "python"])
 def test_every_python_block_compiles(block: Block) -> None:
     compile(block.text, block.id, "exec")
@@ -286,6 +319,12 @@ def test_commands_are_split_from_a_script() -> None:
 def test_a_broken_command_is_caught(args: list[str]) -> None:
     with pytest.raises(Exception):  # noqa: B017  (click's UsageError or the checker's AssertionError)
         check_call(args)
+
+
+def test_an_option_named_in_the_prose_is_checked() -> None:
+    check_options(["generate", "maze", "--pin", "x", "-n", "3", "--difficulty", "-1"])
+    with pytest.raises(AssertionError, match="--pinned"):
+        check_options(["generate", "--pinned"])
 
 
 def test_a_good_command_passes() -> None:
