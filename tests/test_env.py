@@ -399,3 +399,24 @@ def test_vary_counts_draws_each_episode_s_ranges_and_scores_by_them() -> None:
     fixed = BatchedLevelEnv(rules, "wide", 24, **options)
     fixed.reset(seed=3, options={"level": two_boxes})
     assert set(fixed._variants) == {((1, 1), (1, 3), (0, None))}
+
+
+def test_training_environments_skip_the_full_report_of_finished_levels() -> None:
+    """A trainer reads the in-episode scores of a finished level; the full playtest (with the
+    solution) is for generation and evaluation only."""
+    from relaygen.agent.config import TrainConfig
+    from relaygen.agent.worker import make_env
+
+    rules = load_rules("sokoban")
+    trained = make_env(TrainConfig(rules="sokoban", representation="wide", episode_steps=3), rules, 2)
+    reported = BatchedLevelEnv(rules, "wide", 2, max_steps=3)
+    finished, rng = [], np.random.default_rng(0)
+    for env in (trained, reported):
+        env.reset(seed=0)
+        for _ in range(400):
+            *_, terminated, truncated, infos = env.step(random_actions(env.single_action_space, rng, 2))
+            if (terminated | truncated).any():
+                finished.append(infos["final_level"][np.flatnonzero(terminated | truncated)[0]].meta["report"])
+                break
+    assert "solution" not in finished[0] and "targets" in finished[0]
+    assert "solution" in finished[1]

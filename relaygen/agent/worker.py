@@ -39,10 +39,11 @@ class Update:
 
 
 def make_env(config: TrainConfig, rules: Rules, n: int) -> Any:
-    """The batched environment a worker steps: ``n`` environments of ``rules`` and the representation."""
+    """The batched environment a worker steps: ``n`` environments of ``rules`` and the representation
+    (training reads the in-episode scores of finished levels, never a full playtest of them)."""
     from relaygen.env.vector import BatchedLevelEnv
 
-    return BatchedLevelEnv(rules, config.representation, n, **config.env_options())
+    return BatchedLevelEnv(rules, config.representation, n, final_reports=False, **config.env_options())
 
 
 def make_envs(config: TrainConfig, rules: Rules, n: int) -> list[Any]:

@@ -37,7 +37,9 @@ class BatchedLevelEnv(VectorEnv):
 
     Arguments are those of :class:`~relaygen.env.level_env.LevelEnv` (which documents spaces,
     rewards and termination): the fields of :class:`~relaygen.env.options.EnvOptions` and the
-    representation's own options as keywords, plus ``num_envs`` and ``autoreset``. Seeding
+    representation's own options as keywords, plus ``num_envs``, ``autoreset`` and ``final_reports``
+    (False: a finished level's ``meta["report"]`` holds the in-episode scores instead of a full
+    playtest with the solution, which a trainer that reads neither need not pay for). Seeding
     ``reset(seed=s)`` seeds environment ``i`` with ``s + i``, the way ``LevelEnv.reset(seed=s + i)`` would.
     """
 
@@ -48,6 +50,7 @@ class BatchedLevelEnv(VectorEnv):
         num_envs: int = 1,
         *,
         autoreset: bool = True,
+        final_reports: bool = True,
         **options: Any,
     ) -> None:
         settings, rep_options = EnvOptions.split(options)
@@ -78,7 +81,7 @@ class BatchedLevelEnv(VectorEnv):
         self._build_spaces()
         self._allocate()
         self.metadata = {"autoreset_mode": AutoresetMode.SAME_STEP if autoreset else AutoresetMode.DISABLED}
-        self.autoreset = autoreset
+        self.autoreset, self.final_reports = autoreset, final_reports
         self.rngs = [np_random(None)[0] for _ in range(num_envs)]
 
     # ----- setup ---------------------------------------------------------------------------------
@@ -292,7 +295,7 @@ class BatchedLevelEnv(VectorEnv):
             final_level = np.full(self.num_envs, None, object)
             for j, i in enumerate(done):
                 final_obs[i] = {k: v[j] for k, v in last.items()}
-                final_level[i] = self.final_level(i)
+                final_level[i] = self.final_level(i, full_report=self.final_reports)
             self.reset_envs(done)
             infos.update(final_obs=final_obs, _final_obs=mask, final_level=final_level, _final_level=mask)
         return self.observe(), reward, terminated, truncated, infos
