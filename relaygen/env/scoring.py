@@ -3,8 +3,11 @@
 :class:`Scorer` returns, for ``m`` grids at once, the same verdict, metrics, terms and score as
 :func:`relaygen.playtest.playtest` (with the training budget), as arrays. Walk and keys levels are
 played array-batched (:mod:`relaygen.env.fastplay`); push and relay levels go through the
-mechanic's own playtest. Results are kept in a least-recently-used cache keyed by (grid bytes, legs,
-difficulty), so a solver result is not computed twice for a level seen again.
+mechanic's own playtest. Where a mechanic's search is costly (``reward_searches_counted``: script
+games), a level that breaks a count constraint is scored without a search (it is unplayable either
+way), so its solution metrics are 0 where the playtest would report them. Results are kept in a
+least-recently-used cache keyed by (grid bytes, legs, difficulty), so a solver result is not computed
+twice for a level seen again.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 from relaygen.level import Level, Payload
 from relaygen.mechanics import get_mechanic
-from relaygen.mechanics.base import Budget
+from relaygen.mechanics.base import BatchAnalysis, Budget
 from relaygen.playtest import Report, playtest
 from relaygen.rules import Rules
 from relaygen.score import VERDICTS, score_table
@@ -75,7 +78,9 @@ class Scorer:
         self.term_names = self.table.term_names
         self.bounds = self.table.bounds
         """Each count constraint's allowed (min, max) ``(n_constraints, 2)``; max is inf when open."""
-        self._batched = get_mechanic(rules.mechanic).analyse_batch
+        mechanic = get_mechanic(rules.mechanic)
+        self._batched = mechanic.analyse_batch
+        self._counted_only = mechanic.reward_searches_counted
         self._cache: OrderedDict[tuple, tuple] = OrderedDict()
         self._reports: OrderedDict[tuple, Report] = OrderedDict()
         self._cache_size = cache_size
@@ -147,7 +152,22 @@ class Scorer:
 
     def _score_batched(self, grids: np.ndarray, difficulty: np.ndarray) -> Scores:
         """Score a stack with the mechanic's batched analyse and the one scoring function."""
-        assert self._batched is not None
-        verdicts, metrics, length = self._batched(self.rules, grids, self.budget)
+        verdicts, metrics, length = self._analysed(grids)
         rows = self.table.score(verdicts.astype(np.int8), metrics, grids, difficulty)
         return Scores(rows.score, rows.verdict, length, rows.met, metrics, rows.terms)
+
+    def _analysed(self, grids: np.ndarray) -> BatchAnalysis:
+        """The mechanic's batched analyse of ``grids``; where its reward searches only counted levels,
+        a grid that breaks a count constraint is analysed with no search (a zero budget)."""
+        assert self._batched is not None
+        if not self._counted_only:
+            return self._batched(self.rules, grids, self.budget)
+        count, lo, hi = self.table.counts(grids)
+        kept = ((count >= lo) & (count <= hi)).all(axis=1)
+        verdicts = np.zeros(len(grids), np.int8)
+        metrics = np.zeros((len(grids), len(self.metric_names)))
+        length = np.zeros(len(grids), np.int64)
+        for rows, budget in ((kept, self.budget), (~kept, Budget(max_nodes=0, time_limit=None))):
+            if rows.any():
+                verdicts[rows], metrics[rows], length[rows] = self._batched(self.rules, grids[rows], budget)
+        return verdicts, metrics, length

@@ -121,6 +121,10 @@ class Mechanic(Protocol[S]):
     analyse_batch: ClassVar[Callable[[Rules, np.ndarray, Budget], BatchAnalysis] | None] = None
     """The playtest of a stack of grids ``(m, H, W)`` within a budget, as arrays, for the environment's
     reward; None where the mechanic is played level by level."""
+    reward_searches_counted: ClassVar[bool] = False
+    """The environment's reward searches only levels that keep every count constraint (one that breaks
+    one is unplayable whatever the search finds), as PCGRL runs its Sokoban solver only on maps with
+    one player and as many crates as targets: for a mechanic whose search is costly."""
 
     def metric_names(self, rules: Rules) -> tuple[str, ...]:
         """Metrics that objectives of ``rules`` may name."""

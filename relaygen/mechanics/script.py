@@ -65,6 +65,7 @@ class Script(Mechanic["State"]):
     settings = ("script",)
     metrics = ("solution_length", "solver_nodes", "regions")
     level_formats = ("json", "txt", "puzzlescript")
+    reward_searches_counted = True
 
     def source_names(self, rules: Rules) -> tuple[str, ...]:
         return () if rules.script is None else (rules.script,)
