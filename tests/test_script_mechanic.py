@@ -150,8 +150,8 @@ def test_rules_import_writes_rules_with_targets_from_the_games_levels(coins: Pat
     assert done.returncode == 0, done.stderr
     rules = parse_rules(out.read_text(), str(out), out.parent)
     assert rules.script == "../coins.txt"
-    length = next(o for o in rules.objectives if o.metric == "solution_length")
-    assert length.target == (7, 7), "the solved level's solution length"
+    assert rules.difficulty is not None and rules.difficulty.metric == "solution_length"
+    assert rules.difficulty.hard == (7, 8), "the knob's hard end: the solved level's solution length"
     again = subprocess.run(
         [sys.executable, "-m", "relaygen", "rules", "import", str(coins), "--out", str(out)],
         capture_output=True,
@@ -223,8 +223,10 @@ def test_a_runs_game_file_is_not_read_as_more_levels(coins: Path, tmp_path: Path
 
 
 def test_random_maps_of_an_imported_game_draw_its_glyphs_as_often_as_its_levels_do(coins: Path) -> None:
-    weights = {t.char: t.weight for t in load_rules(coins).tiles}
-    cells = "".join(row for lv in read_levels(coins) for row in lv.rows())
+    rules = load_rules(coins)
+    weights = {t.char: t.weight for t in rules.tiles}
+    assert rules.border == "wall", "random maps draw the cells inside the border the levels have"
+    cells = "".join(row[1:-1] for lv in read_levels(coins) for row in lv.rows()[1:-1])
     assert weights == pytest.approx({ch: cells.count(ch) / len(cells) for ch in weights}, abs=1e-3)
 
 

@@ -10,6 +10,7 @@ reachable states are exhausted) or unknown (the budget ran out).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -247,11 +248,13 @@ def _nearest(table: tuple[tuple[frozenset[str], int], ...], cell: frozenset[str]
 
 
 def rules_from_script(path: str | Path, solve_levels: bool = False) -> Rules:
-    """The rules a PuzzleScript file implies: a tile per legend glyph its levels use (drawn in random
-    maps as often as in its levels), the size and the count range of each non-floor tile over its
-    levels, and objectives on solution length. With
-    ``solve_levels`` (``relaygen rules import``), the target solution length is the range the game's own
-    levels need (the ones the search solves in 10 s each); otherwise any solvable level meets it."""
+    """The rules a PuzzleScript file implies, read from its levels of the median size or smaller
+    (see :func:`import_size`): that size; a tile per legend glyph the levels use, floor first, drawn in
+    random maps as often as in those levels; the glyph that rings them as the border; a count range per
+    piece (not the floor, the border or another glyph that fills a fifth of the cells: their counts are
+    the room's shape); and an objective on solution length. With ``solve_levels`` (``relaygen rules
+    import``), the difficulty knob moves solution length over the lengths those levels need (the ones the
+    search solves in 10 s each); otherwise any solvable level meets it."""
     from relaygen.rules import RulesError, parse_rules
     from relaygen.script import ScriptError
 
@@ -263,10 +266,13 @@ def rules_from_script(path: str | Path, solve_levels: bool = False) -> Rules:
         raise RulesError(f"{path}: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError(f"{path}: cannot read: {exc}") from None
-    levels = [lv.glyph_rows for lv in game.levels if lv.message is None]
+    levels = {i: lv.glyph_rows for i, lv in enumerate(game.levels) if lv.message is None}
     if not levels:
         raise RulesError(f"{path}: the game has no levels to learn sizes and tiles from")
-    toml = _rules_toml(game, path, levels, _lengths(game) if solve_levels else [])
+    size = import_size(list(levels.values()))
+    fitting = {i: rows for i, rows in levels.items() if _fits(rows, size)}
+    lengths = _lengths(game, list(fitting)) if solve_levels else []
+    toml = _rules_toml(game, path, list(levels.values()), list(fitting.values()), lengths, size)
     return parse_rules(toml, str(path), path.parent)
 
 
@@ -280,9 +286,35 @@ def imported_rules(path: Path, folder: Path) -> Rules:
     return Rules.model_validate(rules.model_dump() | {"script": script})
 
 
-def _lengths(game: Game) -> list[int]:
-    """Solution lengths of the game's own levels that the search solves in 10 s each."""
-    indexes = [i for i, lv in enumerate(game.levels) if lv.message is None]
+IMPORT_AREA = 64
+"""The most cells the imported size has where the game has a level that small (Sokoban's 8x8)."""
+
+
+def import_size(levels: Sequence[Sequence[str]]) -> tuple[int, int]:
+    """The (width, height) rules are imported at: the median of the levels' widths and of their heights
+    (the upper one of an even count); where that is more than :data:`IMPORT_AREA` cells, the biggest
+    level size within it, else the smallest level's. A game's biggest levels are its last and hardest;
+    a generator learns, and a breadth-first search solves, small rooms in minutes."""
+    sizes = sorted(set(sizes_of(levels)), key=lambda s: (s[0] * s[1], s))
+    widths, heights = sorted(w for w, _ in sizes_of(levels)), sorted(h for _, h in sizes_of(levels))
+    size = widths[len(widths) // 2], heights[len(heights) // 2]
+    if size[0] * size[1] > IMPORT_AREA:
+        small = [s for s in sizes if s[0] * s[1] <= IMPORT_AREA]
+        size = small[-1] if small else sizes[0]
+    return min(max(size[0], 3), 64), min(max(size[1], 3), 64)
+
+
+def sizes_of(levels: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
+    """Each level's (width, height)."""
+    return [(max(len(row) for row in rows), len(rows)) for rows in levels]
+
+
+def _fits(rows: Sequence[str], size: tuple[int, int]) -> bool:
+    return max(len(row) for row in rows) <= size[0] and len(rows) <= size[1]
+
+
+def _lengths(game: Game, indexes: Sequence[int]) -> list[int]:
+    """Solution lengths of the game's own levels at ``indexes`` that the search solves in 10 s each."""
     found = [solve_many([game.start(i)], _moves(game), time_limit=10.0)[0] for i in indexes]
     return [len(f.solution) for f in found if f.solution]
 
@@ -292,8 +324,22 @@ def _moves(game: Game) -> str:
     return Script.moves.replace("x", "") if game.flag("noaction") else Script.moves
 
 
-def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: list[int]) -> str:
-    """The rules file text for a game (see :func:`rules_from_script`)."""
+TERRAIN_SHARE = 0.2
+"""A glyph filling at least this share of the cells (walls, floor) is terrain: no count range."""
+BORDER_SHARE = 0.75
+"""The glyph filling at least this share of the levels' outer rings becomes the rules' border."""
+
+
+def _rules_toml(
+    game: Game,
+    path: Path,
+    levels: list[tuple[str, ...]],
+    fitting: list[tuple[str, ...]],
+    lengths: list[int],
+    size: tuple[int, int],
+) -> str:
+    """The rules file text for a game: tiles from all its ``levels`` (so each of them reads), the rest
+    from the ``fitting`` ones (see :func:`rules_from_script`)."""
     from relaygen.rules import RulesError
 
     used = list(dict.fromkeys(ch for rows in levels for row in rows for ch in row))
@@ -307,35 +353,67 @@ def _rules_toml(game: Game, path: Path, levels: list[tuple[str, ...]], lengths: 
         used += [ch for ch in game.glyphs if ch not in used and ch not in RESERVED][: 2 - len(used)]
     if len(used) < 2:
         raise RulesError(f"{path}: the game's legend has one glyph only: there is nothing to place or generate")
-    counts = {ch: [sum(row.count(ch) for row in rows) for rows in levels] for ch in used}
     floor = next((ch for ch in used if game.glyphs[ch] == (_background(game),)), used[0])
     tiles = [floor] + [ch for ch in used if ch != floor]
-    width = max(len(r) for rows in levels for r in rows)
-    height = max(len(rows) for rows in levels)
+    border = _border(fitting, floor)
+    inner = [_inner(rows, border is not None) for rows in fitting]
+    counts = {ch: [sum(row.count(ch) for row in rows) for rows in fitting] for ch in tiles}
+    weights = {ch: sum(row.count(ch) for rows in inner for row in rows) for ch in tiles}
+    total = sum(weights.values()) or 1
+    cells = sum(len(row) for rows in fitting for row in rows)
+    terrain = {floor, border} | {ch for ch in tiles if sum(counts[ch]) >= TERRAIN_SHARE * cells}
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", game.title or path.stem).strip("_.") or "game"
+    taken: set[str] = set()
+    names = {ch: _tile_name(game.glyphs[ch], taken) for ch in tiles}
     lines = [
         f"name = {_quote(name)}",
         f"description = {_quote(f'PuzzleScript game {game.title or path.name}')}",
         'mechanic = "script"',
         f"script = {_quote(path.name)}",
-        f"width = {min(max(width, 3), 64)}",
-        f"height = {min(max(height, 3), 64)}",
-        'representations = ["narrow", "turtle", "wide"]',
+        f"width = {size[0]}",
+        f"height = {size[1]}",
+        'representations = ["wide", "narrow", "turtle", "nca"]',
     ]
-    taken: set[str] = set()
-    names = {ch: _tile_name(game.glyphs[ch], taken) for ch in tiles}
-    total = sum(sum(c) for c in counts.values())
+    if border is not None:
+        lines.append(f"border = {_quote(names[border])}")
     for ch in tiles:
         lines += ["", "[[tiles]]", f"name = {_quote(names[ch])}", f"char = {_quote(ch)}"]
         lines.append(f'color = "{_tile_color(game, game.glyphs[ch])}"')
-        lines.append(f"weight = {max(sum(counts[ch]) / total, 0.001):.3f}")  # random maps as the game's levels
-    for ch in tiles[1:]:
-        low, high = min(counts[ch]), max(counts[ch])
+        lines.append(f"weight = {max(weights[ch] / total, 0.001):.3f}")  # random maps as the game's levels
+    for ch in (ch for ch in tiles if ch not in terrain):
         lines += ["", "[[constraints]]", f"tiles = [{_quote(names[ch])}]"]
-        lines += [f"min = {low}", f"max = {high}"]
-    target = f"[{min(lengths)}, {max(lengths)}]" if lengths else "[1, inf]"
-    lines += ["", "[[objectives]]", 'metric = "solution_length"', f"target = {target}", ""]
-    return "\n".join(lines)
+        lines += [f"min = {min(counts[ch])}", f"max = {max(counts[ch])}"]
+    lines += ["", "[[objectives]]", 'metric = "solution_length"']
+    if lengths:
+        easy, hard = knob_ends(lengths)
+        lines += ["", "[difficulty]", 'metric = "solution_length"', f"easy = {list(easy)}", f"hard = {list(hard)}"]
+    else:
+        lines.append("target = [1, inf]")
+    return "\n".join(lines) + "\n"
+
+
+def knob_ends(lengths: Sequence[int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The difficulty knob's solution-length targets at its two ends, from the lengths of the game's
+    own levels: easy up to half the shortest, hard from the shortest to the longest."""
+    lo, hi = min(lengths), max(lengths)
+    return (1, max(1, math.ceil(lo / 2))), (lo, max(hi, lo + 1))
+
+
+def _border(levels: list[tuple[str, ...]], floor: str) -> str | None:
+    """The glyph (not the floor) that fills at least :data:`BORDER_SHARE` of the levels' outer rings, if any."""
+    ring = [ch for rows in levels for ch in _ring(rows)]
+    top = max(set(ring), key=ring.count)
+    return top if top != floor and ring.count(top) >= BORDER_SHARE * len(ring) else None
+
+
+def _ring(rows: tuple[str, ...]) -> str:
+    """The outer ring of a level's cells."""
+    return rows[0] + rows[-1] + "".join(row[0] + row[-1] for row in rows[1:-1])
+
+
+def _inner(rows: tuple[str, ...], bordered: bool) -> tuple[str, ...]:
+    """A level's cells inside its outer ring where the rules have a border (random maps draw those)."""
+    return tuple(row[1:-1] for row in rows[1:-1]) if bordered and len(rows) > 2 else rows
 
 
 def _tile_color(game: Game, objects: tuple[str, ...]) -> str:

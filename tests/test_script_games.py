@@ -1,0 +1,114 @@
+"""A PuzzleScript game made learnable: the rules ``rules import`` writes (size, border, count ranges, the
+difficulty knob) and the training reward that searches only levels keeping their counts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from relaygen.env.scoring import Scorer
+from relaygen.level import Level
+from relaygen.mechanics import get_mechanic
+from relaygen.mechanics.base import Budget
+from relaygen.mechanics.script import import_size, knob_ends, rules_from_script, with_levels
+from relaygen.playtest import playtest
+from relaygen.rules import load_rules
+from relaygen.score import VERDICTS
+
+BIG = """
+
+############
+#p.........#
+#..c....c..#
+#..........#
+#....c.....#
+#..........#
+#..c....c..#
+#..........#
+############
+"""
+"""A 12x9 level with five coins, bigger than coins.txt's others."""
+
+
+@pytest.fixture
+def coins(data_dir: Path, tmp_path: Path) -> Path:
+    """A designer's own game (tests/data/coins.txt), copied where a test may write beside it."""
+    return Path(shutil.copy(data_dir / "coins.txt", tmp_path / "coins.txt"))
+
+
+def rows_of(*sizes: tuple[int, int]) -> list[list[str]]:
+    return [["." * w] * h for w, h in sizes]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "expected"),
+    [
+        ([(5, 4), (7, 5), (6, 6)], (6, 5)),  # the median width and the median height
+        ([(7, 5), (7, 4)], (7, 5)),  # the upper median of an even count
+        ([(7, 7), (9, 9), (10, 10), (11, 10)], (7, 7)),  # 10x10 is over 64 cells: the biggest level within
+        ([(10, 10), (9, 9)], (9, 9)),  # no level within 64 cells: the smallest
+    ],
+)
+def test_rules_are_imported_at_the_median_level_size_within_64_cells(sizes: list, expected: tuple) -> None:
+    assert import_size(rows_of(*sizes)) == expected
+
+
+def test_the_knob_runs_from_half_the_shortest_level_to_the_longest() -> None:
+    assert knob_ends([16, 33]) == ((1, 8), (16, 33))
+    assert knob_ends([7]) == ((1, 4), (7, 8)), "one level: the hard end is still a range"
+
+
+def test_imported_rules_read_the_levels_of_their_size_and_every_level_still_reads(coins: Path) -> None:
+    coins.write_text(coins.read_text() + BIG)
+    rules = rules_from_script(coins, solve_levels=True)
+    assert (rules.width, rules.height) == (7, 5)
+    assert rules.border == "wall", "the glyph ringing the levels"
+    ranges = {c.tiles[0]: (c.min, c.max) for c in rules.constraints}
+    assert ranges == {"player": (1, 1), "coin": (1, 2)}, "no range for walls; the big level's 5 coins left out"
+    assert rules.difficulty is not None and rules.difficulty.metric == "solution_length"
+    assert rules.difficulty.hard == (7, 8), "from the solved level of that size (the big one is not asked)"
+    big = Level.from_rows(rules, BIG.strip().splitlines())
+    assert playtest(big).solvable == "yes", "a level bigger than the rules still reads and plays"
+
+
+def test_a_game_whose_rings_are_open_has_no_border_and_its_terrain_no_count(coins: Path) -> None:
+    open_rings = [
+        [".......", ".p#c#..", ".##.##.", ".c#.#..", "......."],
+        [".......", ".p.##..", "...##c.", "..###..", "......."],
+    ]
+    coins.write_text(with_levels(coins.read_text(), open_rings))
+    rules = rules_from_script(coins)
+    assert rules.border is None
+    assert {c.tiles[0] for c in rules.constraints} == {"player", "coin"}, "walls fill a fifth of the cells"
+
+
+def counted_and_not(coins: Path) -> tuple[Level, Level]:
+    """Coins' first level (its counts kept) and the same with a third coin (one more than its range)."""
+    rules = load_rules(coins)
+    level = Level.from_rows(rules, ["#######", "#p..c.#", "#.###.#", "#c....#", "#######"])
+    extra = Level.from_rows(rules, ["#######", "#p..c.#", "#.###.#", "#c..c.#", "#######"])
+    return level, extra
+
+
+def test_the_reward_searches_only_levels_that_keep_their_counts(coins: Path) -> None:
+    level, extra = counted_and_not(coins)
+    budget = Budget(max_nodes=2000, time_limit=None)
+    scorer = Scorer(level.rules, budget)
+    got = scorer.score(np.stack([level.grid, extra.grid]), [None, None], np.array([0.5, 0.5]))
+    names = scorer.metric_names
+    kept, broken = playtest(level, 0.5, budget), playtest(extra, 0.5, budget)
+    assert kept.playable and got.score[0] == kept.score, "a level keeping its counts is searched as in the playtest"
+    assert dict(zip(names, got.metrics[0], strict=True)) == kept.metrics
+    assert broken.solvable == "yes" and broken.metrics["solver_nodes"] > 0
+    assert VERDICTS[got.verdict[1]] == broken.verdict == "no", "unplayable either way"
+    metrics = dict(zip(names, got.metrics[1], strict=True))
+    assert metrics["solver_nodes"] == 0 and metrics["solution_length"] == 0, "no search for broken counts"
+    assert metrics["regions"] == broken.metrics["regions"]
+
+
+def test_only_a_mechanic_with_a_costly_search_skips_it() -> None:
+    assert get_mechanic("script").reward_searches_counted
+    assert not any(get_mechanic(name).reward_searches_counted for name in ("walk", "keys", "push", "relay"))
