@@ -55,16 +55,26 @@ def scaled(rules: Rules, area: float) -> tuple[int, int]:
     return round(rules.width * factor), round(rules.height * factor)
 
 
-def measure(rules: Rules, model: str | Path, n: int, size: tuple[int, int], workers: int, **options: Any) -> dict:
-    """Speed and quality of up to ``n`` levels of ``rules`` at ``size`` from ``model``, written as files."""
+def measure(
+    rules: Rules,
+    model: str | Path,
+    n: int,
+    size: tuple[int, int],
+    workers: int,
+    out: Path | None = None,
+    kind: str = "json",
+    **options: Any,
+) -> dict:
+    """Speed and quality of up to ``n`` levels of ``rules`` at ``size`` from ``model``, written as
+    ``kind`` files into the run folder ``out`` (kept), or into a scratch folder."""
     summary, paths = Summary(), []
     started = time.perf_counter()
     failure = ""
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as scratch:
         try:
             made = write_run(
-                Path(out), "json", rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, size=size,
-                workers=workers, candidates=options["candidates"], summary=summary,
+                out or Path(scratch), kind, rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, size=size,
+                workers=workers, candidates=options["candidates"], summary=summary, overwrite=out is not None,
             )  # fmt: skip
             for path in made:
                 paths.append(path)

@@ -22,11 +22,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from relaygen.errors import UserError
 from relaygen.formats import level_files, read_levels
+from relaygen.level import Level
 from relaygen.mechanics import get_mechanic
 from relaygen.mechanics.base import Budget
 from relaygen.playtest import playtest
 
 HARNESS = Path(__file__).resolve().parent / "puzzlescript_replay.js"
+
+
+def level_case(level: Level, time_limit: float) -> dict | None:
+    """The replay case of one level (its game with that one level, and the solution it records or the
+    playtest finds in ``time_limit`` s), or None when there is no solution or no game text."""
+    mechanic = get_mechanic(level.rules.mechanic)
+    solution = level.meta.get("report", {}).get("solution")
+    if solution is None:
+        solution = playtest(level, budget=Budget(time_limit=time_limit)).solution
+    game = mechanic.collection_text([level])
+    return None if solution is None or game is None else {"game": game, "level": 0, "moves": solution}
+
+
+def replay(checkout: Path, cases: list[dict]) -> list[dict]:
+    """Each case ({"game", "level", "moves"}) played in PuzzleScript's engine from ``checkout``, in node:
+    {"compiled", "errors", "won", "moves"} per case."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
+        json.dump(cases, handle)
+        handle.flush()
+        done = subprocess.run(
+            ["node", str(HARNESS), str(checkout), handle.name], capture_output=True, text=True, check=True
+        )
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 def main() -> None:
@@ -44,21 +68,11 @@ def main() -> None:
             print(f"{file.name}: not read: {str(exc).splitlines()[0][:100]}")
             continue
         for level in levels[: args.levels]:
-            mechanic = get_mechanic(level.rules.mechanic)
-            solution = level.meta.get("report", {}).get("solution")
-            if solution is None:
-                solution = playtest(level, budget=Budget(time_limit=args.time_limit)).solution
-            if solution is None or mechanic.collection_text([level]) is None:
-                continue
-            cases.append({"game": mechanic.collection_text([level]), "level": 0, "moves": solution})
-            names.append(f"{file.name}: {level.name}")
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
-        json.dump(cases, handle)
-        handle.flush()
-        done = subprocess.run(
-            ["node", str(HARNESS), str(args.puzzlescript), handle.name], capture_output=True, text=True, check=True
-        )
-    results = [json.loads(line) for line in done.stdout.splitlines()]
+            case = level_case(level, args.time_limit)
+            if case is not None:
+                cases.append(case)
+                names.append(f"{file.name}: {level.name}")
+    results = replay(args.puzzlescript, cases)
     won = compiled = 0
     for name, case, result in zip(names, cases, results, strict=True):
         won += result["won"]

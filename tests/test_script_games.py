@@ -112,3 +112,27 @@ def test_the_reward_searches_only_levels_that_keep_their_counts(coins: Path) -> 
 def test_only_a_mechanic_with_a_costly_search_skips_it() -> None:
     assert get_mechanic("script").reward_searches_counted
     assert not any(get_mechanic(name).reward_searches_counted for name in ("walk", "keys", "push", "relay"))
+
+
+@pytest.mark.slow
+def test_the_benchmark_trains_and_generates_a_designers_own_game(coins: Path, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    script = Path(__file__).parent.parent / "benchmarks" / "script_games.py"
+    out = tmp_path / "results.json"
+    options = ["--minutes", "0.2", "--levels", "3", "--time-limit", "2", "--work", str(tmp_path / "work")]
+    done = subprocess.run(
+        [sys.executable, str(script), str(coins), *options, "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    row = json.loads(out.read_text())["results"][0]
+    assert row["training"]["steps"] > 0 and row["own"]["fit"] == 7
+    for generator in ("model", "search"):
+        assert row[generator]["written"] == 3, row[generator]["failure"]
+        assert (tmp_path / "work" / "coins" / generator / "game.txt").is_file(), "the --format puzzlescript file"
+    assert "raw play" in done.stdout
