@@ -56,9 +56,10 @@ def test_rules_are_imported_at_the_median_level_size_within_64_cells(sizes: list
     assert import_size(rows_of(*sizes)) == expected
 
 
-def test_the_knob_runs_from_half_the_shortest_level_to_the_longest() -> None:
-    assert knob_ends([16, 33]) == ((1, 8), (16, 33))
-    assert knob_ends([7]) == ((1, 4), (7, 8)), "one level: the hard end is still a range"
+def test_the_knob_runs_from_one_or_two_moves_to_the_levels_shortest_to_median() -> None:
+    assert knob_ends([16, 40, 33]) == ((1, 2), (16, 33))
+    assert knob_ends([16, 33]) == ((1, 2), (16, 25)), "the median rounded up"
+    assert knob_ends([7]) == ((1, 2), (7, 8)), "one level: the hard end is still a range"
 
 
 def test_imported_rules_read_the_levels_of_their_size_and_every_level_still_reads(coins: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import statistics
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -253,8 +254,8 @@ def rules_from_script(path: str | Path, solve_levels: bool = False) -> Rules:
     random maps as often as in those levels; the glyph that rings them as the border; a count range per
     piece (not the floor, the border or another glyph that fills a fifth of the cells: their counts are
     the room's shape); and an objective on solution length. With ``solve_levels`` (``relaygen rules
-    import``), the difficulty knob moves solution length over the lengths those levels need (the ones the
-    search solves in 10 s each); otherwise any solvable level meets it."""
+    import``), the difficulty knob moves solution length up to the lengths those levels need (the ones
+    the search solves in 10 s each; see :func:`knob_ends`); otherwise any solvable level meets it."""
     from relaygen.rules import RulesError, parse_rules
     from relaygen.script import ScriptError
 
@@ -394,9 +395,11 @@ def _rules_toml(
 
 def knob_ends(lengths: Sequence[int]) -> tuple[tuple[int, int], tuple[int, int]]:
     """The difficulty knob's solution-length targets at its two ends, from the lengths of the game's
-    own levels: easy up to half the shortest, hard from the shortest to the longest."""
-    lo, hi = min(lengths), max(lengths)
-    return (1, max(1, math.ceil(lo / 2))), (lo, max(hi, lo + 1))
+    own levels: easy one or two moves, hard from the shortest of those levels to their median. Narrow
+    ends keep the targets between them narrow, so that the generator, keeping the draft nearest its
+    target, ranks its levels by length (wide ones leave many drafts inside, picked by score)."""
+    lo, middle = min(lengths), math.ceil(statistics.median(lengths))
+    return (1, 2), (lo, max(middle, lo + 1))
 
 
 def _border(levels: list[tuple[str, ...]], floor: str) -> str | None:
