@@ -9,7 +9,8 @@ baseline), playtest each with the full budget and report:
 - **shape**: mean figures that say what kind of level it is. Walk games (maze, dungeon): wall
   share of the inner cells, ``corridor_share`` (open cells with at most two open neighbours),
   dead ends per open cell, path length and path length over open cells. Push games (Sokoban):
-  boxes, pushes, moves and the solver's expanded nodes. Relay: turns and path cells;
+  boxes, pushes, moves, the solver's expanded nodes, and the room's shape (inner wall cells, and
+  isolated ones with no wall beside them). Relay: turns and path cells;
 - **reference**, the same figures for levels a designer would call the real thing: perfect mazes
   made by a recursive backtracker at the maze's size (start and exit on two random cells), and the
   first 50 Boxoban medium levels (``tests/data/boxoban-medium-valid-000-first50.txt``, DeepMind,
@@ -21,7 +22,7 @@ baseline), playtest each with the full budget and report:
   the mean pairwise Hamming distance;
 - push games only, **the hard end**: the median figures of ``--levels`` more levels made at
   difficulty 1.0, beside Boxoban medium's medians (the bar: median pushes and median solver nodes
-  at least Boxoban medium's).
+  at least Boxoban medium's) and the interquartile range of its room figures.
 
     python benchmarks/quality.py [--rules maze dungeon sokoban relay] [--levels 100]
                                  [--model search | --models-dir DIR] [--candidates K] [--json FILE]
@@ -74,14 +75,26 @@ def walk_shape(level: Level, report: Report) -> dict[str, float]:
 
 
 def push_shape(level: Level, report: Report) -> dict[str, float]:
-    """Boxes, pushes and moves of the solver's solution, and the nodes its fast search expanded."""
+    """Boxes, pushes and moves of the solver's solution, the nodes its fast search expanded, and the
+    room's shape: wall cells inside the outer ring, and those of them with no wall beside them
+    (posts standing alone in a hall, where designed rooms have corridors and closed rooms)."""
     return {
         "boxes": report.metrics["boxes"],
         "pushes": report.metrics["pushes"],
         "moves": report.metrics["solution_length"],
         "solver_nodes": report.metrics["solver_nodes"],
         "solved": float(report.solvable == "yes"),
+        **room_shape(level.rules.with_property("solid")[level.grid]),
     }
+
+
+def room_shape(solid: np.ndarray) -> dict[str, float]:
+    """Inner wall cells (inside the outer ring) and isolated ones (no wall among their 4 neighbours)."""
+    inner = np.zeros_like(solid)
+    inner[1:-1, 1:-1] = solid[1:-1, 1:-1]
+    padded = np.pad(solid, 1)
+    beside = padded[:-2, 1:-1] | padded[2:, 1:-1] | padded[1:-1, :-2] | padded[1:-1, 2:]
+    return {"inner_walls": float(inner.sum()), "isolated_walls": float((inner & ~beside).sum())}
 
 
 def relay_shape(level: Level, report: Report) -> dict[str, float]:
@@ -183,7 +196,13 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> 
         row["reference"] = {"name": ref[0], "levels": len(ref[1]), "shape": shape_means(rules, ref[1], ref_reports)}
         if rules.mechanic == "push":
             median = shape_means(rules, ref[1], ref_reports, statistics.median)
-            row["hard_end"] = hard_end(rules, model, n, candidates) | {"reference": median}
+            quartiles = {
+                key: np.percentile(
+                    [room_shape(level.rules.with_property("solid")[level.grid])[key] for level in ref[1]], [25, 75]
+                ).tolist()
+                for key in ("inner_walls", "isolated_walls")
+            }
+            row["hard_end"] = hard_end(rules, model, n, candidates) | {"reference": median, "room_iqr": quartiles}
     return row
 
 
@@ -212,6 +231,8 @@ def main() -> None:
             print(f"  at difficulty 1.0 ({hard['levels']} levels, playable {hard['playable']:.0%}), medians:")
             for key, value in hard["shape"].items():
                 print(f"  {key:<16}{value:>11.3f}{hard['reference'][key]:>18.3f}")
+            for key, (low, high) in hard["room_iqr"].items():
+                print(f"  {key} of {ref['name']}: interquartile range {low:g}-{high:g}")
     if args.json:
         atomic_write(args.json, json.dumps({"results": results}, indent=1))
 
