@@ -230,6 +230,15 @@ def on_files(files: Any, config: Any) -> Any:
     return files
 
 
+SPHINX_ROLE = re.compile(r":(?:class|func|meth|attr|data|mod|exc|obj):<code>~?([^<]*)</code>")
+"""A Sphinx cross-reference role in a docstring, as mkdocstrings leaves it in the page's HTML."""
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    """MkDocs hook: show the docstrings' Sphinx roles (``:class:`Rules```) as code, not as text."""
+    return SPHINX_ROLE.sub(lambda m: f"<code>{m.group(1)}</code>", html)
+
+
 if __name__ == "__main__":
     for write in page_writers().values():
         print(write())

@@ -458,3 +458,10 @@ def test_readme_first_command_generates_its_levels(tmp_path: Path) -> None:
 
 def test_readme_test_command_is_what_ci_runs() -> None:
     assert readme_commands()[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_sphinx_roles_in_docstrings_show_as_code_on_the_api_page() -> None:
+    html = "see :class:<code>~relaygen.rules.Rules</code> and :func:<code>load_rules</code>"
+    assert gen_ref().on_page_content(html, None, None, None) == (
+        "see <code>relaygen.rules.Rules</code> and <code>load_rules</code>"
+    )
