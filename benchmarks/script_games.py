@@ -100,6 +100,7 @@ def generated(rules: Rules, model: str | Path, out: Path, args: argparse.Namespa
     row = measure(rules, model, args.levels, size, args.gen_workers, out=out, candidates=None,
                   max_seconds=args.max_seconds)  # fmt: skip
     levels = read_levels(out) if out.is_dir() else []
+    row["in_folder"] = len(levels)  # more than written when a stopped call finishes the levels it had drafted
     if levels:
         write_levels(levels, out / EXPORT)  # what --format puzzlescript adds to the json files
     lengths = [level.meta["report"]["length"] for level in levels]
@@ -179,7 +180,7 @@ def _print(row: dict[str, Any]) -> None:
         g = row[generator]
         node = (
             f"{g['node_won']}/{g['node_replayed']} win; export compiles {g['export_compiled']}, "
-            f"{g['export_won']}/{g['written']} win"
+            f"{g['export_won']}/{g['in_folder']} win"
             if "node_won" in g
             else "-"
         )
@@ -189,7 +190,9 @@ def _print(row: dict[str, Any]) -> None:
             flush=True,
         )
         if g["failure"]:
-            print(f"    stopped early: {g['failure']}")
+            print(
+                f"    stopped early: {g['failure']}; {g['in_folder']} levels in the folder after {g['seconds']:.0f} s"
+            )
 
 
 if __name__ == "__main__":
