@@ -77,8 +77,8 @@ def rules_import(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
 ) -> None:
     """Write the rules a PuzzleScript game implies, for you to edit: a tile per glyph its levels use,
-    their size and count ranges, and a solution-length target from its own levels (each solved with a
-    10 s budget)."""
+    the median level size (within 64 cells), the border, count ranges of its pieces, and a difficulty
+    knob on solution length from its own levels (each solved with a 10 s budget)."""
     from relaygen.files import atomic_write
     from relaygen.mechanics.script import imported_rules
 

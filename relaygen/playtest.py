@@ -122,7 +122,8 @@ def explain(report: Report, rules: str, optimal: bool = False) -> list[str]:
     why = f" ({report.reason})" if report.reason else ""
     lines = [f"solvable: {report.solvable}{why}"]
     if report.solution:
-        note = " (move-optimal: fewest moves, then fewest pushes)" if report.optimal else ""
+        pushes = ", then fewest pushes" if "pushes" in report.metrics else ""
+        note = f" (move-optimal: fewest moves{pushes})" if report.optimal else ""
         note = f" (not proven optimal{': ' + report.reason if report.reason else ''})" if optimal and not note else note
         lines = [f"solvable: yes, {report.length} moves{note}", f"solution: {report.solution}"]
     broken = f" ({', '.join(report.broken)})" if report.broken else ""

@@ -80,3 +80,13 @@ def test_resume_options_are_config_fields() -> None:
     names = {f.name for f in fields(TrainConfig)}
     assert set(RESUME_OPTIONS) <= names
     assert "max_minutes" in RESUME_OPTIONS
+
+
+def test_the_solver_budget_reaches_the_reward_and_is_checked() -> None:
+    from relaygen.agent.worker import make_env
+    from relaygen.rules import load_rules
+
+    config = TrainConfig(rules="sokoban", representation="wide", solver_budget=12_345)
+    assert make_env(config, load_rules("sokoban"), 1).scorer.budget.max_nodes == 12_345
+    with pytest.raises(ConfigError, match="solver_budget must be positive"):
+        TrainConfig(rules="sokoban", solver_budget=0)

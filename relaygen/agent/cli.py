@@ -30,6 +30,7 @@ OPTIONS = {
     "difficulty": "--difficulty",
     "sizes": "--sizes",
     "crop_size": "--crop-size",
+    "solver_budget": "--solver-budget",
     "backend": "--backend",
     "runs_dir": "--runs-dir",
     "init_from": "--init-from",
@@ -77,6 +78,13 @@ def train(
     crop_size: Annotated[
         int | None, typer.Option(help="Side (odd) of the crop a narrow/turtle policy sees (default: the whole map).")
     ] = None,
+    solver_budget: Annotated[
+        int | None,
+        typer.Option(
+            help="States the playtester may expand per level in the reward (default 2,000); raise it for "
+            "games whose levels need a longer search."
+        ),
+    ] = None,
     backend: Annotated[str | None, typer.Option(help="local (processes) or ray (a Ray cluster).")] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray).")] = None,
     runs_dir: Annotated[str | None, typer.Option(help="Folder of run folders.")] = None,
@@ -123,6 +131,7 @@ def train(
         "difficulty": difficulty,
         "sizes": sizes,
         "crop_size": crop_size,
+        "solver_budget": solver_budget,
         "backend": backend,
         "ray_address": address,
         "runs_dir": runs_dir,

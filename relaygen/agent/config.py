@@ -87,6 +87,8 @@ class TrainConfig:
     """Steps after which an episode is cut short; None: the representation's default (three times the editable cells, nca 16)."""
     crop_size: int | None = None
     """Side of the egocentric crop (odd); None: the environment's default (the whole map in view)."""
+    solver_budget: int | None = None
+    """States the playtester may expand per level in the reward and in drafting (a level it gives up on is unplayable); None: 2,000."""
     observe_budget: bool = False
     """Show the policy the share of its episode's edits left (in ``cond``), so it can finish in time."""
     sizes: str | None = None
@@ -123,6 +125,7 @@ class TrainConfig:
             "change_limit": self.change_limit,
             "crop_size": self.crop_size,
             "max_steps": self.episode_steps,
+            "solver_budget": self.solver_budget,
         }
         return {k: v for k, v in options.items() if v is not None} | {
             "observe_budget": self.observe_budget,
@@ -150,7 +153,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise :class:`ConfigError` for a value no run can use."""
         positive = ("workers", "envs_per_worker", "total_steps", "t_max", "learning_rate", "channels", "hidden")
-        positive += ("episode_steps", "max_minutes")
+        positive += ("episode_steps", "max_minutes", "solver_budget")
         for name in positive:
             value = getattr(self, name)
             if value is not None and not value > 0:
