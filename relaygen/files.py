@@ -78,9 +78,18 @@ def write_error(path: Path, exc: OSError) -> WriteError:
     return error
 
 
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes (hex), read in blocks, so a large file is not held in memory."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def file_digest(path: str | Path) -> str:
     """Short content hash of a file (a level records the model that made it)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    return file_sha256(path)[:16]
 
 
 def _read_umask() -> int:

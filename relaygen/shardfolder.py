@@ -24,7 +24,7 @@ from relaygen.datasets import (
     shard_name,
     shard_number,
 )
-from relaygen.files import atomic_write
+from relaygen.files import atomic_write, file_sha256
 from relaygen.formats import read_levels, rules_beside
 from relaygen.level import Level
 from relaygen.runfolder import RunFolder
@@ -108,16 +108,7 @@ class ShardFolder(RunFolder):
         number = shard_number(name, self.manifest)
         if number is None or row.get("levels") != len(shard_levels(number, self.n, self.size)):
             return False
-        return _sha256(self.out / name) == row.get("sha256")
-
-
-def _sha256(path: Path) -> str | None:
-    """The sha256 of a file's bytes, read in blocks; None when it cannot be read."""
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return None
-    return digest.hexdigest()
+        try:
+            return file_sha256(self.out / name) == row.get("sha256")
+        except OSError:
+            return False
