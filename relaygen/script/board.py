@@ -10,6 +10,8 @@ is where single matched cells are read and written; the planes are brought up to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 WORD = 64
@@ -184,3 +186,7 @@ class Board:
     def level_of(self, i: int) -> int:
         """Which stacked level flat cell `i` belongs to."""
         return i // self.cells_per_level
+
+    def levels_of(self, cells: Iterable[int]) -> list[int]:
+        """The stacked levels (in order) that flat cells belong to; [0] on a board of one level."""
+        return [0] if self.count == 1 else sorted({self.level_of(i) for i in cells})

@@ -15,7 +15,7 @@ import numpy as np
 
 from relaygen.script.board import FULL, WORD, Board, split, stack, unstack, word_count
 from relaygen.script.compiler import DIR_STEP, Pattern, Rule, WinCondition
-from relaygen.script.match import CellTest, cell_map, matched_cells, row_matches
+from relaygen.script.match import CellTest, cell_map, match_origin, matched_cells, row_matches
 
 INPUT_BITS = {"u": 1, "l": 4, "d": 2, "r": 8, "x": 16}
 _MOVE_STEP = {1: (-1, 0), 2: (1, 0), 4: (0, -1), 8: (0, 1)}
@@ -133,14 +133,12 @@ def _combinations(run: RunRule, matches: list[list], stride: int, board: Board) 
     cells), in PuzzleScript's order; on a tall board only matches of the same level combine."""
     if len(matches) == 1:
         every = (matched_cells(run.rows[0], m, stride) for m in matches[0])
-        if board.count == 1:
-            return [0], every
-        return sorted({board.level_of(m if type(m) is int else m[0]) for m in matches[0]}), every
+        return board.levels_of(match_origin(m) for m in matches[0]), every
     by_level: list[dict[int, list]] = []
     for row, found in zip(run.rows, matches, strict=True):
         cells: dict[int, list] = {}
         for m in found:
-            cells.setdefault(board.level_of(m if type(m) is int else m[0]), []).append(matched_cells(row, m, stride))
+            cells.setdefault(board.level_of(match_origin(m)), []).append(matched_cells(row, m, stride))
         by_level.append(cells)
     levels = sorted(set.intersection(*(set(cells) for cells in by_level)))
     every = (
@@ -159,7 +157,7 @@ def _apply_everywhere(run: RunRule, board: Board, queues: list[list[str]]) -> bo
     if not found:
         return False
     clear, put, mclear, mset = test.pattern.replace
-    for level in [0] if board.count == 1 else sorted({board.level_of(i) for i in found}):
+    for level in board.levels_of(found):
         _queue(queues[level], run.rule)
     if len(found) <= _FEW:
         changed, objs, movs = False, board.obj, board.mov

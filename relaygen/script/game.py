@@ -113,7 +113,7 @@ class Game:
                 probe: bool = False, restarting: bool = False, undo: list | None = None,
                 text_mode: bool = False, stop_on_win: bool = True) -> Outcome:  # fmt: skip
         """One turn and its commands, as PuzzleScript's processInput; `undo` collects undo points."""
-        key = (grid.shape, grid.tobytes(), move)
+        key = _turn_key(grid, move)
         turn = self._turns.get(key)
         if turn is None:
             self.simulate_turns([(grid, move)])
@@ -149,7 +149,7 @@ class Game:
     def simulate_turns(self, turns: Sequence[tuple[np.ndarray, str | None]]) -> None:
         """Simulate these turns (object planes, input) together, and the again turns they lead to, and
         remember them: `process` and `State.move` then find them done. Turns of one size share a batch."""
-        todo = list({(g.shape, g.tobytes(), m): (g, m) for g, m in turns}.items())
+        todo = list({_turn_key(g, m): (g, m) for g, m in turns}.items())
         for _ in range(MAX_AGAIN_TURNS):
             todo = [(key, turn) for key, turn in todo if key not in self._turns]
             if not todo:
@@ -160,7 +160,7 @@ class Game:
             for start in range(0, len(todo), BATCH_TURNS):
                 for after, queue, blocked in self._simulate(todo[start : start + BATCH_TURNS]):
                     if "again" in queue and "cancel" not in queue and not blocked:
-                        follow[(after.shape, after.tobytes(), None)] = (after, None)
+                        follow[_turn_key(after, None)] = (after, None)
             todo = list(follow.items())
 
     def _simulate(self, todo: list) -> list[tuple]:
@@ -190,6 +190,11 @@ class Game:
 
     def cell_names(self, grid: np.ndarray) -> list[list[frozenset[str]]]:
         return [[self._names(c) for c in row] for row in unpack(grid)]
+
+
+def _turn_key(grid: np.ndarray, move: str | None) -> tuple:
+    """The memo key of one turn: the objects it starts from and its input."""
+    return grid.shape, grid.tobytes(), move
 
 
 def _sprite(rows: list[str]) -> tuple[tuple[int, ...], ...]:

@@ -124,6 +124,11 @@ def row_matches(row, step, board: Board) -> list:
     return out
 
 
+def match_origin(match) -> int:
+    """The flat index of the first cell of a match from `row_matches`."""
+    return match if type(match) is int else match[0]
+
+
 def matched_cells(row, match, stride: int) -> list[tuple[CellTest, int]]:
     """(pattern, flat cell index) for each cell of a matched row."""
     if type(match) is int:
