@@ -90,9 +90,7 @@ class Script(Mechanic["State"]):
         return []
 
     def start(self, level: Level) -> State:
-        game = game_of(level.rules)
-        objects = [game.glyphs[t.char] for t in level.rules.tiles]
-        return game.state_from_cells([[objects[t] for t in row] for row in level.grid.tolist()])
+        return _start_state(level.rules, level.grid)
 
     def step(self, level: Level, state: State, move: str) -> State | None:
         if state.won:
@@ -153,15 +151,15 @@ class Script(Mechanic["State"]):
         """:meth:`analyse` of a stack of grids, their searches advanced together (one tall board per
         round); a grid the game cannot start counts as unplayable."""
         game = game_of(rules)
-        objects = [game.glyphs[t.char] for t in rules.tiles]
+        length, nodes, regions = (Script.metrics.index(m) for m in ("solution_length", "solver_nodes", "regions"))
         verdicts = np.zeros(len(grids), dtype=np.int8)
         metrics = np.zeros((len(grids), len(Script.metrics)), dtype=np.float64)
         lengths = np.zeros(len(grids), dtype=np.int64)
         starts, playing = [], []
         for i, grid in enumerate(grids):
-            metrics[i, 2] = _regions(game, rules, grid)
+            metrics[i, regions] = _regions(game, rules, grid)
             try:
-                starts.append(game.state_from_cells([[objects[t] for t in row] for row in grid.tolist()]))
+                starts.append(_start_state(rules, grid))
             except ValueError:
                 continue
             playing.append(i)
@@ -169,9 +167,16 @@ class Script(Mechanic["State"]):
             playing, solve_many(starts, _moves(game), budget.max_nodes, budget.time_limit), strict=True
         ):
             verdicts[i] = VERDICTS.index(found.verdict)
-            metrics[i, 1] = found.nodes
-            lengths[i] = metrics[i, 0] = len(found.solution or "")
+            metrics[i, nodes] = found.nodes
+            lengths[i] = metrics[i, length] = len(found.solution or "")
         return verdicts, metrics, lengths
+
+
+def _start_state(rules: Rules, grid: np.ndarray) -> State:
+    """The engine's start state of a grid of the rules' tiles (each tile a legend glyph's objects)."""
+    game = game_of(rules)
+    objects = [game.glyphs[t.char] for t in rules.tiles]
+    return game.state_from_cells([[objects[t] for t in row] for row in grid.tolist()])
 
 
 def with_levels(source: str, levels: Sequence[Sequence[str]]) -> str:
