@@ -16,7 +16,7 @@ from relaygen.cliutil import RulesArg, UserErrorGroup, fail, progress
 from relaygen.drafters import CANDIDATES, SLOTS
 from relaygen.export import TILE_SIZE
 from relaygen.level import LevelError
-from relaygen.rules import Rules, RulesError, builtin_names, load_rules
+from relaygen.rules import Rules, RulesError, builtin_names, load_rules, size_from_text
 from relaygen.viewer import cli as viewer_cli
 
 app = typer.Typer(
@@ -75,6 +75,14 @@ def rules_import(
         Path | None, typer.Option("--out", help="The rules file to write (default: the game's name with .toml).")
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
+    size: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WxH",
+            help="Level size to generate, e.g. 7x6 (default: the median of the game's levels, within 64 cells); "
+            "tiles, counts and the knob are read from the game's levels all the same.",
+        ),
+    ] = None,
 ) -> None:
     """Write the rules a PuzzleScript game implies, for you to edit: a tile per glyph its levels use,
     the median level size (within 64 cells), the border, count ranges of its pieces, and a difficulty
@@ -85,7 +93,7 @@ def rules_import(
     out = out or game.with_suffix(".toml")
     if out.exists() and not overwrite:
         raise fail(f"--out {out}: already exists; use --overwrite to replace it, or another --out")
-    rules = imported_rules(game, out.parent)
+    rules = imported_rules(game, out.parent, size_from_text(size) if size else None)
     atomic_write(
         out, f"# Rules of the PuzzleScript game {game.name}, written by relaygen rules import.\n{rules.to_toml()}"
     )

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from relaygen.cli import app
 from relaygen.env.scoring import Scorer
 from relaygen.level import Level
 from relaygen.mechanics import get_mechanic
@@ -73,6 +75,21 @@ def test_imported_rules_read_the_levels_of_their_size_and_every_level_still_read
     assert rules.difficulty.hard == (7, 8), "from the solved level of that size (the big one is not asked)"
     big = Level.from_rows(rules, BIG.strip().splitlines())
     assert playtest(big).solvable == "yes", "a level bigger than the rules still reads and plays"
+
+
+def test_rules_imported_at_another_size_keep_what_the_game_s_levels_say(coins: Path, tmp_path: Path) -> None:
+    coins.write_text(coins.read_text() + BIG)
+    out = tmp_path / "small.toml"
+    result = CliRunner().invoke(app, ["rules", "import", str(coins), "--out", str(out), "--size", "6x4"])
+    assert result.exit_code == 0, result.output
+    small, usual = load_rules(out), rules_from_script(coins, solve_levels=True)
+    assert (small.width, small.height) == (6, 4), "the size asked for"
+    assert small.constraints == usual.constraints and small.difficulty == usual.difficulty, (
+        "counts and the knob still come from the levels of the median size"
+    )
+    tiny = tmp_path / "tiny.toml"
+    too_small = CliRunner().invoke(app, ["rules", "import", str(coins), "--out", str(tiny), "--size", "3x3"])
+    assert too_small.exit_code == 2 and "3x3 grid" in too_small.output and not tiny.exists()
 
 
 def test_a_game_whose_rings_are_open_has_no_border_and_its_terrain_no_count(coins: Path) -> None:

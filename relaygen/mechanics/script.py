@@ -253,9 +253,9 @@ def _nearest(table: tuple[tuple[frozenset[str], int], ...], cell: frozenset[str]
 # ----- a PuzzleScript file as rules ------------------------------------------------------------------------
 
 
-def rules_from_script(path: str | Path, solve_levels: bool = False) -> Rules:
+def rules_from_script(path: str | Path, solve_levels: bool = False, size: tuple[int, int] | None = None) -> Rules:
     """The rules a PuzzleScript file implies, read from its levels of the median size or smaller
-    (see :func:`import_size`): that size; a tile per legend glyph the levels use, floor first, drawn in
+    (see :func:`import_size`): that size (or ``size``, the levels read all the same); a tile per legend glyph the levels use, floor first, drawn in
     random maps as often as in those levels; the glyph that rings them as the border; a count range per
     piece (not the floor, the border or another glyph that fills a fifth of the cells: their counts are
     the room's shape); and an objective on solution length. With ``solve_levels`` (``relaygen rules
@@ -275,19 +275,19 @@ def rules_from_script(path: str | Path, solve_levels: bool = False) -> Rules:
     levels = {i: lv.glyph_rows for i, lv in enumerate(game.levels) if lv.message is None}
     if not levels:
         raise RulesError(f"{path}: the game has no levels to learn sizes and tiles from")
-    size = import_size(list(levels.values()))
-    fitting = {i: rows for i, rows in levels.items() if _fits(rows, size)}
+    read_at = import_size(list(levels.values()))
+    fitting = {i: rows for i, rows in levels.items() if _fits(rows, read_at)}
     lengths = _lengths(game, list(fitting)) if solve_levels else []
-    toml = _rules_toml(game, path, list(levels.values()), list(fitting.values()), lengths, size)
+    toml = _rules_toml(game, path, list(levels.values()), list(fitting.values()), lengths, size or read_at)
     return parse_rules(toml, str(path), path.parent)
 
 
-def imported_rules(path: Path, folder: Path) -> Rules:
+def imported_rules(path: Path, folder: Path, size: tuple[int, int] | None = None) -> Rules:
     """The rules of ``relaygen rules import``: :func:`rules_from_script` with the levels solved, for a
-    rules file in ``folder`` (its ``script`` path relative to that folder)."""
+    rules file in ``folder`` (its ``script`` path relative to that folder), at ``size`` if given."""
     from relaygen.rules import Rules
 
-    rules = rules_from_script(path, solve_levels=True)
+    rules = rules_from_script(path, solve_levels=True, size=size)
     script = Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
     return Rules.model_validate(rules.model_dump() | {"script": script})
 
