@@ -27,7 +27,12 @@ const files = ['storagewrapper', 'bitvec', 'level', 'languageConstants', 'global
     'rng', 'riffwave', 'sfxr', 'codemirror/stringstream', 'colorhelpers', 'colors', 'engine', 'parser',
     'compiler', 'soundbar'];
 const code = files.map(f => fs.readFileSync(path.join(checkout, 'src', 'js', f + '.js'), 'utf8')).join('\n');
-vm.runInThisContext(code + '\n;globalThis.__ps = () => ({ winning, againing, errorStrings, errorCount });', { filename: 'ps.js' });
+// __dismiss: what the engine does when a player closes a rule's message (update(), quittingMessageScreen):
+// the message goes, then the win conditions are checked.
+const hooks = `
+globalThis.__ps = () => ({ winning, againing, errorStrings, errorCount, textMode, messagetext });
+globalThis.__dismiss = () => { messagetext = ''; textMode = false; checkWin(); };`;
+vm.runInThisContext(code + hooks, { filename: 'ps.js' });
 // After the engine's own definitions: no sound, no HTML in messages.
 global.playSound = quiet;
 global.stripHTMLTags = s => s.replace(/<\/?[a-zA-Z][^>]*>/g, '').trim();
@@ -38,13 +43,19 @@ console.log = quiet;
 for (const c of JSON.parse(fs.readFileSync(casesFile, 'utf8'))) {
     const out = { compiled: false, errors: [], won: false, moves: 0 };
     try {
-        global.unitTesting = true;
         global.levelString = c.game;
         if (typeof resetParserErrorState === 'function') resetParserErrorState();
         compile(['loadLevel', c.level], c.game, null);
         out.compiled = __ps().errorCount === 0;
         out.errors = out.compiled ? [] : (__ps().errorStrings || []).map(stripHTMLTags);
-        const settle = () => { while (__ps().againing) { againing = false; processInput(-1); } };
+        // As a player in the browser: a rule's message is read and closed, again turns are waited for.
+        const settle = () => {
+            for (;;) {
+                if (__ps().textMode && __ps().messagetext !== '') __dismiss();
+                else if (__ps().againing) { againing = false; processInput(-1); }
+                else break;
+            }
+        };
         settle();
         for (const m of c.moves) {
             if (__ps().winning) break;

@@ -16,7 +16,11 @@ and ``node``), every generated level's recorded solution is replayed in PuzzleSc
 there and each of its levels played with the solution of the generated level at its place.
 
     python benchmarks/script_games.py GAME.txt... [--minutes 10] [--workers 2] [--levels 50]
+        [--size WxH] [--search-at-end] [--solver-budget N]
         [--work /tmp/script_games] [--puzzlescript CHECKOUT] [--runs RUN_DIR...] [--json FILE]
+
+``--size`` imports the rules at that size (``rules import --size``); ``--search-at-end`` and
+``--solver-budget`` are ``train``'s options of those names.
 
 ``--runs`` (one run folder per game, in order) skips training and uses those runs' models.
 """
@@ -46,17 +50,17 @@ from relaygen.formats import read_levels, write_levels
 from relaygen.mechanics.base import Budget
 from relaygen.mechanics.script import imported_rules, script_levels
 from relaygen.playtest import playtest
-from relaygen.rules import Rules, load_rules
+from relaygen.rules import Rules, load_rules, size_from_text
 
 EXPORT = "game.txt"
 """The file ``--format puzzlescript`` writes in the run folder: the game with the generated levels."""
 
 
-def import_rules(game: Path, folder: Path) -> Path:
-    """``relaygen rules import GAME --out FOLDER/rules.toml``: the rules file, written."""
+def import_rules(game: Path, folder: Path, size: tuple[int, int] | None) -> Path:
+    """``relaygen rules import GAME --out FOLDER/rules.toml [--size WxH]``: the rules file, written."""
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / "rules.toml"
-    rules = imported_rules(game, folder)
+    rules = imported_rules(game, folder, size)
     atomic_write(
         out, f"# Rules of the PuzzleScript game {game.name}, written by relaygen rules import.\n{rules.to_toml()}"
     )
@@ -71,6 +75,8 @@ def train_from_scratch(rules: Path, args: argparse.Namespace, runs_dir: Path) ->
         workers=args.workers,
         max_minutes=args.minutes,
         seed=args.seed,
+        search_at_end=args.search_at_end,
+        solver_budget=args.solver_budget,
         runs_dir=str(runs_dir),
         progress=False,
     )
@@ -136,6 +142,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="training workers")
     parser.add_argument("--representation", default=None, help="default: the rules' first")
     parser.add_argument("--seed", type=int, default=1, help="training seed")
+    parser.add_argument("--size", type=size_from_text, default=None, help="WxH: import the rules at this size")
+    parser.add_argument("--search-at-end", action="store_true", help="train searching each episode's last level only")
+    parser.add_argument("--solver-budget", type=int, default=None, help="the reward's search budget (train's)")
     parser.add_argument("--levels", type=int, default=50, help="levels each generator writes")
     parser.add_argument("--gen-workers", type=int, default=1, help="processes each generate call drafts in")
     parser.add_argument("--max-seconds", type=float, default=1800.0, help="stop one generate call after this long")
@@ -150,7 +159,7 @@ def main() -> None:
     results = []
     for i, game in enumerate(args.games):
         folder = args.work / game.stem
-        rules_path = import_rules(game, folder)
+        rules_path = import_rules(game, folder, args.size)
         rules = load_rules(rules_path)
         if args.runs is None:
             run, training = train_from_scratch(rules_path, args, folder / "runs")

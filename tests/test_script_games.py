@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from relaygen.cli import app
 from relaygen.env.scoring import Scorer
+from relaygen.env.vector import BatchedLevelEnv
 from relaygen.level import Level
 from relaygen.mechanics import get_mechanic
 from relaygen.mechanics.base import Budget
@@ -154,3 +155,23 @@ def test_the_benchmark_trains_and_generates_a_designers_own_game(coins: Path, tm
         assert row[generator]["written"] == 3, row[generator]["failure"]
         assert (tmp_path / "work" / "coins" / generator / "game.txt").is_file(), "the --format puzzlescript file"
     assert "raw play" in done.stdout
+
+
+def test_an_environment_searching_at_the_end_searches_the_last_level_only(coins: Path) -> None:
+    level, _ = counted_and_not(coins)
+    env = BatchedLevelEnv(
+        level.rules, "wide", 1, autoreset=False, search_at_end=True, max_steps=3, start_level=level, difficulty=0.5
+    )
+    _, infos = env.reset(seed=0)
+    start = infos["score"][0]
+    rewards, verdicts = [], []
+    for _ in range(3):
+        _, reward, terminated, truncated, infos = env.step(np.array([0]))  # the corner is fixed border: no edit
+        rewards.append(reward[0])
+        verdicts.append(str(infos["verdict"][0]))
+    report = playtest(level, 0.5, Budget(max_nodes=2000, time_limit=None))
+    assert report.met and terminated[0] and not truncated[0], "met at its last step"
+    assert verdicts == ["unknown", "unknown", "yes"], "not searched until the step that ends the episode"
+    assert infos["score"][0] == report.score and infos["solution_length"][0] == report.length
+    bonus = level.rules.playable_bonus
+    assert sum(rewards) == pytest.approx(env.reward_scale * (report.score - start) + bonus), "the return telescopes"

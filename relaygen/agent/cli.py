@@ -31,6 +31,7 @@ OPTIONS = {
     "sizes": "--sizes",
     "crop_size": "--crop-size",
     "solver_budget": "--solver-budget",
+    "search_at_end": "--search-at-end",
     "backend": "--backend",
     "runs_dir": "--runs-dir",
     "init_from": "--init-from",
@@ -85,6 +86,14 @@ def train(
             "games whose levels need a longer search."
         ),
     ] = None,
+    search_at_end: Annotated[
+        bool | None,
+        typer.Option(
+            "--search-at-end",
+            help="Search only the level each episode ends with (one search per episode, not per edit), "
+            "for games whose search is costly.",
+        ),
+    ] = None,
     backend: Annotated[str | None, typer.Option(help="local (processes) or ray (a Ray cluster).")] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray).")] = None,
     runs_dir: Annotated[str | None, typer.Option(help="Folder of run folders.")] = None,
@@ -132,6 +141,7 @@ def train(
         "sizes": sizes,
         "crop_size": crop_size,
         "solver_budget": solver_budget,
+        "search_at_end": search_at_end,
         "backend": backend,
         "ray_address": address,
         "runs_dir": runs_dir,

@@ -89,6 +89,8 @@ class TrainConfig:
     """Side of the egocentric crop (odd); None: the environment's default (the whole map in view)."""
     solver_budget: int | None = None
     """States the playtester may expand per level in the reward and in drafting (a level it gives up on is unplayable); None: 2,000."""
+    search_at_end: bool = False
+    """Search each episode's last level only, its other steps scored without a search (one search per episode, not per edit: for games whose search is costly)."""
     observe_budget: bool = False
     """Show the policy the share of its episode's edits left (in ``cond``), so it can finish in time."""
     sizes: str | None = None
@@ -131,6 +133,7 @@ class TrainConfig:
             "observe_budget": self.observe_budget,
             "observe_metrics": self.observe_metrics,
             "vary_counts": self.vary_counts,
+            "search_at_end": self.search_at_end,
         }
 
     def map_sizes(self) -> list[tuple[int, int]] | None:

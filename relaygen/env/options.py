@@ -35,6 +35,11 @@ class EnvOptions:
     solver_budget: int = 2000
     """Search nodes the solver may spend on a level at each step; a level it gives up on counts as
     unplayable."""
+    search_at_end: bool = False
+    """Search a level for its solution only at the step that ends its episode; the steps before are
+    scored without a search (counts and the other metrics, the level not yet playable). An episode's
+    return is still the score its last level earns; for games whose search is costly (PuzzleScript
+    games), it spends one search per episode instead of one per edit."""
     start_level: Level | None = None
     """A level every episode starts from instead of a drawn map: its grid, or with a pinned mask its
     pinned cells (kept and frozen) and random others."""

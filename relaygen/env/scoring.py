@@ -6,8 +6,10 @@ played array-batched (:mod:`relaygen.env.fastplay`); push and relay levels go th
 mechanic's own playtest. Where a mechanic's search is costly (``reward_searches_counted``: script
 games), a level that breaks a count constraint is scored without a search (it is unplayable either
 way), so its solution metrics are 0 where the playtest would report them. Results are kept in a
-least-recently-used cache keyed by (grid bytes, legs, difficulty), so a solver result is not computed
-twice for a level seen again.
+least-recently-used cache keyed by (grid bytes, legs, difficulty, searched or not), so a solver
+result is not computed twice for a level seen again. A call with ``search=False`` scores levels
+with a zero budget (no search: counts and the other metrics as usual, the level not playable), for
+an environment that searches only the levels its episodes end with.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class Scores:
 
 _FIELDS = ("score", "verdict", "length", "met", "metrics", "terms")
 
+NO_SEARCH = Budget(max_nodes=0, time_limit=None)
+"""The budget of a level scored without a search."""
+
 
 class Scorer:
     """Scores grids of one ruleset; ``budget`` bounds the Sokoban solver (unknown is unplayable)."""
@@ -87,11 +92,14 @@ class Scorer:
 
     # ----- public --------------------------------------------------------------------------------
 
-    def score(self, grids: np.ndarray, payloads: list[Payload | None], difficulty: np.ndarray) -> Scores:
-        """Scores of ``grids`` ``(m, H, W)`` with their payloads and difficulties ``(m,)``."""
+    def score(
+        self, grids: np.ndarray, payloads: list[Payload | None], difficulty: np.ndarray, search: bool = True
+    ) -> Scores:
+        """Scores of ``grids`` ``(m, H, W)`` with their payloads and difficulties ``(m,)``; with
+        ``search=False`` no level is searched (none is playable)."""
         m = len(grids)
         out = Scores.empty(m, len(self.metric_names), len(self.term_names))
-        keys = [(g.tobytes(), p, float(d)) for g, p, d in zip(grids, payloads, difficulty, strict=True)]
+        keys = [(g.tobytes(), p, float(d), search) for g, p, d in zip(grids, payloads, difficulty, strict=True)]
         missing = []
         for i, key in enumerate(keys):
             row = self._cache.get(key)
@@ -102,21 +110,26 @@ class Scorer:
                 out.put(i, row)
         if missing:
             todo = np.array(missing)
+            budget = self.budget if search else NO_SEARCH
             if self._batched is not None:
-                fresh = self._score_batched(grids[todo], difficulty[todo])
+                fresh = self._score_batched(grids[todo], difficulty[todo], budget)
             else:
-                fresh = self._score_each(grids[todo], [payloads[i] for i in todo], difficulty[todo])
+                fresh = self._score_each(grids[todo], [payloads[i] for i in todo], difficulty[todo], budget)
             out.put(todo, fresh.fields())
             for i, row in zip(missing, fresh.rows(), strict=True):
                 self._remember(self._cache, keys[i], row)
         return out
 
-    def report(self, grid: np.ndarray, payload: Payload | None, difficulty: float) -> Report:
-        """The full :class:`Report` (with the solution) of one grid, cached like the scores."""
-        key = (grid.tobytes(), payload, float(difficulty))
+    def report(
+        self, grid: np.ndarray, payload: Payload | None, difficulty: float, budget: Budget | None = None
+    ) -> Report:
+        """The full :class:`Report` (with the solution) of one grid, cached like the scores; ``budget``
+        (default: the scorer's) bounds its search."""
+        budget = budget or self.budget
+        key = (grid.tobytes(), payload, float(difficulty), budget)
         found = self._reports.get(key)
         if found is None:
-            found = playtest(Level(self.rules, grid, payload=payload), float(difficulty), self.budget)
+            found = playtest(Level(self.rules, grid, payload=payload), float(difficulty), budget)
             self._remember(self._reports, key, found)
         else:
             self._reports.move_to_end(key)
@@ -137,11 +150,13 @@ class Scorer:
         if len(cache) > self._cache_size:
             cache.popitem(last=False)
 
-    def _score_each(self, grids: np.ndarray, payloads: list[Payload | None], difficulty: np.ndarray) -> Scores:
+    def _score_each(
+        self, grids: np.ndarray, payloads: list[Payload | None], difficulty: np.ndarray, budget: Budget
+    ) -> Scores:
         """Score level by level through the mechanic's own playtest."""
         out = Scores.empty(len(grids), len(self.metric_names), len(self.term_names))
         for i, (grid, payload, d) in enumerate(zip(grids, payloads, difficulty, strict=True)):
-            report = self.report(grid, payload, d)
+            report = self.report(grid, payload, d, budget)
             out.score[i] = report.score
             out.verdict[i] = VERDICTS.index(report.verdict)
             out.length[i] = report.length
@@ -150,24 +165,24 @@ class Scorer:
             out.terms[i] = [report.terms[k] for k in self.term_names]
         return out
 
-    def _score_batched(self, grids: np.ndarray, difficulty: np.ndarray) -> Scores:
+    def _score_batched(self, grids: np.ndarray, difficulty: np.ndarray, budget: Budget) -> Scores:
         """Score a stack with the mechanic's batched analyse and the one scoring function."""
-        verdicts, metrics, length = self._analysed(grids)
+        verdicts, metrics, length = self._analysed(grids, budget)
         rows = self.table.score(verdicts.astype(np.int8), metrics, grids, difficulty)
         return Scores(rows.score, rows.verdict, length, rows.met, metrics, rows.terms)
 
-    def _analysed(self, grids: np.ndarray) -> BatchAnalysis:
-        """The mechanic's batched analyse of ``grids``; where its reward searches only counted levels,
-        a grid that breaks a count constraint is analysed with no search (a zero budget)."""
+    def _analysed(self, grids: np.ndarray, budget: Budget) -> BatchAnalysis:
+        """The mechanic's batched analyse of ``grids`` within ``budget``; where its reward searches only
+        counted levels, a grid that breaks a count constraint is analysed with no search."""
         assert self._batched is not None
-        if not self._counted_only:
-            return self._batched(self.rules, grids, self.budget)
+        if not self._counted_only or budget == NO_SEARCH:
+            return self._batched(self.rules, grids, budget)
         count, lo, hi = self.table.counts(grids)
         kept = ((count >= lo) & (count <= hi)).all(axis=1)
         verdicts = np.zeros(len(grids), np.int8)
         metrics = np.zeros((len(grids), len(self.metric_names)))
         length = np.zeros(len(grids), np.int64)
-        for rows, budget in ((kept, self.budget), (~kept, Budget(max_nodes=0, time_limit=None))):
+        for rows, allowed in ((kept, budget), (~kept, NO_SEARCH)):
             if rows.any():
-                verdicts[rows], metrics[rows], length[rows] = self._batched(self.rules, grids[rows], budget)
+                verdicts[rows], metrics[rows], length[rows] = self._batched(self.rules, grids[rows], allowed)
         return verdicts, metrics, length

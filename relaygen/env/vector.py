@@ -72,7 +72,7 @@ class BatchedLevelEnv(VectorEnv):
         self.observe_budget, self.keep_best = settings.observe_budget, settings.keep_best
         self.observe_metrics = settings.observe_metrics
         self.max_steps = settings.max_steps or self.rep.default_max_steps()
-        self.vary_counts = settings.vary_counts
+        self.vary_counts, self.search_at_end = settings.vary_counts, settings.search_at_end
         self.scorer = Scorer(rules, Budget(max_nodes=settings.solver_budget, time_limit=None))
         self._scorers = {_count_key(rules): self.scorer}
         self.crop_size = settings.crop_size or 2 * max(self.height, self.width) - 1
@@ -210,7 +210,7 @@ class BatchedLevelEnv(VectorEnv):
         self._targets[index] = self.rules.target_ranges(d)
         targets = self._targets[index] / self._cond_scale[:, None]
         self._cond[index] = np.concatenate([d[:, None], np.clip(targets, -COND_CAP, COND_CAP).reshape(len(d), -1)], 1)
-        self._scores.put(index, self._score(index).fields())
+        self._scores.put(index, self._score(index, search=not self.search_at_end).fields())
         self._best_rank[index] = -np.inf
         self._keep_best(index)
 
@@ -255,17 +255,20 @@ class BatchedLevelEnv(VectorEnv):
         self._variants[i] = variant
         self._count_bounds[i] = self._scorers[variant].bounds
 
-    def _score(self, index: np.ndarray) -> Scores:
-        """Scores of the current grids of ``index``, each by its episode's count ranges."""
+    def _score(self, index: np.ndarray, search: bool = True) -> Scores:
+        """Scores of the current grids of ``index``, each by its episode's count ranges (searched for
+        a solution unless ``search`` is False)."""
         if not self.vary_counts:  # one scorer: no grouping on the hot path
-            return self.scorer.score(self.grid[index], [self.payloads[i] for i in index], self.difficulties[index])
+            return self.scorer.score(
+                self.grid[index], [self.payloads[i] for i in index], self.difficulties[index], search
+            )
         out = Scores.empty(len(index), len(self.scorer.metric_names), len(self.scorer.term_names))
         variants = [self._variants[i] for i in index]
         for variant in dict.fromkeys(variants):
             rows = np.array([j for j, v in enumerate(variants) if v == variant])
             idx = index[rows]
             fresh = self._scorers[variant].score(
-                self.grid[idx], [self.payloads[i] for i in idx], self.difficulties[idx]
+                self.grid[idx], [self.payloads[i] for i in idx], self.difficulties[idx], search
             )
             out.put(rows, fresh.fields())
         return out
@@ -313,21 +316,26 @@ class BatchedLevelEnv(VectorEnv):
         edits = self.rep.act(self, index, actions)
         reward = edits.penalty.astype(np.float64)
         rows = self._apply(index, edits)
-        if self.rep.scores_at_end:
-            rows = rows[edits.end[rows]]
-        if len(rows):
-            idx = index[rows]
-            old_score, old_playable = self._scores.score[idx], self._scores.playable[idx]
-            new = self._score(idx)
-            reward[rows] += self.reward_scale * (new.score - old_score)
-            reward[rows] += self.rules.playable_bonus * (new.playable.astype(float) - old_playable)
-            self._scores.put(idx, new.fields())
-            self._keep_best(idx)
         self.steps[index] += 1
-        terminated = self._scores.met[index] | edits.end
         truncated = self.steps[index] >= self.max_steps
         if not self.cellwise_actions:
             truncated |= self.changes[index] >= self._limit[index]
+        if self.rep.scores_at_end:
+            rows = rows[edits.end[rows]]
+        searched = edits.end | truncated if self.search_at_end else np.ones(len(index), bool)
+        if self.search_at_end:  # an episode's last level is searched even if its last step changed nothing
+            rows = np.union1d(rows, np.flatnonzero(searched))
+        for search in (True, False):
+            part = rows[searched[rows] == search]
+            if len(part):
+                idx = index[part]
+                old_score, old_playable = self._scores.score[idx], self._scores.playable[idx]
+                new = self._score(idx, search)
+                reward[part] += self.reward_scale * (new.score - old_score)
+                reward[part] += self.rules.playable_bonus * (new.playable.astype(float) - old_playable)
+                self._scores.put(idx, new.fields())
+                self._keep_best(idx)
+        terminated = self._scores.met[index] | edits.end
         return reward, terminated, truncated & ~terminated
 
     def _apply(self, index: np.ndarray, edits: Edits) -> np.ndarray:
