@@ -16,11 +16,11 @@ and ``node``), every generated level's recorded solution is replayed in PuzzleSc
 there and each of its levels played with the solution of the generated level at its place.
 
     python benchmarks/script_games.py GAME.txt... [--minutes 10] [--workers 2] [--levels 50]
-        [--size WxH] [--search-at-end] [--solver-budget N]
+        [--size WxH] [--search-at-end] [--solver-budget N] [--candidates N]
         [--work /tmp/script_games] [--puzzlescript CHECKOUT] [--runs RUN_DIR...] [--json FILE]
 
 ``--size`` imports the rules at that size (``rules import --size``); ``--search-at-end`` and
-``--solver-budget`` are ``train``'s options of those names.
+``--solver-budget`` are ``train``'s options of those names, ``--candidates`` ``generate``'s (model only).
 
 ``--runs`` (one run folder per game, in order) skips training and uses those runs' models.
 """
@@ -103,7 +103,8 @@ def generated(rules: Rules, model: str | Path, out: Path, args: argparse.Namespa
     """``relaygen generate RULES -n N --difficulty-range 0 1 --format puzzlescript --out OUT``, measured."""
     shutil.rmtree(out, ignore_errors=True)
     size = (rules.width, rules.height)
-    row = measure(rules, model, args.levels, size, args.gen_workers, out=out, candidates=None,
+    candidates = None if model == SEARCH else args.candidates
+    row = measure(rules, model, args.levels, size, args.gen_workers, out=out, candidates=candidates,
                   max_seconds=args.max_seconds)  # fmt: skip
     levels = read_levels(out) if out.is_dir() else []
     row["in_folder"] = len(levels)  # more than written when a stopped call finishes the levels it had drafted
@@ -146,6 +147,9 @@ def main() -> None:
     parser.add_argument("--search-at-end", action="store_true", help="train searching each episode's last level only")
     parser.add_argument("--solver-budget", type=int, default=None, help="the reward's search budget (train's)")
     parser.add_argument("--levels", type=int, default=50, help="levels each generator writes")
+    parser.add_argument(
+        "--candidates", type=int, default=None, help="episodes the model drafts per level (default: the model's own)"
+    )
     parser.add_argument("--gen-workers", type=int, default=1, help="processes each generate call drafts in")
     parser.add_argument("--max-seconds", type=float, default=1800.0, help="stop one generate call after this long")
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds to solve each of a game's own levels")

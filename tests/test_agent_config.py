@@ -90,3 +90,16 @@ def test_the_solver_budget_reaches_the_reward_and_is_checked() -> None:
     assert make_env(config, load_rules("sokoban"), 1).scorer.budget.max_nodes == 12_345
     with pytest.raises(ConfigError, match="solver_budget must be positive"):
         TrainConfig(rules="sokoban", solver_budget=0)
+
+
+def test_searching_at_the_end_reaches_the_reward_and_the_drafts_of_its_model() -> None:
+    from relaygen.agent.policy import Policy
+    from relaygen.agent.worker import make_env
+    from relaygen.rules import load_rules
+
+    rules = load_rules("sokoban")
+    config = TrainConfig(rules="sokoban", representation="wide", search_at_end=True)
+    assert make_env(config, rules, 1).search_at_end
+    assert not make_env(TrainConfig(rules="sokoban", representation="wide"), rules, 1).search_at_end
+    policy = Policy(None, rules, "wide", {"config": config.to_dict()})  # type: ignore[arg-type]
+    assert policy.make_env(1).search_at_end, "a model trained so drafts so"
