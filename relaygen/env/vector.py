@@ -322,8 +322,9 @@ class BatchedLevelEnv(VectorEnv):
             truncated |= self.changes[index] >= self._limit[index]
         if self.rep.scores_at_end:
             rows = rows[edits.end[rows]]
-        searched = edits.end | truncated if self.search_at_end else np.ones(len(index), bool)
+        searched = np.ones(len(index), bool)
         if self.search_at_end:  # an episode's last level is searched even if its last step changed nothing
+            searched = edits.end | truncated
             rows = np.union1d(rows, np.flatnonzero(searched))
         for search in (True, False):
             part = rows[searched[rows] == search]
