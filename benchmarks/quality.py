@@ -21,8 +21,10 @@ baseline), playtest each with the full budget and report:
 - **rho** (Spearman, asked difficulty against the difficulty metric), the distinct fraction and
   the mean pairwise Hamming distance;
 - push games only, **the hard end**: the median figures of ``--levels`` more levels made at
-  difficulty 1.0, beside Boxoban medium's medians (the bar: median pushes and median solver nodes
-  at least Boxoban medium's) and the interquartile range of its room figures.
+  difficulty 1.0, beside the medians of Boxoban medium and of the first levels of Boxoban hard
+  (``tests/data/boxoban-hard-000-first200.txt``), solved by the same solver (the bar: median solver
+  nodes at least Boxoban hard's, every level solvable), and the interquartile range of Boxoban
+  medium's room figures (the bar: the median room inside it).
 
     python benchmarks/quality.py [--rules maze dungeon sokoban relay] [--levels 100]
                                  [--model search | --models-dir DIR] [--candidates K] [--json FILE]
@@ -48,12 +50,13 @@ from relaygen.files import atomic_write
 from relaygen.formats import read_levels
 from relaygen.generate import generate, resolve_candidates
 from relaygen.level import Level, diversity
-from relaygen.mechanics.base import corridor_share
+from relaygen.mechanics.base import corridor_share, room_walls
 from relaygen.playtest import Report, playtest
 from relaygen.report import MET, Batch, objective_shares
 from relaygen.rules import Rules
 
 BOXOBAN_MEDIUM = Path(__file__).resolve().parents[1] / "tests" / "data" / "boxoban-medium-valid-000-first50.txt"
+BOXOBAN_HARD = BOXOBAN_MEDIUM.with_name("boxoban-hard-000-first200.txt")
 
 
 def walk_shape(level: Level, report: Report) -> dict[str, float]:
@@ -90,11 +93,8 @@ def push_shape(level: Level, report: Report) -> dict[str, float]:
 
 def room_shape(solid: np.ndarray) -> dict[str, float]:
     """Inner wall cells (inside the outer ring) and isolated ones (no wall among their 4 neighbours)."""
-    inner = np.zeros_like(solid)
-    inner[1:-1, 1:-1] = solid[1:-1, 1:-1]
-    padded = np.pad(solid, 1)
-    beside = padded[:-2, 1:-1] | padded[2:, 1:-1] | padded[1:-1, :-2] | padded[1:-1, 2:]
-    return {"inner_walls": float(inner.sum()), "isolated_walls": float((inner & ~beside).sum())}
+    walls, isolated = room_walls(solid)
+    return {"inner_walls": float(walls), "isolated_walls": float(isolated)}
 
 
 def relay_shape(level: Level, report: Report) -> dict[str, float]:
@@ -195,14 +195,18 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> 
         ref_reports = [playtest(level) for level in ref[1]]
         row["reference"] = {"name": ref[0], "levels": len(ref[1]), "shape": shape_means(rules, ref[1], ref_reports)}
         if rules.mechanic == "push":
-            median = shape_means(rules, ref[1], ref_reports, statistics.median)
+            hard = read_levels(BOXOBAN_HARD)[:n]
+            medians = {
+                ref[0]: shape_means(rules, ref[1], ref_reports, statistics.median),
+                "Boxoban hard": shape_means(rules, hard, [playtest(level) for level in hard], statistics.median),
+            }
             quartiles = {
                 key: np.percentile(
                     [room_shape(level.rules.with_property("solid")[level.grid])[key] for level in ref[1]], [25, 75]
                 ).tolist()
                 for key in ("inner_walls", "isolated_walls")
             }
-            row["hard_end"] = hard_end(rules, model, n, candidates) | {"reference": median, "room_iqr": quartiles}
+            row["hard_end"] = hard_end(rules, model, n, candidates) | {"references": medians, "room_iqr": quartiles}
     return row
 
 
@@ -229,8 +233,10 @@ def main() -> None:
         hard = row.get("hard_end")
         if hard:
             print(f"  at difficulty 1.0 ({hard['levels']} levels, playable {hard['playable']:.0%}), medians:")
+            print(f"  {'figure':<16}{'generated':>11}" + "".join(f"{name:>18}" for name in hard["references"]))
             for key, value in hard["shape"].items():
-                print(f"  {key:<16}{value:>11.3f}{hard['reference'][key]:>18.3f}")
+                others = "".join(f"{medians[key]:>18.3f}" for medians in hard["references"].values())
+                print(f"  {key:<16}{value:>11.3f}{others}")
             for key, (low, high) in hard["room_iqr"].items():
                 print(f"  {key} of {ref['name']}: interquartile range {low:g}-{high:g}")
     if args.json:

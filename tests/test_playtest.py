@@ -204,3 +204,18 @@ def test_corridor_share_counts_open_cells_with_at_most_two_open_neighbours() -> 
     assert corridor == 12 / 13  # of MAZE's 13 open cells only (1, 4) has three open neighbours
     room = playtest(level("maze", "#####", "#S..#", "#...#", "#..E#", "#####")).metrics["corridor_share"]
     assert room == 4 / 9  # the four corners have two open neighbours; edges have three, the centre four
+
+
+def test_a_push_room_s_shape_counts_its_inner_walls_and_the_isolated_ones() -> None:
+    room = (
+        "#######",
+        "#@-#--#",
+        "#--#-##",
+        "#-$--.#",
+        "#-#---#",
+        "#######",
+    )  # four walls among the 20 cells inside the ring, each beside another wall or the ring
+    report = playtest(level("sokoban", *room))
+    assert report.metrics["wall_share"] == 4 / 20 and report.metrics["isolated_walls"] == 0
+    hall = playtest(level("sokoban", "#######", "#@----#", "#-#-$-#", "#---.-#", "#######"))  # one post in a hall
+    assert hall.metrics["wall_share"] == 1 / 15 and hall.metrics["isolated_walls"] == 1

@@ -280,6 +280,16 @@ def corridor_share(open_cells: np.ndarray) -> np.ndarray:
     return narrow / np.maximum(1, open_cells.sum(axis=(-2, -1)))
 
 
+def room_walls(solid: np.ndarray) -> tuple[int, int]:
+    """Wall cells inside the outer ring, and how many of them are isolated: no wall among their four
+    neighbours (posts standing alone in a hall, where designed rooms have corridors and closed rooms)."""
+    inner = np.zeros_like(solid)
+    inner[1:-1, 1:-1] = solid[1:-1, 1:-1]
+    padded = np.pad(solid, 1)
+    beside = padded[:-2, 1:-1] | padded[2:, 1:-1] | padded[1:-1, :-2] | padded[1:-1, 2:]
+    return int(inner.sum()), int((inner & ~beside).sum())
+
+
 def distances(open_cells: np.ndarray, source: Cell) -> np.ndarray:
     """BFS step counts from ``source`` over 4-connected ``open_cells``; -1 where unreachable."""
     h, w = open_cells.shape

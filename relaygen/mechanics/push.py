@@ -16,6 +16,7 @@ from relaygen.mechanics.base import (
     PlayState,
     cells_with,
     regions,
+    room_walls,
     without,
 )
 from relaygen.solver.sokoban import Puzzle, solve
@@ -23,11 +24,13 @@ from relaygen.solver.sokoban import Puzzle, solve
 
 class Push(GridMechanic):
     """Sokoban; the playtester is a search with deadlock detection. Metrics: solution moves and pushes,
-    and ``solver_nodes``, the states its fast search expanded to find a solution (the solver's effort)."""
+    ``solver_nodes``, the states its fast search expanded to find a solution (the solver's effort), and
+    the room's shape, known without a search: ``wall_share``, the share of the cells inside the outer
+    ring that are walls, and ``isolated_walls``, the walls there with no wall beside them."""
 
     name = "push"
     required_properties = ("player", "pushable", "goal")
-    metrics = ("regions", "boxes", "solution_length", "pushes", "solver_nodes")
+    metrics = ("regions", "boxes", "solution_length", "pushes", "solver_nodes", "wall_share", "isolated_walls")
     level_formats = ("json", "txt", "xsb")
 
     def hud(self, level: Level, state: PlayState) -> list[HudSegment]:
@@ -60,12 +63,15 @@ class Push(GridMechanic):
         rules = level.rules
         solid = rules.with_property("solid")[level.grid]
         boxes, goals, players = cells_with(level, "pushable"), cells_with(level, "goal"), cells_with(level, "player")
+        walls, isolated = room_walls(solid)
         metrics = {
             "regions": float(regions(~solid)),
             "boxes": float(len(boxes)),
             "solution_length": 0.0,
             "pushes": 0.0,
             "solver_nodes": 0.0,
+            "wall_share": walls / max(1, (solid.shape[0] - 2) * (solid.shape[1] - 2)),
+            "isolated_walls": float(isolated),
         }
         if len(players) != 1 or not boxes or len(boxes) != len(goals):
             return Analysis("no", None, metrics, "needs one player and as many boxes as goals (at least one)")
