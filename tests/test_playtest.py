@@ -178,6 +178,28 @@ def test_unsolvable_is_no_with_the_rules_met() -> None:
     assert report.solvable == "no" and report.meets_rules and report.verdict == "no"
 
 
+def test_a_push_level_whose_boxes_all_start_on_goals_is_not_a_puzzle() -> None:
+    solved = playtest(level("sokoban", "######", "#@*-*#", "######"))
+    assert solved.solvable == "no" and solved.meets_rules and "every box starts on a goal" in solved.reason
+    one_left = playtest(level("sokoban", "#######", "#@$.-*#", "#######"))
+    assert one_left.playable and one_left.metrics["pushes"] == 1
+
+
+@pytest.mark.parametrize(
+    ("rows", "stuck"),
+    [
+        (("#######", "#$--.@#", "#-----#", "#######"), 1),  # in a corner: no push moves it
+        (("#######", "#@-.#$#", "#######"), 1),  # walled in where the player never comes
+        (("########", "#-$$..@#", "#------#", "########"), 2),  # side by side against a wall: frozen
+        (("########", "#-$-.-@#", "#------#", "########"), 0),  # pushed along the wall onto its goal
+    ],
+)
+def test_stuck_boxes_are_seen_without_a_search(rows: tuple[str, ...], stuck: int) -> None:
+    report = playtest(level("sokoban", *rows), budget=Budget(max_nodes=0))
+    assert report.metrics["stuck_boxes"] == stuck
+    assert report.solvable == ("no" if stuck else "unknown")
+
+
 def test_objectives_off_target_are_listed_not_broken() -> None:
     report = playtest(level("sokoban", "######", "#@$-.#", "######"), 1.0)
     assert report.playable and report.broken == ()

@@ -19,18 +19,29 @@ from relaygen.mechanics.base import (
     room_walls,
     without,
 )
-from relaygen.solver.sokoban import Puzzle, solve
+from relaygen.solver.sokoban import Puzzle, solve, stuck_boxes
 
 
 class Push(GridMechanic):
     """Sokoban; the playtester is a search with deadlock detection. Metrics: solution moves and pushes,
     ``solver_nodes``, the states its fast search expanded to find a solution (the solver's effort), and
-    the room's shape, known without a search: ``wall_share``, the share of the cells inside the outer
-    ring that are walls, and ``isolated_walls``, the walls there with no wall beside them."""
+    three known without a search: ``wall_share``, the share of the cells inside the outer ring that are
+    walls, ``isolated_walls``, the walls there with no wall beside them (the room's shape), and
+    ``stuck_boxes``, the boxes no push can bring to a goal (:func:`~relaygen.solver.sokoban.stuck_boxes`;
+    counted once the level holds one player and as many boxes as goals)."""
 
     name = "push"
     required_properties = ("player", "pushable", "goal")
-    metrics = ("regions", "boxes", "solution_length", "pushes", "solver_nodes", "wall_share", "isolated_walls")
+    metrics = (
+        "regions",
+        "boxes",
+        "solution_length",
+        "pushes",
+        "solver_nodes",
+        "wall_share",
+        "isolated_walls",
+        "stuck_boxes",
+    )
     level_formats = ("json", "txt", "xsb")
 
     def hud(self, level: Level, state: PlayState) -> list[HudSegment]:
@@ -72,10 +83,14 @@ class Push(GridMechanic):
             "solver_nodes": 0.0,
             "wall_share": walls / max(1, (solid.shape[0] - 2) * (solid.shape[1] - 2)),
             "isolated_walls": float(isolated),
+            "stuck_boxes": 0.0,
         }
         if len(players) != 1 or not boxes or len(boxes) != len(goals):
             return Analysis("no", None, metrics, "needs one player and as many boxes as goals (at least one)")
+        if set(boxes) <= set(goals):
+            return Analysis("no", None, metrics, "every box starts on a goal: there is nothing to solve")
         puzzle = to_puzzle(level.grid.shape, solid, boxes, goals, players[0])
+        metrics["stuck_boxes"] = float(stuck_boxes(puzzle))
         result = solve(puzzle, max_nodes=budget.max_nodes, time_limit=budget.time_limit)
         if result.status != "solved":
             verdict = "no" if result.status == "unsolvable" else "unknown"

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .board import Board, OutOfTime
-from .deadlock import start_deadlocked
+from .deadlock import frozen_deadlock, start_deadlocked
 from .search import Budget, Plan, fast
 from .search import optimal as optimal_search
 
@@ -124,6 +124,16 @@ def solve(
     moves = len(solution) if solution else 0
     pushes = sum(ch.isupper() for ch in solution) if solution else 0
     return SolveResult(status, solution, moves, pushes, budget.nodes, time.perf_counter() - t0)
+
+
+def stuck_boxes(p: Puzzle) -> int:
+    """Boxes that can never reach a goal, seen without a search: off their goal where the player never
+    comes, on a square from which pushes bring no lone box to a goal, or frozen off their goal."""
+    board = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player)
+    unreached = sum(1 for b in p.boxes if not (board.floor_mask >> board.inner(b)) & 1 and b not in p.goals)
+    start = sum(1 << c for c in board.boxes)
+    dead = sum(1 for c in board.boxes if (board.dead_mask >> c) & 1 or frozen_deadlock(board, start, c))
+    return unreached + dead
 
 
 def replay(p: Puzzle, solution: str) -> tuple[frozenset[int], int]:
