@@ -195,7 +195,7 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> 
         ref_reports = [playtest(level) for level in ref[1]]
         row["reference"] = {"name": ref[0], "levels": len(ref[1]), "shape": shape_means(rules, ref[1], ref_reports)}
         if rules.mechanic == "push":
-            hard = read_levels(BOXOBAN_HARD)[:n]
+            hard = read_levels(BOXOBAN_HARD)[: len(ref[1])]  # as many as of Boxoban medium: its first 50
             medians = {
                 ref[0]: shape_means(rules, ref[1], ref_reports, statistics.median),
                 "Boxoban hard": shape_means(rules, hard, [playtest(level) for level in hard], statistics.median),

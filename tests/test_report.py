@@ -142,13 +142,16 @@ def test_own_rules_without_a_difficulty_knob(tmp_path: Path) -> None:
 
 
 def test_levels_without_reports_are_playtested(tmp_path: Path) -> None:
-    """Text maps carry no metadata: their metrics are measured, and agree with the recorded ones."""
+    """Text maps carry no metadata: their metrics are measured, and agree with the recorded ones (the
+    library's files predate the push metrics added since, which are measured too)."""
     recorded = report.read_batch(ROOT / "levels" / "sokoban")
     for level in recorded.levels[:4]:
         write_levels([level], tmp_path / f"{level.name}.txt")
     measured = report.read_batch(tmp_path)
     assert measured.asked() is None
-    assert [r["metrics"] for r in measured.reports] == [r["metrics"] for r in recorded.reports[:4]]
+    for fresh, kept in zip(measured.reports, recorded.reports[:4], strict=True):
+        assert {k: fresh["metrics"][k] for k in kept["metrics"]} == kept["metrics"]
+        assert {"wall_share", "isolated_walls", "stuck_boxes"} <= fresh["metrics"].keys()
 
 
 def run(*args: str) -> tuple[int, str]:
