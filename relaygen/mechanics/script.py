@@ -259,9 +259,9 @@ def rules_from_script(path: str | Path, solve_levels: bool = False, size: tuple[
     legend glyph the levels use, floor first, drawn in random maps as often as in those levels; the
     glyph that rings them as the border; a count range per piece (not the floor, the border or another
     glyph that fills a fifth of the cells: their counts are the room's shape); and an objective on
-    solution length. With ``solve_levels`` (``relaygen rules
-    import``), the difficulty knob moves solution length up to the lengths those levels need (the ones
-    the search solves in 10 s each; see :func:`knob_ends`); otherwise any solvable level meets it."""
+    solution length. With ``solve_levels`` (``relaygen rules import``), the difficulty knob moves
+    solution length up to the lengths those levels need (the ones the search solves in 10 s each; see
+    :func:`knob_ends`); otherwise any solvable level meets it."""
     from relaygen.rules import RulesError, parse_rules
     from relaygen.script import ScriptError
 
