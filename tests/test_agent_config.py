@@ -103,3 +103,30 @@ def test_searching_at_the_end_reaches_the_reward_and_the_drafts_of_its_model() -
     assert not make_env(TrainConfig(rules="sokoban", representation="wide"), rules, 1).search_at_end
     policy = Policy(None, rules, "wide", {"config": config.to_dict()})  # type: ignore[arg-type]
     assert policy.make_env(1).search_at_end, "a model trained so drafts so"
+
+
+def test_a_blind_model_trains_with_a_search_per_edit_and_drafts_with_one_per_episode() -> None:
+    from relaygen.agent.policy import Policy
+    from relaygen.agent.worker import make_env
+    from relaygen.rules import load_rules
+
+    rules = load_rules("sokoban")
+    config = TrainConfig(rules="sokoban", representation="wide", observe_metrics=True, blind=True)
+    trained = make_env(config, rules, 1)
+    assert trained.blind and not trained.search_at_end
+    policy = Policy(None, rules, "wide", {"config": config.to_dict()})  # type: ignore[arg-type]
+    drafting = policy.make_env(1)
+    assert drafting.blind and drafting.search_at_end
+    assert not Policy(None, rules, "wide", {"config": {}}).make_env(1).search_at_end  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("blind", [False, True])
+def test_a_fine_tune_drafts_as_blind_as_the_model_it_starts_from(blind: bool) -> None:
+    from relaygen.agent.policy import load_policy
+    from relaygen.drafters import shipped_models
+
+    path = next(p for p in shipped_models() if p.stem == "boxoban")
+    start = load_policy(path)
+    start.meta = start.meta | {"config": start.meta["config"] | {"blind": blind}}
+    _, config = prepare(TrainConfig(rules="boxoban", init_from=str(path)), start)
+    assert config.blind == blind

@@ -363,6 +363,30 @@ def test_observe_metrics_shows_counts_and_objective_values_against_their_ranges(
         assert measures[n_con + j] == pytest.approx(expected), objective.metric
 
 
+def test_a_blind_environment_hides_what_only_the_search_measures_and_plays_on_once_met() -> None:
+    rules = load_rules("sokoban")
+    rows = ["#########", "#@------#", "#-------#", "#--$---.#", *["#-------#"] * 4, "#########"]
+    level = Level.from_rows(rules, rows)
+    assert playtest(level, 0.0).met, "the level meets every objective at difficulty 0"
+    no_op = rules.tile_index["floor"] * rules.height * rules.width + 1 * rules.width + 2  # floor on floor
+    seen = {}
+    for blind in (False, True):
+        env = BatchedLevelEnv(
+            rules, "wide", 1, autoreset=False, observe_metrics=True, blind=blind, difficulty=0.0, start_level=level
+        )
+        obs, _ = env.reset(seed=0)
+        seen[blind] = dict(zip(env.cond_names(), obs["cond"][0].tolist(), strict=True))
+        _, _, terminated, truncated, infos = env.step(np.array([no_op]))
+        assert infos["met"][0] and not truncated[0]
+        assert terminated[0] != blind, "a blind episode plays on until its edits run out"
+    searched = [f"measure {m} {end}" for m in ("pushes", "solution_length") for end in ("lo", "hi")]
+    assert all(seen[False][name] != 0.0 for name in searched)
+    assert all(seen[True][name] == 0.0 for name in searched), "the solution's metrics are out of sight"
+    assert {k: v for k, v in seen[True].items() if k not in searched} == {
+        k: v for k, v in seen[False].items() if k not in searched
+    }
+
+
 def test_vary_counts_draws_each_episode_s_ranges_and_scores_by_them() -> None:
     rules = load_rules("sokoban")
     two_boxes = Level.from_rows(

@@ -32,6 +32,7 @@ OPTIONS = {
     "crop_size": "--crop-size",
     "solver_budget": "--solver-budget",
     "search_at_end": "--search-at-end",
+    "blind": "--blind",
     "backend": "--backend",
     "runs_dir": "--runs-dir",
     "init_from": "--init-from",
@@ -94,6 +95,14 @@ def train(
             "for games whose search is costly.",
         ),
     ] = None,
+    blind: Annotated[
+        bool | None,
+        typer.Option(
+            "--blind",
+            help="Hide the metrics only a search measures from the policy and end episodes only when their "
+            "edits run out: the reward still searches every edit, but the model drafts with one search per level.",
+        ),
+    ] = None,
     backend: Annotated[str | None, typer.Option(help="local (processes) or ray (a Ray cluster).")] = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster address (with --backend ray).")] = None,
     runs_dir: Annotated[str | None, typer.Option(help="Folder of run folders.")] = None,
@@ -142,6 +151,7 @@ def train(
         "crop_size": crop_size,
         "solver_budget": solver_budget,
         "search_at_end": search_at_end,
+        "blind": blind,
         "backend": backend,
         "ray_address": address,
         "runs_dir": runs_dir,

@@ -91,6 +91,8 @@ class TrainConfig:
     """States the playtester may expand per level in the reward and in drafting (a level it gives up on is unplayable); None: 2,000."""
     search_at_end: bool = False
     """Search each episode's last level only, its other steps scored without a search (one search per episode, not per edit: for games whose search is costly)."""
+    blind: bool = False
+    """Hide from the policy the metrics only a search measures, and end episodes only when their edits run out: the reward may search every edit (dense credit), yet the model drafts with one search per episode (generation then searches only each draft's last level)."""
     observe_budget: bool = False
     """Show the policy the share of its episode's edits left (in ``cond``), so it can finish in time."""
     sizes: str | None = None
@@ -134,6 +136,7 @@ class TrainConfig:
             "observe_metrics": self.observe_metrics,
             "vary_counts": self.vary_counts,
             "search_at_end": self.search_at_end,
+            "blind": self.blind,
         }
 
     def map_sizes(self) -> list[tuple[int, int]] | None:

@@ -71,9 +71,11 @@ class Policy:
 
     def env_options(self, **options: Any) -> dict[str, Any]:
         """The environment's keyword arguments as in training (difficulty, change limit, crop size,
-        observations), but with the rules' own count ranges; ``options`` that are not None override those."""
+        observations), but with the rules' own count ranges, and for a blind model a search only at
+        each episode's end; ``options`` that are not None override those."""
         trained = TrainConfig.from_dict(self.meta.get("config", {}), "model config").env_options()
-        return trained | {"vary_counts": False} | {k: v for k, v in options.items() if v is not None}
+        drafting = {"vary_counts": False} | ({"search_at_end": True} if trained["blind"] else {})
+        return trained | drafting | {k: v for k, v in options.items() if v is not None}
 
     def make_env(self, num_envs: int, rules: Rules | None = None, **options: Any) -> Any:
         """A batched environment for ``rules`` (default: the policy's own) set up as in training;

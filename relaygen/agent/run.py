@@ -66,7 +66,7 @@ def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, Tr
     """The rules of ``config`` and the config with its defaults that depend on them filled in:
     the representation (``start``'s, the model the run starts from, if the rules offer it, else
     the rules' first), the change limit, the model widths and what the policy observes (crop size,
-    budget and measures: ``start``'s where the config leaves them unset, so its model fits)."""
+    budget, measures and blindness: ``start``'s where the config leaves them unset, so its model fits)."""
     rules = load_rules(config.rules)
     offered = rules.representations
     preferred = start.representation if start is not None and start.representation in offered else offered[0]
@@ -87,6 +87,7 @@ def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, Tr
         crop_size=config.crop_size or seen.get("crop_size"),
         observe_budget=config.observe_budget or seen.get("observe_budget", False),
         observe_metrics=config.observe_metrics or seen.get("observe_metrics", False),
+        blind=config.blind or seen.get("blind", False),
     )
     if prepared.sizes is not None:
         check_sizes(rules, representation, prepared)

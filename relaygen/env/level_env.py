@@ -28,7 +28,7 @@ class LevelEnv(gym.Env):
     ``cell_size`` (pixels per cell of a rendered frame), the options of
     :class:`~relaygen.env.options.EnvOptions` (``difficulty``, ``crop_size``, ``change_limit``,
     ``max_steps``, ``pinned_share``, ``solver_budget``, ``start_level``, ``reward_scale``,
-    ``observe_budget``, ``observe_metrics``, ``keep_best``; see the sections below) and the representation's own (narrow's
+    ``observe_budget``, ``observe_metrics``, ``blind``, ``keep_best``; see the sections below) and the representation's own (narrow's
     ``order``, carve's and backtrack's ``penalty``).
 
     ## Action Space
@@ -59,7 +59,8 @@ class LevelEnv(gym.Env):
       policy can finish its level before the budget runs out; with ``observe_metrics``, two entries
       per count constraint, then per objective: the current count or value minus the low end of its
       range and minus the high end, over the count's largest bound or the objective's scale above,
-      clipped to [-2, 2] (the agent sees where it stands, as in controllable PCGRL); then the
+      clipped to [-2, 2] (the agent sees where it stands, as in controllable PCGRL; with ``blind``,
+      the objectives only a search measures read 0, as in a level scored without one); then the
       representation's own entries (backtrack's four path-length entries). With ``vary_counts``
       each episode draws its own count ranges inside the rules' and is scored by them; the measures
       above read those ranges.
@@ -84,7 +85,8 @@ class LevelEnv(gym.Env):
 
     ## Episode End
 
-    Terminated when every objective and constraint is met (or carve's end action). Truncated when
+    Terminated when every objective and constraint is met (never with ``blind``: only when the
+    edits run out, as when the reward searches only the last level) or by carve's end action. Truncated when
     the number of edits reaches ``change_limit`` of the editable cells (default 0.2; 1.0 for
     carve) or after ``max_steps`` steps (default three times the editable cells). ``info`` holds
     the playtest of the current level (``playable``, ``verdict``, ``score``, ``solution_length``,

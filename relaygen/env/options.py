@@ -54,6 +54,11 @@ class EnvOptions:
     """Draw each episode's count ranges at random within the rules' (e.g. exactly 2 boxes where the
     rules allow 1 to 3) and score the episode by them, so that with ``observe_metrics`` one policy
     learns to meet any ranges inside the trained ones."""
+    blind: bool = False
+    """The policy sees none of the metrics only a search measures (their ``cond`` measures read 0)
+    and an episode does not end when its objectives are met, whether or not the reward searches
+    every edit: a model trained this way with a search per edit (a dense reward) drafts as well
+    with ``search_at_end`` (one search per episode), which is how generation runs it."""
     keep_best: bool = False
     """Hand out the best level an episode built (playable first, then the highest score), not its last."""
 

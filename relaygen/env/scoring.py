@@ -84,6 +84,8 @@ class Scorer:
         self.bounds = self.table.bounds
         """Each count constraint's allowed (min, max) ``(n_constraints, 2)``; max is inf when open."""
         mechanic = get_mechanic(rules.mechanic)
+        self.searched_objectives = np.array([o.metric in mechanic.solution_metrics for o in rules.objectives], bool)
+        """Which objectives measure a metric only the search finds (the mechanic's ``solution_metrics``)."""
         self._batched = mechanic.analyse_batch
         self._counted_only = mechanic.reward_searches_counted
         self._cache: OrderedDict[tuple, tuple] = OrderedDict()

@@ -70,7 +70,7 @@ class BatchedLevelEnv(VectorEnv):
             raise ValueError(f"change_limit must be in (0, 1], got {change_limit}")
         self.change_limit, self.pinned_share, self.reward_scale = limit, pinned_share, settings.reward_scale
         self.observe_budget, self.keep_best = settings.observe_budget, settings.keep_best
-        self.observe_metrics = settings.observe_metrics
+        self.observe_metrics, self.blind = settings.observe_metrics, settings.blind
         self.max_steps = settings.max_steps or self.rep.default_max_steps()
         self.vary_counts, self.search_at_end = settings.vary_counts, settings.search_at_end
         self.scorer = Scorer(rules, Budget(max_nodes=settings.solver_budget, time_limit=None))
@@ -336,7 +336,7 @@ class BatchedLevelEnv(VectorEnv):
                 reward[part] += self.rules.playable_bonus * (new.playable.astype(float) - old_playable)
                 self._scores.put(idx, new.fields())
                 self._keep_best(idx)
-        terminated = self._scores.met[index] | edits.end
+        terminated = edits.end if self.blind else self._scores.met[index] | edits.end
         return reward, terminated, truncated & ~terminated
 
     def _apply(self, index: np.ndarray, edits: Edits) -> np.ndarray:
@@ -409,11 +409,14 @@ class BatchedLevelEnv(VectorEnv):
 
     def _measures(self, index: np.ndarray) -> np.ndarray:
         """For each count constraint, then each objective: (value - lo, value - hi) of the current
-        grid, over the count's or the objective's scale, clipped to the cond range."""
+        grid, over the count's or the objective's scale, clipped to the cond range (0 for an objective
+        only a search measures, in a blind environment)."""
         count, lo, hi = self.scorer.counts(self.grid[index], self._count_bounds[index])
         counts = np.stack([count - lo, count - hi], axis=2) / self._count_scale[:, None]
         values = self.scorer.objective_values(self._scores)[index][:, :, None]
         objectives = (values - self._targets[index]) / self._cond_scale[:, None]
+        if self.blind:
+            objectives[:, self.scorer.searched_objectives] = 0.0
         both = np.concatenate([counts, objectives], axis=1).reshape(len(index), -1)
         return np.clip(both, -COND_CAP, COND_CAP).astype(np.float32)
 

@@ -110,6 +110,9 @@ class Mechanic(Protocol[S]):
     required_properties: ClassVar[tuple[str, ...]] = ()
     """Tile properties the rules must give some tile."""
     metrics: ClassVar[tuple[str, ...]] = ()
+    solution_metrics: ClassVar[tuple[str, ...]] = ()
+    """Metrics that only the search measures (0 in a level scored without one): what a blind
+    environment keeps out of sight (:class:`~relaygen.env.options.EnvOptions` ``blind``)."""
     settings: ClassVar[tuple[str, ...]] = ()
     """Rules-file fields that only this mechanic reads (e.g. a script file)."""
     own_representations: ClassVar[tuple[str, ...]] = ()

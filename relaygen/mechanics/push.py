@@ -42,6 +42,7 @@ class Push(GridMechanic):
         "isolated_walls",
         "stuck_boxes",
     )
+    solution_metrics = ("solution_length", "pushes", "solver_nodes")
     level_formats = ("json", "txt", "xsb")
 
     def hud(self, level: Level, state: PlayState) -> list[HudSegment]:

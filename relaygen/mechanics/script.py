@@ -66,6 +66,7 @@ class Script(Mechanic["State"]):
     moves = "udlrx"
     settings = ("script",)
     metrics = ("solution_length", "solver_nodes", "regions")
+    solution_metrics = ("solution_length", "solver_nodes")
     level_formats = ("json", "txt", "puzzlescript")
     reward_searches_counted = True
 
