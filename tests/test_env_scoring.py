@@ -3,12 +3,15 @@ and the training budget counts an unfinished Sokoban search as unplayable."""
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
 import pytest
 
 from relaygen.env import scoring
 from relaygen.env.scoring import Scorer
 from relaygen.level import Level
+from relaygen.mechanics import get_mechanic
 from relaygen.mechanics.base import Budget
 from relaygen.mechanics.relay import Legs
 from relaygen.playtest import playtest
@@ -101,3 +104,24 @@ def test_relay_uses_the_legs() -> None:
     grid = Level.from_rows(rules, rows).grid
     scores = Scorer(rules, BUDGET).score(np.stack([grid, grid]), [Legs("r"), Legs("u")], np.array([0.5, 0.5]))
     assert scores.playable.tolist() == [True, False]
+
+
+SCRIPT_SOKOBAN = str(resources.files("relaygen") / "rulesets" / "sokoban.txt")
+
+
+@pytest.mark.parametrize("rules_name", ["sokoban", SCRIPT_SOKOBAN], ids=["push", "script"])
+def test_the_solution_metrics_are_those_a_level_scored_without_a_search_lacks(rules_name: str) -> None:
+    """What a blind environment hides (the mechanic's ``solution_metrics``) is exactly what only the search measures."""
+    rules = load_rules(rules_name)
+    rows = ["#######", "#@----#", "#-----#", "#-$--.#", "#-----#", "#######"]
+    grid = Level.from_rows(rules, rows).grid
+    scorer = Scorer(rules, Budget(max_nodes=2000, time_limit=None))
+    searched, unsearched = (scorer.score(grid[None], [None], np.zeros(1), search) for search in (True, False))
+    assert searched.playable[0] and not unsearched.playable[0]
+    solution = get_mechanic(rules.mechanic).solution_metrics
+    assert solution, "the mechanic searches, so some metric needs the search"
+    for j, name in enumerate(scorer.metric_names):
+        if name in solution:
+            assert searched.metrics[0, j] > 0 and unsearched.metrics[0, j] == 0, name
+        else:
+            assert searched.metrics[0, j] == unsearched.metrics[0, j], name
