@@ -3,7 +3,9 @@
 One trunk of convolutions over the observation's tile planes, joined by a small MLP over the
 conditioning vector, the cursor position and the log-counts of each plane (how many of each tile
 the view holds: what count constraints read, and hard for convolutions to add up), and two
-heads: a policy (logits over the representation's actions) and a value V(s).
+heads: a policy (logits over the representation's actions) and a value V(s). A blind environment's
+``critic`` entry (the measures only a search finds) joins the value head's input and nothing else:
+the policy drafts without them, the critic judges with them.
 
 - Crop observations (narrow, turtle, carve, backtrack): one narrow convolution at full size, then strided
   ones until the window is at most 8×8, which is flattened, so any crop size works; the heads are
@@ -31,7 +33,7 @@ from relaygen.agent.checkpoint import read_payload, write_payload
 from relaygen.errors import UserError
 
 Obs = dict[str, torch.Tensor]
-OBS_KEYS = ("map", "position", "cond")
+OBS_KEYS = ("map", "position", "cond", "critic")
 KEEP_BIAS = 2.0
 """Initial logit bias of a cellwise policy's keep action: early policies edit a few cells per step."""
 
@@ -41,7 +43,8 @@ class ModelError(UserError):
 
 
 class ActorCritic(nn.Module):
-    """Policy and value over a Dict observation: ``map`` (C, h, w), ``position`` (2,), ``cond`` (K,)."""
+    """Policy and value over a Dict observation: ``map`` (C, h, w), ``position`` (2,), ``cond`` (K,),
+    and ``critic`` (``critic_size``,) for the value head alone when ``critic_size`` > 0."""
 
     def __init__(
         self,
@@ -52,6 +55,7 @@ class ActorCritic(nn.Module):
         channels: int = 32,
         hidden: int = 128,
         cellwise: bool = False,
+        critic_size: int = 0,
         *,
         initialise: bool = True,
     ) -> None:
@@ -65,6 +69,7 @@ class ActorCritic(nn.Module):
             "channels": channels,
             "hidden": hidden,
             "cellwise": cellwise,
+            "critic_size": critic_size,
         }
         self.spatial = spatial = spatial or cellwise
         self.cellwise = cellwise
@@ -79,7 +84,9 @@ class ActorCritic(nn.Module):
             self.film = nn.Linear(hidden, channels)
             per_cell = n_actions if cellwise else n_actions // (height * width)
             self.policy_head = nn.Sequential(_conv(channels, channels), nn.Conv2d(channels, per_cell, 1))
-            self.value_head = nn.Sequential(nn.Linear(2 * channels, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+            self.value_head = nn.Sequential(
+                nn.Linear(2 * channels + critic_size, hidden), nn.ReLU(), nn.Linear(hidden, 1)
+            )
         else:
             strides = max(0, math.ceil(math.log2(max(height, width) / 8)))
             widths = [planes, channels // 2] + [channels] * strides
@@ -89,7 +96,8 @@ class ActorCritic(nn.Module):
                 flat = self.trunk(torch.zeros(1, *map_shape)).shape[1]
             self.body = nn.Sequential(nn.Linear(flat + hidden, hidden), nn.ReLU())
             self.policy_head = nn.Linear(hidden, n_actions)
-            self.value_head = nn.Linear(hidden, 1)
+            self.value_head = nn.Linear(hidden + critic_size, 1)
+        self.critic_size = critic_size
         if initialise:
             self._init_weights()
 
@@ -108,6 +116,11 @@ class ActorCritic(nn.Module):
     def input_layer(self) -> nn.Conv2d:
         """The first convolution: one input channel per map plane (then per condition, if cellwise)."""
         return self.trunk[0][0]
+
+    @property
+    def value_input_layer(self) -> nn.Linear:
+        """The value head's first layer: its inputs are the pooled (or joint) features, then ``critic``."""
+        return self.value_head[0] if self.spatial else self.value_head
 
     @property
     def policy_layer(self) -> nn.Conv2d | nn.Linear:
@@ -139,9 +152,15 @@ class ActorCritic(nn.Module):
             logits = self.policy_head(features)
             logits = self._keep_fixed(obs["map"], logits.permute(0, 2, 3, 1)) if self.cellwise else logits.flatten(1)
             pooled = torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1)
-            return logits, self.value_head(pooled).squeeze(1)
+            return logits, self._value(pooled, obs)
         joint = self.body(torch.cat([features, context], dim=1))
-        return self.policy_head(joint), self.value_head(joint).squeeze(1)
+        return self.policy_head(joint), self._value(joint, obs)
+
+    def _value(self, features: torch.Tensor, obs: Obs) -> torch.Tensor:
+        """V(s) from the trunk's ``features`` and, for a privileged critic, the observation's ``critic``."""
+        if self.critic_size:
+            features = torch.cat([features, obs["critic"]], dim=1)
+        return self.value_head(features).squeeze(1)
 
     @staticmethod
     def _with_cond_planes(obs: Obs) -> torch.Tensor:
@@ -172,8 +191,9 @@ def build_model(env: Any, channels: int, hidden: int) -> ActorCritic:
     spatial = bool(getattr(base, "spatial_actions", False))
     cellwise = bool(getattr(base, "cellwise_actions", False))
     n_actions = action_count(actions)
+    critic_size = space["critic"].shape[0] if "critic" in space.spaces else 0
     return ActorCritic(
-        tuple(space["map"].shape), space["cond"].shape[0], n_actions, spatial, channels, hidden, cellwise
+        tuple(space["map"].shape), space["cond"].shape[0], n_actions, spatial, channels, hidden, cellwise, critic_size
     )
 
 

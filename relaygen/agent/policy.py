@@ -49,8 +49,8 @@ class Policy:
         return (logits - torch.log(-torch.log(uniform))).argmax(dim=-1).numpy()  # Gumbel-max sample
 
     def misfits(self, rules: Rules, env: Any) -> list[str]:
-        """How this model does not fit ``env``, an environment of ``rules``: map shape, conditions and
-        actions, one line each (empty when it fits). The model's tiles must be those of ``rules``
+        """How this model does not fit ``env``, an environment of ``rules``: map shape, conditions,
+        actions and critic inputs, one line each (empty when it fits). The model's tiles must be those of ``rules``
         (see :func:`relaygen.agent.tilemap.remap_model`)."""
         from relaygen.env.vector import action_count
 
@@ -59,11 +59,13 @@ class Policy:
             "map_shape": list(space["map"].shape),
             "cond_size": int(space["cond"].shape[0]),
             "n_actions": action_count(env.single_action_space),
+            "critic_size": int(space["critic"].shape[0]) if "critic" in space.spaces else 0,
         }
         theirs = {
             "map_shape": list(arch["map_shape"]),
             "cond_size": arch["cond_size"],
             "n_actions": arch["n_actions"],
+            "critic_size": arch.get("critic_size", 0),
         }
         return [
             f"{key} {theirs[key]} in the model, {value} here" for key, value in ours.items() if theirs[key] != value

@@ -39,6 +39,7 @@ from relaygen.agent.tilemap import (
     map_tiles,
     parse_tile_map,
     remap_conditions,
+    remap_critic,
     remap_model,
 )
 from relaygen.agent.worker import Update, make_env
@@ -139,8 +140,10 @@ def fit_start(start: Policy, rules: Rules, config: TrainConfig) -> TileMap:
         raise refused([*differences, str(exc)]) from None
     start.model = remap_model(start.model, tiles, start.representation)
     env = make_env(config, rules, 1)
-    conditions = map_conditions(env.cond_names(), start.make_env(1).cond_names(), tiles)
+    start_env = start.make_env(1)
+    conditions = map_conditions(env.cond_names(), start_env.cond_names(), tiles)
     start.model = remap_conditions(start.model, conditions)
+    start.model = remap_critic(start.model, map_conditions(env.critic_names(), start_env.critic_names(), tiles))
     tiles = replace(tiles, conditions=conditions)
     differences += misfits_in(start, rules, env)
     if differences:

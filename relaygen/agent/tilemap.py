@@ -248,6 +248,19 @@ def remap_conditions(model: ActorCritic, conditions: CondMap) -> ActorCritic:
     return ActorCritic.with_weights(arch, fitted.state_dict()).train(model.training)
 
 
+def remap_critic(model: ActorCritic, critic: CondMap) -> ActorCritic:
+    """A copy of ``model`` whose ``critic`` inputs (the value head's, after the features) are
+    ``critic``'s entries: the model's weights for an entry it had, zero for a new one (as when a
+    sighted model starts a blind run)."""
+    size = model.arch.get("critic_size", 0)
+    fitted = copy.deepcopy(model)
+    layer = fitted.value_input_layer
+    with torch.no_grad():
+        _take_inputs(layer, layer.weight.shape[1] - size, size, critic.sources)
+    arch = model.arch | {"critic_size": len(critic.sources)}
+    return ActorCritic.with_weights(arch, fitted.state_dict()).train(model.training)
+
+
 def _take_inputs(
     layer: torch.nn.Conv2d | torch.nn.Linear, start: int, count: int, sources: tuple[int | None, ...]
 ) -> None:

@@ -64,6 +64,10 @@ class LevelEnv(gym.Env):
       representation's own entries (backtrack's four path-length entries). With ``vary_counts``
       each episode draws its own count ranges inside the rules' and is scored by them; the measures
       above read those ranges.
+    - ``"critic"``, only with ``blind`` (and objectives a search measures): float32 ``(2s,)``, the s
+      hidden objectives' measures as ``cond`` would show them. The policy never reads it; the value
+      head does, as an asymmetric actor-critic's privileged critic (Pinto et al. 2018), so that
+      training judges each edit by the solver's figures that drafting goes without.
 
     ## Rewards
 

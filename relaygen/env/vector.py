@@ -102,6 +102,9 @@ class BatchedLevelEnv(VectorEnv):
                 ),
             }
         )
+        if self.blind and self.scorer.searched_objectives.any():
+            critic = (2 * int(self.scorer.searched_objectives.sum()),)
+            self.single_observation_space["critic"] = spaces.Box(-COND_CAP, COND_CAP, critic, np.float32)
         if self.rep.cellwise_actions:
             self.single_action_space = spaces.MultiDiscrete(np.full((self.height, self.width), self.rep.n_actions()))
         else:
@@ -126,6 +129,14 @@ class BatchedLevelEnv(VectorEnv):
             names += [f"count {t} {end}" for t in counts for end in ("lo", "hi")]
             names += [f"measure {m} {end}" for m in objectives for end in ("lo", "hi")]
         return names + [f"{self.rep.name} {i}" for i in range(self.rep.n_features)]
+
+    def critic_names(self) -> list[str]:
+        """What each ``critic`` entry means, in order (none unless blind): ``measure METRIC lo|hi`` per
+        objective that only a search measures."""
+        if "critic" not in self.single_observation_space.spaces:
+            return []
+        searched = np.array([o.metric for o in self.rules.objectives])[self.scorer.searched_objectives]
+        return [f"measure {m} {end}" for m in searched for end in ("lo", "hi")]
 
     def _allocate(self) -> None:
         n, h, w, n_tiles = self.num_envs, self.height, self.width, len(self.rules.tiles)
@@ -391,11 +402,15 @@ class BatchedLevelEnv(VectorEnv):
                 codes[turns == k] = np.rot90(codes[turns == k], k, axes=(1, 2))
         else:
             codes = self._codes[index]
-        return {
+        obs = {
             "map": map_planes(codes, self._lut),
             "position": (self.cursor[index] / [self.height, self.width]).astype(np.float32),
             "cond": self._conditions(index),
         }
+        if "critic" in self.single_observation_space.spaces:
+            searched = self._objective_measures(index)[:, self.scorer.searched_objectives]
+            obs["critic"] = np.clip(searched.reshape(len(index), -1), -COND_CAP, COND_CAP).astype(np.float32)
+        return obs
 
     def _conditions(self, index: np.ndarray) -> np.ndarray:
         """The ``cond`` rows of ``index``: difficulty and targets, the share of edits left and the
@@ -413,12 +428,16 @@ class BatchedLevelEnv(VectorEnv):
         only a search measures, in a blind environment)."""
         count, lo, hi = self.scorer.counts(self.grid[index], self._count_bounds[index])
         counts = np.stack([count - lo, count - hi], axis=2) / self._count_scale[:, None]
-        values = self.scorer.objective_values(self._scores)[index][:, :, None]
-        objectives = (values - self._targets[index]) / self._cond_scale[:, None]
+        objectives = self._objective_measures(index)
         if self.blind:
             objectives[:, self.scorer.searched_objectives] = 0.0
         both = np.concatenate([counts, objectives], axis=1).reshape(len(index), -1)
         return np.clip(both, -COND_CAP, COND_CAP).astype(np.float32)
+
+    def _objective_measures(self, index: np.ndarray) -> np.ndarray:
+        """Each objective's (value - lo, value - hi) over its scale, ``(len(index), n_objectives, 2)``."""
+        values = self.scorer.objective_values(self._scores)[index][:, :, None]
+        return (values - self._targets[index]) / self._cond_scale[:, None]
 
     def infos(self) -> dict[str, Any]:
         """The playtest of every environment's current grid, as arrays (copies)."""
