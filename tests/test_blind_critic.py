@@ -91,3 +91,15 @@ def test_a_sighted_model_starts_a_blind_run_with_zero_weight_critic_inputs_and_a
     assert again.blind
     fit_start(blind, rules, again)
     assert torch.equal(blind.model.value_input_layer.weight[:, -4:], trained), "a blind model keeps its critic"
+
+
+def test_a_blind_model_without_critic_inputs_still_drafts_but_one_with_them_needs_them() -> None:
+    rules = load_rules("sokoban")
+    blind, sighted = (BatchedLevelEnv(rules, "wide", 1, observe_metrics=True, blind=b) for b in (True, False))
+    plain, privileged = (build_model(env, channels=8, hidden=16) for env in (sighted, blind))
+    config = TrainConfig(rules="sokoban", representation="wide", observe_metrics=True, blind=True).to_dict()
+    assert Policy(plain, rules, "wide", {"config": config}).misfits(rules, blind) == []
+    assert Policy(privileged, rules, "wide", {"config": config}).misfits(rules, blind) == []
+    assert Policy(privileged, rules, "wide", {"config": config}).misfits(rules, sighted) == [
+        "critic_size 4 in the model, 0 here"
+    ]
