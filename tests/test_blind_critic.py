@@ -93,6 +93,20 @@ def test_a_sighted_model_starts_a_blind_run_with_zero_weight_critic_inputs_and_a
     assert torch.equal(blind.model.value_input_layer.weight[:, -4:], trained), "a blind model keeps its critic"
 
 
+def test_a_blind_model_without_critic_inputs_starts_a_blind_run_with_zero_weight_ones() -> None:
+    path = _boxoban_model()
+    start, original = load_policy(path), load_policy(path)
+    start.meta = original.meta = start.meta | {"config": start.meta["config"] | {"blind": True}}
+    rules, config = prepare(TrainConfig(rules="boxoban", init_from=path), start)
+    assert config.blind
+    fit_start(start, rules, config)
+    assert start.model.arch["critic_size"] == 4
+    assert not start.model.value_input_layer.weight[:, -4:].any()
+    obs = to_tensors(make_env(config, rules, 4).reset(seed=2)[0])
+    with torch.no_grad():
+        assert torch.allclose(start.model(obs)[1], original.model(obs)[1], atol=1e-5)
+
+
 def test_a_blind_model_without_critic_inputs_still_drafts_but_one_with_them_needs_them() -> None:
     rules = load_rules("sokoban")
     blind, sighted = (BatchedLevelEnv(rules, "wide", 1, observe_metrics=True, blind=b) for b in (True, False))

@@ -143,7 +143,8 @@ def fit_start(start: Policy, rules: Rules, config: TrainConfig) -> TileMap:
     start_env = start.make_env(1)
     conditions = map_conditions(env.cond_names(), start_env.cond_names(), tiles)
     start.model = remap_conditions(start.model, conditions)
-    start.model = remap_critic(start.model, map_conditions(env.critic_names(), start_env.critic_names(), tiles))
+    critic = start_env.critic_names() if start.model.arch.get("critic_size") else []  # older blind models: none
+    start.model = remap_critic(start.model, map_conditions(env.critic_names(), critic, tiles))
     tiles = replace(tiles, conditions=conditions)
     differences += misfits_in(start, rules, env)
     if differences:
