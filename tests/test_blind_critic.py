@@ -4,13 +4,17 @@ drafting goes without them (an asymmetric actor-critic)."""
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
 import numpy as np
 import torch
 
 from relaygen.agent.config import TrainConfig
 from relaygen.agent.model import build_model, to_tensors
 from relaygen.agent.policy import Policy, load_policy
-from relaygen.agent.run import fit_start, make_env, prepare
+from relaygen.agent.run import Run, fit_start, make_env, prepare
+from relaygen.agent.seeding import capture_rng
 from relaygen.agent.worker import Learner
 from relaygen.drafters import shipped_models
 from relaygen.env.vector import BatchedLevelEnv
@@ -117,3 +121,26 @@ def test_a_blind_model_without_critic_inputs_still_drafts_but_one_with_them_need
     assert Policy(privileged, rules, "wide", {"config": config}).misfits(rules, sighted) == [
         "critic_size 4 in the model, 0 here"
     ]
+
+
+def test_a_blind_run_checkpointed_before_critic_inputs_resumes_with_zero_weight_ones(tmp_path: Path) -> None:
+    rules, config = prepare(
+        TrainConfig(rules="sokoban", representation="wide", observe_metrics=True, blind=True, channels=8, hidden=16)
+    )
+    run = Run(config, rules, tmp_path)
+    layer = run.model.value_input_layer
+    name = next(n for n, p in run.model.named_parameters() if p is layer.weight)
+    index = [p is layer.weight for p in run.model.parameters()].index(True)
+    model, optimizer = run.model.state_dict(), run.optimizer.state_dict()
+    old = {"model": dict(model), "optimizer": copy.deepcopy(optimizer), "rng": capture_rng(), "step": 7}
+    old["model"][name] = model[name][:, :-4].clone()
+    statistics = old["optimizer"]["state"][index]
+    statistics["exp_avg"] = torch.ones_like(model[name][:, :-4])
+    statistics["exp_avg_sq"] = torch.ones_like(model[name][:, :-4])
+
+    resumed = Run(config, rules, tmp_path, old)
+    weight = resumed.model.value_input_layer.weight
+    assert resumed.step == 7
+    assert torch.equal(weight[:, :-4], model[name][:, :-4]) and not weight[:, -4:].any()
+    state = resumed.optimizer.state_dict()["state"][index]
+    assert state["exp_avg"][:, :-4].eq(1).all() and not state["exp_avg"][:, -4:].any()
