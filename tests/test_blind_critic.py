@@ -1,5 +1,5 @@
-"""The privileged critic of a blind model: the measures the policy does not see (those only a search
-finds) go to the value head alone, so that training judges each edit by the solver's figures while
+"""The privileged critic of a blind model (``privileged_critic``): the measures the policy does not see
+(those only a search finds) go to the value head alone, so that training judges each edit by the solver's figures while
 drafting goes without them (an asymmetric actor-critic)."""
 
 from __future__ import annotations
@@ -32,12 +32,14 @@ def test_a_blind_environment_shows_the_critic_what_it_hides_from_the_policy() ->
     rules = load_rules("sokoban")
     level = Level.from_rows(rules, ROWS)
     seen, critic = {}, {}
-    for blind in (False, True):
-        env = BatchedLevelEnv(rules, "wide", 1, observe_metrics=True, blind=blind, difficulty=0.3, start_level=level)
-        obs, _ = env.reset(seed=0)
+    for blind, privileged in ((False, True), (True, False), (True, True)):
+        env = BatchedLevelEnv(
+            rules, "wide", 1, observe_metrics=True, blind=blind, privileged_critic=privileged, start_level=level
+        )
+        obs, _ = env.reset(seed=0, options={"difficulty": 0.3})
         seen[blind] = dict(zip(env.cond_names(), obs["cond"][0].tolist(), strict=True))
         critic[blind] = dict(zip(env.critic_names(), obs.get("critic", np.zeros((1, 0)))[0].tolist(), strict=True))
-        assert ("critic" in env.single_observation_space.spaces) == blind
+        assert ("critic" in env.single_observation_space.spaces) == (blind and privileged)
     searched = [f"measure {m} {end}" for m in ("pushes", "solution_length") for end in ("lo", "hi")]
     assert not critic[False]
     assert list(critic[True]) == searched
@@ -47,7 +49,7 @@ def test_a_blind_environment_shows_the_critic_what_it_hides_from_the_policy() ->
 
 
 def test_only_the_value_reads_the_critic_inputs() -> None:
-    env = BatchedLevelEnv("sokoban", "wide", 3, observe_metrics=True, blind=True)
+    env = BatchedLevelEnv("sokoban", "wide", 3, observe_metrics=True, blind=True, privileged_critic=True)
     model = build_model(env, channels=8, hidden=16)
     assert model.arch["critic_size"] == 4
     obs = to_tensors(env.reset(seed=1)[0])
@@ -61,7 +63,13 @@ def test_only_the_value_reads_the_critic_inputs() -> None:
 def test_a_blind_worker_trains_the_critic_inputs() -> None:
     rules, config = prepare(
         TrainConfig(
-            rules="sokoban", representation="wide", observe_metrics=True, blind=True, envs_per_worker=4, t_max=4
+            rules="sokoban",
+            representation="wide",
+            observe_metrics=True,
+            blind=True,
+            privileged_critic=True,
+            envs_per_worker=4,
+            t_max=4,
         )
     )
     learner = Learner(config, rules, 0, seed=5)
@@ -75,7 +83,7 @@ def test_a_blind_worker_trains_the_critic_inputs() -> None:
 def test_a_sighted_model_starts_a_blind_run_with_zero_weight_critic_inputs_and_a_blind_one_keeps_them() -> None:
     path = _boxoban_model()
     start, original = load_policy(path), load_policy(path)
-    rules, config = prepare(TrainConfig(rules="boxoban", init_from=path, blind=True), start)
+    rules, config = prepare(TrainConfig(rules="boxoban", init_from=path, blind=True, privileged_critic=True), start)
     fit_start(start, rules, config)
     assert start.model.arch["critic_size"] == 4, "pushes and solver_nodes, low and high ends"
     env = make_env(config, rules, 4)
@@ -92,7 +100,7 @@ def test_a_sighted_model_starts_a_blind_run_with_zero_weight_critic_inputs_and_a
     trained = start.model.value_input_layer.weight[:, -4:].clone()
     blind = Policy(start.model, start.rules, start.representation, start.meta | {"config": config.to_dict()})
     _, again = prepare(TrainConfig(rules="boxoban", init_from=path), blind)
-    assert again.blind
+    assert again.blind and again.privileged_critic
     fit_start(blind, rules, again)
     assert torch.equal(blind.model.value_input_layer.weight[:, -4:], trained), "a blind model keeps its critic"
 
@@ -100,9 +108,10 @@ def test_a_sighted_model_starts_a_blind_run_with_zero_weight_critic_inputs_and_a
 def test_a_blind_model_without_critic_inputs_starts_a_blind_run_with_zero_weight_ones() -> None:
     path = _boxoban_model()
     start, original = load_policy(path), load_policy(path)
-    start.meta = original.meta = start.meta | {"config": start.meta["config"] | {"blind": True}}
+    blind = {"blind": True, "privileged_critic": True}
+    start.meta = original.meta = start.meta | {"config": start.meta["config"] | blind}
     rules, config = prepare(TrainConfig(rules="boxoban", init_from=path), start)
-    assert config.blind
+    assert config.blind and config.privileged_critic, "a fine-tune observes as its model did"
     fit_start(start, rules, config)
     assert start.model.arch["critic_size"] == 4
     assert not start.model.value_input_layer.weight[:, -4:].any()
@@ -113,9 +122,13 @@ def test_a_blind_model_without_critic_inputs_starts_a_blind_run_with_zero_weight
 
 def test_a_blind_model_without_critic_inputs_still_drafts_but_one_with_them_needs_them() -> None:
     rules = load_rules("sokoban")
-    blind, sighted = (BatchedLevelEnv(rules, "wide", 1, observe_metrics=True, blind=b) for b in (True, False))
+    blind, sighted = (
+        BatchedLevelEnv(rules, "wide", 1, observe_metrics=True, blind=b, privileged_critic=True) for b in (True, False)
+    )
     plain, privileged = (build_model(env, channels=8, hidden=16) for env in (sighted, blind))
-    config = TrainConfig(rules="sokoban", representation="wide", observe_metrics=True, blind=True).to_dict()
+    config = TrainConfig(
+        rules="sokoban", representation="wide", observe_metrics=True, blind=True, privileged_critic=True
+    ).to_dict()
     assert Policy(plain, rules, "wide", {"config": config}).misfits(rules, blind) == []
     assert Policy(privileged, rules, "wide", {"config": config}).misfits(rules, blind) == []
     assert Policy(privileged, rules, "wide", {"config": config}).misfits(rules, sighted) == [
@@ -125,7 +138,15 @@ def test_a_blind_model_without_critic_inputs_still_drafts_but_one_with_them_need
 
 def test_a_blind_run_checkpointed_before_critic_inputs_resumes_with_zero_weight_ones(tmp_path: Path) -> None:
     rules, config = prepare(
-        TrainConfig(rules="sokoban", representation="wide", observe_metrics=True, blind=True, channels=8, hidden=16)
+        TrainConfig(
+            rules="sokoban",
+            representation="wide",
+            observe_metrics=True,
+            blind=True,
+            privileged_critic=True,
+            channels=8,
+            hidden=16,
+        )
     )
     run = Run(config, rules, tmp_path)
     layer = run.model.value_input_layer

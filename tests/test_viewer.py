@@ -355,6 +355,7 @@ def test_watch_command_with_a_model(tmp_path: Path) -> None:
         "vary_counts": False,
         "search_at_end": False,
         "blind": False,
+        "privileged_critic": False,
     }
     assert loaded.env_options(difficulty=0.5) == expected
     shot = tmp_path / "w.png"

@@ -3,9 +3,9 @@
 One trunk of convolutions over the observation's tile planes, joined by a small MLP over the
 conditioning vector, the cursor position and the log-counts of each plane (how many of each tile
 the view holds: what count constraints read, and hard for convolutions to add up), and two
-heads: a policy (logits over the representation's actions) and a value V(s). A blind environment's
-``critic`` entry (the measures only a search finds) joins the value head's input and nothing else:
-the policy drafts without them, the critic judges with them.
+heads: a policy (logits over the representation's actions) and a value V(s). An observation's
+``critic`` entry (a blind environment's hidden measures, with ``privileged_critic``) joins the value
+head's input and nothing else: the policy drafts without them, the critic judges with them.
 
 - Crop observations (narrow, turtle, carve, backtrack): one narrow convolution at full size, then strided
   ones until the window is at most 8×8, which is flattened, so any crop size works; the heads are

@@ -90,6 +90,7 @@ def prepare(config: TrainConfig, start: Policy | None = None) -> tuple[Rules, Tr
         observe_budget=config.observe_budget or seen.get("observe_budget", False),
         observe_metrics=config.observe_metrics or seen.get("observe_metrics", False),
         blind=config.blind or seen.get("blind", False),
+        privileged_critic=config.privileged_critic or seen.get("privileged_critic", False),
     )
     if prepared.sizes is not None:
         check_sizes(rules, representation, prepared)

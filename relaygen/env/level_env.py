@@ -28,7 +28,7 @@ class LevelEnv(gym.Env):
     ``cell_size`` (pixels per cell of a rendered frame), the options of
     :class:`~relaygen.env.options.EnvOptions` (``difficulty``, ``crop_size``, ``change_limit``,
     ``max_steps``, ``pinned_share``, ``solver_budget``, ``start_level``, ``reward_scale``,
-    ``observe_budget``, ``observe_metrics``, ``blind``, ``keep_best``; see the sections below) and the representation's own (narrow's
+    ``observe_budget``, ``observe_metrics``, ``blind``, ``privileged_critic``, ``keep_best``; see the sections below) and the representation's own (narrow's
     ``order``, carve's and backtrack's ``penalty``).
 
     ## Action Space
@@ -64,7 +64,7 @@ class LevelEnv(gym.Env):
       representation's own entries (backtrack's four path-length entries). With ``vary_counts``
       each episode draws its own count ranges inside the rules' and is scored by them; the measures
       above read those ranges.
-    - ``"critic"``, only with ``blind`` (and objectives a search measures): float32 ``(2s,)``, the s
+    - ``"critic"``, only with ``blind`` and ``privileged_critic`` (and objectives a search measures): float32 ``(2s,)``, the s
       hidden objectives' measures as ``cond`` would show them. The policy never reads it; the value
       head does, as an asymmetric actor-critic's privileged critic (Pinto et al. 2018), so that
       training judges each edit by the solver's figures that drafting goes without.

@@ -58,8 +58,10 @@ class EnvOptions:
     """The policy sees none of the metrics only a search measures (their ``cond`` measures read 0)
     and an episode does not end when its objectives are met, whether or not the reward searches
     every edit: a model trained this way with a search per edit (a dense reward) drafts as well
-    with ``search_at_end`` (one search per episode), which is how generation runs it. The hidden
-    measures go to the observation's ``critic`` entry, which only the model's value head reads."""
+    with ``search_at_end`` (one search per episode), which is how generation runs it."""
+    privileged_critic: bool = False
+    """With ``blind``: put the hidden measures in the observation's ``critic`` entry, which only the
+    model's value head reads (an asymmetric actor-critic)."""
     keep_best: bool = False
     """Hand out the best level an episode built (playable first, then the highest score), not its last."""
 

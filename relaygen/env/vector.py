@@ -71,6 +71,7 @@ class BatchedLevelEnv(VectorEnv):
         self.change_limit, self.pinned_share, self.reward_scale = limit, pinned_share, settings.reward_scale
         self.observe_budget, self.keep_best = settings.observe_budget, settings.keep_best
         self.observe_metrics, self.blind = settings.observe_metrics, settings.blind
+        self.privileged_critic = settings.blind and settings.privileged_critic
         self.max_steps = settings.max_steps or self.rep.default_max_steps()
         self.vary_counts, self.search_at_end = settings.vary_counts, settings.search_at_end
         self.scorer = Scorer(rules, Budget(max_nodes=settings.solver_budget, time_limit=None))
@@ -102,7 +103,7 @@ class BatchedLevelEnv(VectorEnv):
                 ),
             }
         )
-        if self.blind and self.scorer.searched_objectives.any():
+        if self.privileged_critic and self.scorer.searched_objectives.any():
             critic = (2 * int(self.scorer.searched_objectives.sum()),)
             self.single_observation_space["critic"] = spaces.Box(-COND_CAP, COND_CAP, critic, np.float32)
         if self.rep.cellwise_actions:
