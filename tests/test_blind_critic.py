@@ -24,6 +24,13 @@ from relaygen.rules import load_rules
 ROWS = ["#########", "#@------#", "#-------#", "#--$---.#", *["#-------#"] * 4, "#########"]
 
 
+def _privileged_sokoban(**options: int) -> TrainConfig:
+    """A blind sokoban run with a privileged critic."""
+    return TrainConfig(
+        rules="sokoban", representation="wide", observe_metrics=True, blind=True, privileged_critic=True, **options
+    )
+
+
 def _boxoban_model() -> str:
     return str(next(p for p in shipped_models() if p.stem == "boxoban"))
 
@@ -61,17 +68,7 @@ def test_only_the_value_reads_the_critic_inputs() -> None:
 
 
 def test_a_blind_worker_trains_the_critic_inputs() -> None:
-    rules, config = prepare(
-        TrainConfig(
-            rules="sokoban",
-            representation="wide",
-            observe_metrics=True,
-            blind=True,
-            privileged_critic=True,
-            envs_per_worker=4,
-            t_max=4,
-        )
-    )
+    rules, config = prepare(_privileged_sokoban(envs_per_worker=4, t_max=4))
     learner = Learner(config, rules, 0, seed=5)
     learner.gradients()
     size = learner.model.arch["critic_size"]
@@ -126,9 +123,7 @@ def test_a_blind_model_without_critic_inputs_still_drafts_but_one_with_them_need
         BatchedLevelEnv(rules, "wide", 1, observe_metrics=True, blind=b, privileged_critic=True) for b in (True, False)
     )
     plain, privileged = (build_model(env, channels=8, hidden=16) for env in (sighted, blind))
-    config = TrainConfig(
-        rules="sokoban", representation="wide", observe_metrics=True, blind=True, privileged_critic=True
-    ).to_dict()
+    config = _privileged_sokoban().to_dict()
     assert Policy(plain, rules, "wide", {"config": config}).misfits(rules, blind) == []
     assert Policy(privileged, rules, "wide", {"config": config}).misfits(rules, blind) == []
     assert Policy(privileged, rules, "wide", {"config": config}).misfits(rules, sighted) == [
@@ -137,17 +132,7 @@ def test_a_blind_model_without_critic_inputs_still_drafts_but_one_with_them_need
 
 
 def test_a_blind_run_checkpointed_before_critic_inputs_resumes_with_zero_weight_ones(tmp_path: Path) -> None:
-    rules, config = prepare(
-        TrainConfig(
-            rules="sokoban",
-            representation="wide",
-            observe_metrics=True,
-            blind=True,
-            privileged_critic=True,
-            channels=8,
-            hidden=16,
-        )
-    )
+    rules, config = prepare(_privileged_sokoban(channels=8, hidden=16))
     run = Run(config, rules, tmp_path)
     layer = run.model.value_input_layer
     name = next(n for n, p in run.model.named_parameters() if p is layer.weight)
