@@ -4,17 +4,13 @@ drafting goes without them (an asymmetric actor-critic)."""
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-
 import numpy as np
 import torch
 
 from relaygen.agent.config import TrainConfig
 from relaygen.agent.model import build_model, to_tensors
 from relaygen.agent.policy import Policy, load_policy
-from relaygen.agent.run import Run, fit_start, make_env, prepare
-from relaygen.agent.seeding import capture_rng
+from relaygen.agent.run import fit_start, make_env, prepare
 from relaygen.agent.worker import Learner
 from relaygen.drafters import shipped_models
 from relaygen.env.vector import BatchedLevelEnv
@@ -102,13 +98,12 @@ def test_a_sighted_model_starts_a_blind_run_with_zero_weight_critic_inputs_and_a
     assert torch.equal(blind.model.value_input_layer.weight[:, -4:], trained), "a blind model keeps its critic"
 
 
-def test_a_blind_model_without_critic_inputs_starts_a_blind_run_with_zero_weight_ones() -> None:
+def test_a_blind_model_fine_tuned_with_a_privileged_critic_gets_zero_weight_critic_inputs() -> None:
     path = _boxoban_model()
     start, original = load_policy(path), load_policy(path)
-    blind = {"blind": True, "privileged_critic": True}
-    start.meta = original.meta = start.meta | {"config": start.meta["config"] | blind}
-    rules, config = prepare(TrainConfig(rules="boxoban", init_from=path), start)
-    assert config.blind and config.privileged_critic, "a fine-tune observes as its model did"
+    start.meta = original.meta = start.meta | {"config": start.meta["config"] | {"blind": True}}
+    rules, config = prepare(TrainConfig(rules="boxoban", init_from=path, privileged_critic=True), start)
+    assert config.blind and config.privileged_critic, "blind as its model, privileged as asked"
     fit_start(start, rules, config)
     assert start.model.arch["critic_size"] == 4
     assert not start.model.value_input_layer.weight[:, -4:].any()
@@ -117,36 +112,13 @@ def test_a_blind_model_without_critic_inputs_starts_a_blind_run_with_zero_weight
         assert torch.allclose(start.model(obs)[1], original.model(obs)[1], atol=1e-5)
 
 
-def test_a_blind_model_without_critic_inputs_still_drafts_but_one_with_them_needs_them() -> None:
+def test_a_model_fits_only_an_environment_with_as_many_critic_inputs() -> None:
     rules = load_rules("sokoban")
-    blind, sighted = (
-        BatchedLevelEnv(rules, "wide", 1, observe_metrics=True, blind=b, privileged_critic=True) for b in (True, False)
+    privileged_env, blind_env = (
+        BatchedLevelEnv(rules, "wide", 1, observe_metrics=True, blind=True, privileged_critic=p) for p in (True, False)
     )
-    plain, privileged = (build_model(env, channels=8, hidden=16) for env in (sighted, blind))
-    config = _privileged_sokoban().to_dict()
-    assert Policy(plain, rules, "wide", {"config": config}).misfits(rules, blind) == []
-    assert Policy(privileged, rules, "wide", {"config": config}).misfits(rules, blind) == []
-    assert Policy(privileged, rules, "wide", {"config": config}).misfits(rules, sighted) == [
-        "critic_size 4 in the model, 0 here"
-    ]
-
-
-def test_a_blind_run_checkpointed_before_critic_inputs_resumes_with_zero_weight_ones(tmp_path: Path) -> None:
-    rules, config = prepare(_privileged_sokoban(channels=8, hidden=16))
-    run = Run(config, rules, tmp_path)
-    layer = run.model.value_input_layer
-    name = next(n for n, p in run.model.named_parameters() if p is layer.weight)
-    index = [p is layer.weight for p in run.model.parameters()].index(True)
-    model, optimizer = run.model.state_dict(), run.optimizer.state_dict()
-    old = {"model": dict(model), "optimizer": copy.deepcopy(optimizer), "rng": capture_rng(), "step": 7}
-    old["model"][name] = model[name][:, :-4].clone()
-    statistics = old["optimizer"]["state"][index]
-    statistics["exp_avg"] = torch.ones_like(model[name][:, :-4])
-    statistics["exp_avg_sq"] = torch.ones_like(model[name][:, :-4])
-
-    resumed = Run(config, rules, tmp_path, old)
-    weight = resumed.model.value_input_layer.weight
-    assert resumed.step == 7
-    assert torch.equal(weight[:, :-4], model[name][:, :-4]) and not weight[:, -4:].any()
-    state = resumed.optimizer.state_dict()["state"][index]
-    assert state["exp_avg"][:, :-4].eq(1).all() and not state["exp_avg"][:, -4:].any()
+    privileged, plain = (build_model(env, channels=8, hidden=16) for env in (privileged_env, blind_env))
+    config = {"config": _privileged_sokoban().to_dict()}
+    assert Policy(privileged, rules, "wide", config).misfits(rules, privileged_env) == []
+    assert Policy(privileged, rules, "wide", config).misfits(rules, blind_env) == ["critic_size 4 in the model, 0 here"]
+    assert Policy(plain, rules, "wide", config).misfits(rules, privileged_env) == ["critic_size 0 in the model, 4 here"]

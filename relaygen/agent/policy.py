@@ -50,9 +50,8 @@ class Policy:
 
     def misfits(self, rules: Rules, env: Any) -> list[str]:
         """How this model does not fit ``env``, an environment of ``rules``: map shape, conditions,
-        actions and critic inputs, one line each (empty when it fits). A model without critic inputs
-        fits an environment that offers them (drafting never reads the value). The model's tiles
-        must be those of ``rules`` (see :func:`relaygen.agent.tilemap.remap_model`)."""
+        actions and critic inputs, one line each (empty when it fits). The model's tiles must be
+        those of ``rules`` (see :func:`relaygen.agent.tilemap.remap_model`)."""
         from relaygen.env.vector import action_count
 
         space, arch = env.single_observation_space, self.model.arch
@@ -68,8 +67,6 @@ class Policy:
             "n_actions": arch["n_actions"],
             "critic_size": arch.get("critic_size", 0),
         }
-        if not theirs["critic_size"]:
-            del ours["critic_size"]
         return [
             f"{key} {theirs[key]} in the model, {value} here" for key, value in ours.items() if theirs[key] != value
         ]

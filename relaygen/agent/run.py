@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from relaygen.agent.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, save_checkpoint
@@ -145,8 +144,7 @@ def fit_start(start: Policy, rules: Rules, config: TrainConfig) -> TileMap:
     start_env = start.make_env(1)
     conditions = map_conditions(env.cond_names(), start_env.cond_names(), tiles)
     start.model = remap_conditions(start.model, conditions)
-    critic = start_env.critic_names() if start.model.arch.get("critic_size") else []  # older blind models: none
-    start.model = remap_critic(start.model, map_conditions(env.critic_names(), critic, tiles))
+    start.model = remap_critic(start.model, map_conditions(env.critic_names(), start_env.critic_names(), tiles))
     tiles = replace(tiles, conditions=conditions)
     differences += misfits_in(start, rules, env)
     if differences:
@@ -188,25 +186,6 @@ class Tally:
         self.episodes += update.episodes
 
 
-def _grow_critic_inputs(checkpoint: dict[str, Any], model: ActorCritic) -> None:
-    """Give the checkpoint of a blind run from before critic inputs (its value head lacks them) zero
-    weights and zero optimizer statistics for ``model``'s, in place, so that the run resumes."""
-    names = [name for name, _ in model.named_parameters()]
-    name = next(n for n, p in model.named_parameters() if p is model.value_input_layer.weight)
-    held, size = checkpoint["model"].get(name), model.critic_size
-    if held is None or not size or held.shape[1] + size != model.value_input_layer.weight.shape[1]:
-        return
-
-    def grown(tensor: torch.Tensor) -> torch.Tensor:
-        return torch.cat([tensor, tensor.new_zeros(tensor.shape[0], size)], dim=1)
-
-    checkpoint["model"][name] = grown(held)
-    statistics = checkpoint["optimizer"]["state"].get(names.index(name), {})
-    for key, value in statistics.items():
-        if isinstance(value, torch.Tensor) and value.shape == held.shape:
-            statistics[key] = grown(value)
-
-
 class Run:
     """One run: its folder, model, optimizer, TensorBoard writer, progress bar and checkpoints."""
 
@@ -223,7 +202,6 @@ class Run:
         """init_from and init_digest (the model file's) when the run started from a model's weights."""
         if checkpoint is not None:
             try:
-                _grow_critic_inputs(checkpoint, self.model)
                 self.model.load_state_dict(checkpoint["model"])
                 self.optimizer.load_state_dict(checkpoint["optimizer"])
                 restore_rng(checkpoint["rng"])
