@@ -94,7 +94,7 @@ class TrainConfig:
     blind: bool = False
     """Hide from the policy the metrics only a search measures, and end episodes only when their edits run out: the reward may search every edit (dense credit), yet the model drafts with one search per episode (generation then searches only each draft's last level)."""
     privileged_critic: bool = False
-    """With ``blind``: the value head (never the policy) also sees the metrics hidden from the policy, an asymmetric actor-critic; measured on boxoban it cut the value error 3.5-fold but learned no faster (see the training guide)."""
+    """With ``blind``: the value head (never the policy) also sees the metrics hidden from the policy, an asymmetric actor-critic; measured on boxoban it cut the value error 3.5-fold but learned the difficulty knob more slowly (see the training guide)."""
     observe_budget: bool = False
     """Show the policy the share of its episode's edits left (in ``cond``), so it can finish in time."""
     sizes: str | None = None
