@@ -13,6 +13,7 @@ these with ``n = 1`` and no autoreset, so single and batched environments behave
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +72,12 @@ class BatchedLevelEnv(VectorEnv):
         self.change_limit, self.pinned_share, self.reward_scale = limit, pinned_share, settings.reward_scale
         self.observe_budget, self.keep_best = settings.observe_budget, settings.keep_best
         self.observe_metrics, self.blind = settings.observe_metrics, settings.blind
-        self.privileged_critic = settings.blind and settings.privileged_critic
         self.max_steps = settings.max_steps or self.rep.default_max_steps()
         self.vary_counts, self.search_at_end = settings.vary_counts, settings.search_at_end
         self.scorer = Scorer(rules, Budget(max_nodes=settings.solver_budget, time_limit=None))
+        self.privileged_critic = bool(
+            settings.blind and settings.privileged_critic and self.scorer.searched_objectives.any()
+        )
         self._scorers = {_count_key(rules): self.scorer}
         self.crop_size = settings.crop_size or 2 * max(self.height, self.width) - 1
         if self.crop_size < 1 or self.crop_size % 2 == 0:
@@ -103,7 +106,7 @@ class BatchedLevelEnv(VectorEnv):
                 ),
             }
         )
-        if self.privileged_critic and self.scorer.searched_objectives.any():
+        if self.privileged_critic:
             critic = (2 * int(self.scorer.searched_objectives.sum()),)
             self.single_observation_space["critic"] = spaces.Box(-COND_CAP, COND_CAP, critic, np.float32)
         if self.rep.cellwise_actions:
@@ -128,16 +131,15 @@ class BatchedLevelEnv(VectorEnv):
         if self.observe_metrics:
             counts = ["+".join(c.tiles) for c in self.rules.constraints]
             names += [f"count {t} {end}" for t in counts for end in ("lo", "hi")]
-            names += [f"measure {m} {end}" for m in objectives for end in ("lo", "hi")]
+            names += _measure_names(objectives)
         return names + [f"{self.rep.name} {i}" for i in range(self.rep.n_features)]
 
     def critic_names(self) -> list[str]:
-        """What each ``critic`` entry means, in order (none unless blind): ``measure METRIC lo|hi`` per
-        objective that only a search measures."""
-        if "critic" not in self.single_observation_space.spaces:
+        """What each ``critic`` entry means, in order (none unless ``privileged_critic``): ``measure
+        METRIC lo|hi`` per objective that only a search measures, named as in :meth:`cond_names`."""
+        if not self.privileged_critic:
             return []
-        searched = np.array([o.metric for o in self.rules.objectives])[self.scorer.searched_objectives]
-        return [f"measure {m} {end}" for m in searched for end in ("lo", "hi")]
+        return _measure_names(np.array([o.metric for o in self.rules.objectives])[self.scorer.searched_objectives])
 
     def _allocate(self) -> None:
         n, h, w, n_tiles = self.num_envs, self.height, self.width, len(self.rules.tiles)
@@ -408,7 +410,7 @@ class BatchedLevelEnv(VectorEnv):
             "position": (self.cursor[index] / [self.height, self.width]).astype(np.float32),
             "cond": self._conditions(index),
         }
-        if "critic" in self.single_observation_space.spaces:
+        if self.privileged_critic:
             searched = self._objective_measures(index)[:, self.scorer.searched_objectives]
             obs["critic"] = np.clip(searched.reshape(len(index), -1), -COND_CAP, COND_CAP).astype(np.float32)
         return obs
@@ -489,6 +491,11 @@ class BatchedLevelEnv(VectorEnv):
             }
         pinned = self._pins[i].copy() if self._has_pins[i] else None
         return Level(scorer.rules, grid, pinned, payload, meta={"difficulty": d, "report": report})
+
+
+def _measure_names(metrics: Iterable[str]) -> list[str]:
+    """The names of the (value - lo, value - hi) measures of ``metrics``, in order."""
+    return [f"measure {m} {end}" for m in metrics for end in ("lo", "hi")]
 
 
 def _count_key(rules: Rules) -> tuple[tuple[int, int | None], ...]:
