@@ -8,7 +8,8 @@ solution length) as the playtester measured it. The mean metric over the easiest
 fifth of the levels shows the spread behind the correlation.
 
     python benchmarks/difficulty.py [--rules maze dungeon sokoban relay] [--levels 100]
-                                    [--model search | --models-dir DIR] [--candidates K] [--json FILE]
+                                    [--model search | --models-dir DIR] [--candidates K] [--deepen STATES]
+                                    [--json FILE]
 """
 
 from __future__ import annotations
@@ -51,14 +52,22 @@ def spread(
     candidates: int | None,
     summary: Summary | None = None,
     collected: list[Level] | None = None,
+    deepen: int = 0,
 ) -> list[Level]:
     """``n`` levels at difficulties evenly spread over 0..1, seed 0, a model drafting ``candidates``
-    per attempt, appended to ``collected`` as they come (so that a caller catching a GenerateError
+    per attempt (and ``deepen``, see :func:`~relaygen.generate.generate`), appended to ``collected`` as they come (so that a caller catching a GenerateError
     keeps the levels made before it)."""
     levels = collected if collected is not None else []
     levels.extend(
         generate_iter(
-            rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, candidates=candidates, summary=summary
+            rules,
+            n,
+            difficulty_range=(0.0, 1.0),
+            model=model,
+            seed=0,
+            candidates=candidates,
+            summary=summary,
+            deepen=deepen,
         )
     )
     return levels
@@ -88,7 +97,7 @@ def correlation(rules: Rules, levels: list[Level]) -> dict[str, Any]:
 
 def parse_plan(description: str) -> tuple[argparse.Namespace, list[tuple[Rules, str, str | Path]]]:
     """The command line of a spread benchmark (``--rules``, ``--levels``, ``--model`` or
-    ``--models-dir``, ``--candidates``, ``--json``) and its (rules, label, model) per ruleset."""
+    ``--models-dir``, ``--candidates``, ``--deepen``, ``--json``) and its (rules, label, model) per ruleset."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rules", nargs="+", default=builtin_names())
     parser.add_argument("--levels", type=int, default=100)
@@ -98,6 +107,7 @@ def parse_plan(description: str) -> tuple[argparse.Namespace, list[tuple[Rules, 
     parser.add_argument(
         "--candidates", type=int, default=None, help="episodes a model drafts per attempt (default: the model's own)"
     )
+    parser.add_argument("--deepen", type=int, default=0, help="push games: reverse-search states per draft (0: off)")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
     args = parser.parse_args()
     try:
@@ -119,7 +129,7 @@ def main() -> None:
             "levels": args.levels,
             "candidates": resolve_candidates(model, args.candidates),
         }
-        row |= correlation(rules, spread(rules, model, args.levels, args.candidates))
+        row |= correlation(rules, spread(rules, model, args.levels, args.candidates, deepen=args.deepen))
         results.append(row)
         mark = "ok" if row["spearman"] >= BAR else "no"
         print(

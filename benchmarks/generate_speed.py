@@ -15,7 +15,7 @@ row does not pay the one-time imports of the benchmark's own process (worker pro
 theirs in every row).
 
     python benchmarks/generate_speed.py [--rules maze dungeon sokoban relay] [--levels 200]
-        [--areas 1 2 4] [--workers 1 2] [--models-dir DIR] [--candidates 1] [--busy 1] [--json FILE]
+        [--areas 1 2 4] [--workers 1 2] [--models-dir DIR] [--candidates 1] [--deepen 0] [--busy 1] [--json FILE]
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def measure(
         try:
             made = write_run(
                 out or Path(scratch), kind, rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, size=size,
-                workers=workers, candidates=options["candidates"], summary=summary, overwrite=out is not None,
+                workers=workers, candidates=options["candidates"], deepen=options["deepen"], summary=summary,
+                overwrite=out is not None,
             )  # fmt: skip
             for path in made:
                 paths.append(path)
@@ -132,6 +133,7 @@ def main() -> None:
     parser.add_argument(
         "--candidates", type=int, default=None, help="episodes the model drafts per attempt (default: the model's own)"
     )
+    parser.add_argument("--deepen", type=int, default=0, help="push games: reverse-search states per draft (0: off)")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="stop one measurement after this long")
     parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes running beside each measurement")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
@@ -149,7 +151,7 @@ def main() -> None:
         f"{'repaired':>9}{'distinct':>9}{'score':>7}{'rho':>7}{'speed':>8}"
     )
     results = []
-    options = {"candidates": args.candidates, "max_seconds": args.max_seconds}
+    options = {"candidates": args.candidates, "deepen": args.deepen, "max_seconds": args.max_seconds}
     with busy(args.busy):
         rules, _, model = plan[0]  # warm-up, not reported: the imports a first call pays once per process
         measure(rules, model, 5, (rules.width, rules.height), 1, **options)

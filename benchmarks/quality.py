@@ -27,7 +27,7 @@ baseline), playtest each with the full budget and report:
   medium's room figures (the bar: the median room inside it).
 
     python benchmarks/quality.py [--rules maze dungeon sokoban relay] [--levels 100]
-                                 [--model search | --models-dir DIR] [--candidates K] [--json FILE]
+                                 [--model search | --models-dir DIR] [--candidates K] [--deepen STATES] [--json FILE]
 """
 
 from __future__ import annotations
@@ -159,9 +159,9 @@ def shape_means(
     return {key: float(average([f[key] for f in figures])) for key in figures[0]} if figures else {}
 
 
-def hard_end(rules: Rules, model: str | Path, n: int, candidates: int | None) -> dict[str, Any]:
+def hard_end(rules: Rules, model: str | Path, n: int, candidates: int | None, deepen: int) -> dict[str, Any]:
     """Median shape figures of ``n`` levels made at difficulty 1.0 (seed 0)."""
-    levels = generate(rules, n, difficulty=1.0, model=model, seed=0, candidates=candidates)
+    levels = generate(rules, n, difficulty=1.0, model=model, seed=0, candidates=candidates, deepen=deepen)
     reports = [playtest(level, 1.0) for level in levels]
     return {
         "levels": len(levels),
@@ -170,15 +170,17 @@ def hard_end(rules: Rules, model: str | Path, n: int, candidates: int | None) ->
     }
 
 
-def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> dict[str, Any]:
-    """Every figure of one built-in, generated and reference side."""
-    levels = spread(rules, model, n, candidates)
+def quality(rules: Rules, model: str | Path, n: int, candidates: int | None, deepen: int = 0) -> dict[str, Any]:
+    """Every figure of one built-in, generated and reference side (``deepen``: see
+    :func:`~relaygen.generate.generate`)."""
+    levels = spread(rules, model, n, candidates, deepen=deepen)
     reports = [playtest(level, level.meta["difficulty"]) for level in levels]
     hamming, distinct = diversity(levels)
     row: dict[str, Any] = {
         "rules": rules.name,
         "levels": len(levels),
         "candidates": resolve_candidates(model, candidates),
+        "deepen": deepen,
         "rules_kept": sum(r.meets_rules for r in reports) / len(levels),
         "playable": sum(r.playable for r in reports) / len(levels),
         "distinct": distinct,
@@ -206,7 +208,10 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int | None) -> 
                 ).tolist()
                 for key in ("inner_walls", "isolated_walls")
             }
-            row["hard_end"] = hard_end(rules, model, n, candidates) | {"references": medians, "room_iqr": quartiles}
+            row["hard_end"] = hard_end(rules, model, n, candidates, deepen) | {
+                "references": medians,
+                "room_iqr": quartiles,
+            }
     return row
 
 
@@ -214,7 +219,7 @@ def main() -> None:
     args, plan = parse_plan(__doc__.splitlines()[0])
     results = []
     for rules, label, model in plan:
-        row = quality(rules, model, args.levels, args.candidates) | {"model": label}
+        row = quality(rules, model, args.levels, args.candidates, args.deepen) | {"model": label}
         results.append(row)
         rho = row.get("spearman")
         print(

@@ -300,6 +300,14 @@ def generate(
         int,
         typer.Option(min=0, help="Hill-climbing proposals that move a playable draft towards its targets (0: off)."),
     ] = 0,
+    deepen: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Push games: the states a reverse search may see to move an off-target draft's boxes and player "
+            "to the start of its room farthest from solved (0: off).",
+        ),
+    ] = 0,
     candidates: Annotated[
         int | None,
         typer.Option(
@@ -374,6 +382,7 @@ def generate(
         backend=backend,
         address=address,
         polish=polish,
+        deepen=deepen,
         candidates=candidates,
         slots=slots,
         tile_map=tile_map,

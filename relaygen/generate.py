@@ -4,7 +4,8 @@ Levels are drafted in rounds: each round drafts the next attempt of every unfini
 window ahead of the reader (a model runs all of a round's episodes in one draft pool, see
 :mod:`relaygen.pool`; the search baseline improves random maps by hill climbing). Each kept draft
 is playtested with the full solver, repaired by hill climbing when unplayable (or, with
-``polish``, moved towards its difficulty's targets when playable but off target), dropped when it
+``polish``, moved towards its difficulty's targets when playable but off target; with ``deepen``, a
+push game's off-target draft gets the start of its room farthest from solved), dropped when it
 duplicates an earlier level, and written atomically. The same rules, model, seed and count give
 byte-identical files with any pool size and any number of processes or Ray actors (each draft
 depends only on the seed, its level's index and the attempt, and duplicates are dropped in index
@@ -42,8 +43,9 @@ from relaygen.drafters import (
     search_drafter,
 )
 from relaygen.errors import UserError
-from relaygen.hillclimb import hill_climb
+from relaygen.hillclimb import deepen, hill_climb
 from relaygen.level import Level
+from relaygen.mechanics import get_mechanic
 from relaygen.playtest import Report, playtest
 from relaygen.rules import Rules, RulesError, load_rules, size_from_text
 
@@ -257,6 +259,7 @@ def generate_iter(
     attempts: int = 30,
     repair: int = 300,
     polish: int = 0,
+    deepen: int = 0,
     candidates: int | None = None,
     size: tuple[int, int] | None = None,
     workers: int | None = None,
@@ -283,11 +286,17 @@ def generate_iter(
         raise GenerateError("--address names a Ray cluster: give it with --backend ray")
     if slots is not None and slots < 1:
         raise GenerateError(f"slots must be at least 1, got {slots}")
+    if deepen < 0:
+        raise GenerateError(f"deepen must be at least 0, got {deepen}")
+    if deepen and not get_mechanic(rules.mechanic).reverse_search:
+        raise GenerateError(f"--deepen: the {rules.mechanic} mechanic of rules {rules.name!r} has no reverse search")
     if tile_map is not None and str(model) == SEARCH:
         raise GenerateError(f"a tile map fits a model's tiles to the rules; --model {SEARCH} has none")
     targets = Difficulties(n, difficulty, difficulty_range)
     model = str(resolve_model(rules, model, source))
-    plan = _Plan(rules, model, seed, pin, repair, polish, resolve_candidates(model, candidates), slots, tile_map)
+    plan = _Plan(
+        rules, model, seed, pin, repair, polish, deepen, resolve_candidates(model, candidates), slots, tile_map
+    )
     summary = summary if summary is not None else Summary()
     return _levels(plan, targets, attempts, _Helpers(backend, workers, address), summary, done or {})
 
@@ -362,6 +371,7 @@ class _Plan:
     pin: Level | None
     repair: int
     polish: int
+    deepen: int
     candidates: int
     slots: int | None
     tile_map: str | None
@@ -403,8 +413,9 @@ class _Candidate:
 
 
 def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
-    """Playtest a kept draft with the full solver; repair it when unplayable, polish it when off target
-    (a draft with a payload, such as Relay's legs, stays as drafted: tile edits would not keep it true)."""
+    """Playtest a kept draft with the full solver; repair it when unplayable, polish it when off target,
+    then deepen it when still off target (a draft with a payload, such as Relay's legs, stays as
+    drafted: tile edits would not keep it true)."""
     raw = bool(level.meta["report"]["playable"])
     report = playtest(level, job.difficulty)
     drafted_playable = report.playable
@@ -412,6 +423,8 @@ def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
     if not report.met and proposals and level.payload is None:
         level, _ = hill_climb(level, job.difficulty, np.random.default_rng(job.seed), proposals)
         report = playtest(level, job.difficulty)
+    if report.playable and not report.met and plan.deepen and level.payload is None:
+        level, report = deepen(level, job.difficulty, plan.deepen)
     if not report.playable:
         return _Candidate(job, None, None, raw, False)
     return _Candidate(job, level, report, raw, not drafted_playable)
@@ -571,7 +584,9 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
     ``backend`` (``"local"``, or ``"ray"``: actors on the Ray cluster at ``address``, by default a
     local Ray instance; ``workers`` is then the number of actors, by default one per CPU of the
     cluster; the levels are the same), ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
-    objectives are not all met; 0 turns either off; polish is off by default), ``candidates``
+    objectives are not all met; 0 turns either off; polish is off by default), ``deepen`` (push games: the states a
+    reverse search may see to move a playable draft that misses its targets to a start of the same room farther from
+    solved, :func:`~relaygen.hillclimb.deepen`; 0, the default, turns it off), ``candidates``
     (episodes a model drafts for each attempt, of which the best is kept; default: the
     model's recommendation, :func:`~relaygen.drafters.draft_candidates`), ``tile_map`` ("new=old,..." pairs of tiles of the
     rules and of the model's, where a model of a game that matches up to tile names is used).

@@ -1,7 +1,9 @@
-"""Search without learning: hill-climbing repair of a level, and the random-map-plus-repair baseline.
+"""Search without learning: hill-climbing repair of a level, deepening a level's start by reverse
+search, and the random-map-plus-repair baseline.
 
-The generator repairs a model's unplayable draft with :func:`hill_climb`; the benchmark compares the
-trained generator against :func:`search_level`, which needs no training at all.
+The generator repairs a model's unplayable draft with :func:`hill_climb` and can move a playable
+draft's start farther from solved with :func:`deepen`; the benchmark compares the trained generator
+against :func:`search_level`, which needs no training at all.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from relaygen.level import Level
-from relaygen.mechanics import Budget
+from relaygen.mechanics import Budget, get_mechanic
 from relaygen.playtest import Report, playtest
 from relaygen.rules import Rules
 
@@ -58,6 +60,21 @@ def hill_climb(
         else:
             current.grid[y, x] = old
     return current, report
+
+
+def deepen(level: Level, difficulty: float, max_states: int, starts: int = 4) -> tuple[Level, Report]:
+    """The level, or the best of up to ``starts`` other starts of its room farthest from solved
+    (:meth:`~relaygen.mechanics.base.Mechanic.farthest_starts`, a reverse search of at most
+    ``max_states`` states), by (playable, score) at ``difficulty``: the draft's room and goals are
+    kept, its boxes and player may move. Starts that change a pinned cell are left out."""
+    report = playtest(level, difficulty)
+    for start in get_mechanic(level.rules.mechanic).farthest_starts(level, starts, max_states):
+        if level.pinned is not None and (start.grid != level.grid)[level.pinned].any():
+            continue
+        candidate = playtest(start, difficulty)
+        if (candidate.playable, candidate.score) > (report.playable, report.score):
+            level, report = start, candidate
+    return level, report
 
 
 def _surplus_cells(level: Level, cells: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ INDEX = "index.json"
 RUN_FORMAT = "relaygen-run"
 INDEX_SECONDS = 1.0
 """Seconds between two writes of a run's index while levels are being written."""
-LEVEL_OPTIONS = ("polish", "repair", "attempts", "tile_map")
+LEVEL_OPTIONS = ("polish", "deepen", "repair", "attempts", "tile_map")
 """Options of :func:`~relaygen.generate.generate_iter` that change the levels (their defaults are
 generate_iter's own; ``candidates`` too, whose default is the model's own: see :func:`run_manifest`)."""
 RATINGS = "ratings.json"

@@ -121,6 +121,8 @@ class Mechanic(Protocol[S]):
     """The level file formats its levels can be written in."""
     marks_trail: ClassVar[bool] = False
     """The viewer and level pictures mark the cells the player ran through (:meth:`trail`)."""
+    reverse_search: ClassVar[bool] = False
+    """:meth:`farthest_starts` finds other starts of a level's room (a reverse search of its moves)."""
     analyse_batch: ClassVar[Callable[[Rules, np.ndarray, Budget], BatchAnalysis] | None] = None
     """The playtest of a stack of grids ``(m, H, W)`` within a budget, as arrays, for the environment's
     reward; None where the mechanic is played level by level."""
@@ -175,6 +177,12 @@ class Mechanic(Protocol[S]):
     def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
         """Decide whether ``level`` is playable, find a solution and measure the metrics."""
         ...
+
+    def farthest_starts(self, level: Level, count: int, max_states: int) -> list[Level]:
+        """Up to ``count`` other starts of the level's room (same walls and goals), solvable and
+        farthest from solved, found by a reverse search that sees at most ``max_states`` states;
+        none where the mechanic has no such search."""
+        return []
 
     def read_payload(self, fields: Mapping[str, Any], origin: str) -> Payload | None:
         """The level payload this mechanic keeps beside the grid, read from a level file's fields

@@ -17,8 +17,10 @@ from relaygen.mechanics.base import (
     cells_with,
     regions,
     room_walls,
+    with_,
     without,
 )
+from relaygen.solver.reverse import farthest_layouts
 from relaygen.solver.sokoban import Puzzle, solve, stuck_boxes
 
 
@@ -44,6 +46,7 @@ class Push(GridMechanic):
     )
     solution_metrics = ("solution_length", "pushes", "solver_nodes")
     level_formats = ("json", "txt", "xsb")
+    reverse_search = True
 
     def hud(self, level: Level, state: PlayState) -> list[HudSegment]:
         return [(f"pushes {state.pushes}", "text")]
@@ -107,6 +110,27 @@ class Push(GridMechanic):
         metrics["solution_length"] = float(result.moves)
         metrics["pushes"] = float(result.pushes)
         return Analysis("yes", result.solution, metrics, reason, optimal)
+
+    def farthest_starts(self, level: Level, count: int, max_states: int) -> list[Level]:
+        rules = level.rules
+        boxes, goals, players = cells_with(level, "pushable"), cells_with(level, "goal"), cells_with(level, "player")
+        if len(players) != 1 or not goals or len(boxes) != len(goals):
+            return []
+        solid = rules.with_property("solid")[level.grid]
+        puzzle = to_puzzle(level.grid.shape, solid, boxes, goals, players[0])
+        bare = level.grid.copy()
+        for cell in (*boxes, players[0]):
+            bare[cell] = without(rules, without(rules, int(bare[cell]), "pushable"), "player")
+        starts = []
+        for layout in farthest_layouts(puzzle, count, max_states):
+            grid = bare.copy()
+            for index in layout.puzzle.boxes:
+                cell = divmod(index, level.width)
+                grid[cell] = with_(rules, int(grid[cell]), "pushable")
+            cell = divmod(layout.puzzle.player, level.width)
+            grid[cell] = with_(rules, int(grid[cell]), "player")
+            starts.append(replace(level, grid=grid, meta=dict(level.meta)))
+        return starts
 
 
 def _left(budget: Budget, nodes: int, seconds: float) -> Budget:

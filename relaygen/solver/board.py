@@ -140,15 +140,31 @@ class Board:
         The old region is reused when the box did not cut it: either ``t`` was outside it,
         or the free cells around ``t`` stay connected to each other (a local test).
         """
-        W = self.W
-        free = self.floor_mask & ~boxes
         tb = 1 << t
         if region & tb:
-            ring = (free >> (t - W - 1)) & 7 | ((free >> (t - 1)) & 7) << 3 | ((free >> (t + W - 1)) & 7) << 6
-            if not _RING_CONNECTED[ring]:
+            if not self._keeps_connected(t, boxes):
                 return self.reach(b, boxes)
             region ^= tb
-        r = f = 1 << b
+        return self._grown(region, b, boxes)
+
+    def after_pull(self, region: int, b: int, t: int, player: int, boxes: int) -> int:
+        """Player region after a pull took the box on ``b`` to ``t`` (a cell of ``region``) and the
+        player on to ``player``; ``boxes`` is the new box set. As :meth:`after_push`, the old region
+        is reused unless the box cut it."""
+        if not self._keeps_connected(t, boxes):
+            return self.reach(player, boxes)
+        return self._grown(region ^ 1 << t, b, boxes)
+
+    def _keeps_connected(self, t: int, boxes: int) -> bool:
+        """Whether the free cells around ``t`` stay connected to each other with a box on ``t``."""
+        W, free = self.W, self.floor_mask & ~boxes
+        ring = (free >> (t - W - 1)) & 7 | ((free >> (t - 1)) & 7) << 3 | ((free >> (t + W - 1)) & 7) << 6
+        return _RING_CONNECTED[ring]
+
+    def _grown(self, region: int, start: int, boxes: int) -> int:
+        """``region`` joined with what the player reaches from ``start`` around ``boxes``."""
+        W, free = self.W, self.floor_mask & ~boxes
+        r = f = 1 << start
         r |= region
         while f:
             f = (f << 1 | f >> 1 | f << W | f >> W) & free & ~r

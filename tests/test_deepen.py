@@ -1,0 +1,150 @@
+"""Deepening: a reverse search of pulls finds the starts of a Sokoban room farthest from solved."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from relaygen.generate import GenerateError, generate
+from relaygen.hillclimb import deepen
+from relaygen.level import Level
+from relaygen.mechanics import get_mechanic
+from relaygen.playtest import playtest
+from relaygen.rules import load_rules
+from relaygen.runfolder import write_run
+from relaygen.solver.board import Board, bits
+from relaygen.solver.reverse import farthest_layouts
+from relaygen.solver.sokoban import Puzzle, solve
+
+ROOM = [
+    "########",
+    "#@  #  #",
+    "# $.   #",
+    "#  #.$ #",
+    "##   # #",
+    "#      #",
+    "########",
+]
+
+
+def least_pushes(p: Puzzle) -> int:
+    """The fewest pushes that solve ``p``, by a plain forward search over (boxes, player cell)."""
+    free = {i for i in range(p.width * p.height) if i not in p.walls}
+    steps = (1, -1, p.width, -p.width)
+
+    def reach(player: int, boxes: frozenset[int]) -> set[int]:
+        seen, todo = {player}, [player]
+        while todo:
+            c = todo.pop()
+            for s in steps:
+                if c + s in free and c + s not in boxes and c + s not in seen:
+                    seen.add(c + s)
+                    todo.append(c + s)
+        return seen
+
+    start = (p.boxes, min(reach(p.player, p.boxes)))
+    depth, queue = {start: 0}, deque([start])
+    while queue:
+        boxes, player = queue.popleft()
+        if boxes == p.goals:
+            return depth[(boxes, player)]
+        area = reach(player, boxes)
+        for box in boxes:
+            for s in steps:
+                if box - s in area and box + s in free and box + s not in boxes:
+                    moved = boxes - {box} | {box + s}
+                    state = (moved, min(reach(box, moved)))
+                    if state not in depth:
+                        depth[state] = depth[(boxes, player)] + 1
+                        queue.append(state)
+    raise AssertionError("unsolvable")
+
+
+def test_a_lone_box_in_a_corridor_is_pulled_to_the_far_end() -> None:
+    corridor = Puzzle.from_rows(["########", "#  @$ .#", "########"])
+    (layout,) = farthest_layouts(corridor, count=1, max_states=1000)
+    # The player must stand beyond the box to pull it, so the box stops one cell short of the wall.
+    assert layout.pushes == 4
+    assert layout.puzzle.boxes == {corridor.width + 2}
+    assert layout.puzzle.goals == corridor.goals and layout.puzzle.walls == corridor.walls
+
+
+def test_each_layout_needs_exactly_its_pushes_and_the_deepest_comes_first() -> None:
+    room = Puzzle.from_rows(ROOM)
+    layouts = farthest_layouts(room, count=12, max_states=100_000)
+    assert len(layouts) == 12
+    assert [layout.pushes for layout in layouts] == sorted((layout.pushes for layout in layouts), reverse=True)
+    for layout in layouts:
+        assert layout.puzzle.goals == room.goals and layout.puzzle.walls == room.walls
+        assert least_pushes(layout.puzzle) == layout.pushes
+        assert solve(layout.puzzle).status == "solved"
+    assert layouts[0].pushes > least_pushes(room)
+
+
+def test_the_region_after_a_pull_is_what_the_player_reaches() -> None:
+    # Corridors and a loop: many pulls leave the box cutting the player's region in two.
+    p = Puzzle.from_rows(["#########", "#.  #   #", "# # # # #", "#   $  @#", "#########"])
+    board = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player)
+    W, cut = board.W, 0
+    for box in bits(board.floor_mask):
+        for stand_side in (1, -1, W, -W):
+            stand, back = box + stand_side, box + 2 * stand_side
+            free = board.floor_mask & ~(1 << box)
+            if not ((free >> stand) & 1 and (free >> back) & 1):
+                continue
+            region = board.reach(stand, 1 << box)
+            moved = 1 << stand
+            expected = board.reach(back, moved)
+            assert board.after_pull(region, box, stand, back, moved) == expected
+            cut += expected != board.reach(box, moved)
+    assert cut > 0  # some pulls did cut a region
+
+
+def test_a_small_state_budget_stops_the_search_early() -> None:
+    room = Puzzle.from_rows(ROOM)
+    full = farthest_layouts(room, count=1, max_states=100_000)[0].pushes
+    early = farthest_layouts(room, count=1, max_states=20)[0].pushes
+    assert 0 < early < full
+
+
+def test_deepen_moves_boxes_and_player_only_and_never_scores_lower() -> None:
+    rules = load_rules("sokoban")
+    level = Level.from_rows(rules, [row.replace(" ", "-") for row in ROOM])
+    deeper, report = deepen(level, 1.0, 100_000)
+    before = playtest(level, 1.0)
+    assert report.playable and report.score > before.score
+    assert report.metrics["pushes"] > before.metrics["pushes"]
+    solid = rules.with_property("solid")
+    goal = rules.with_property("goal")
+    assert np.array_equal(solid[deeper.grid], solid[level.grid])
+    assert np.array_equal(goal[deeper.grid], goal[level.grid])
+
+
+def test_deepen_keeps_pinned_boxes_where_they_are() -> None:
+    rules = load_rules("sokoban")
+    level = Level.from_rows(rules, [row.replace(" ", "-") for row in ROOM])
+    level.pinned = rules.with_property("pushable")[level.grid]
+    deeper, _ = deepen(level, 1.0, 100_000)
+    assert np.array_equal(deeper.grid[level.pinned], level.grid[level.pinned])
+
+
+def test_only_push_games_have_starts_to_search() -> None:
+    maze = Level.random(load_rules("maze"), np.random.default_rng(0))
+    assert get_mechanic("walk").farthest_starts(maze, 4, 1000) == []
+    with pytest.raises(GenerateError, match="walk mechanic of rules 'maze' has no reverse search"):
+        generate("maze", 1, model="search", deepen=1000)
+
+
+def test_generate_deepens_off_target_drafts_and_the_run_records_it(tmp_path: Path) -> None:
+    options = {"difficulty": 1.0, "seed": 4, "candidates": 1}
+    plain = generate("sokoban", 4, **options)
+    deeper = generate("sokoban", 4, deepen=20_000, **options)
+    gains = [d.meta["report"]["score"] - p.meta["report"]["score"] for d, p in zip(deeper, plain, strict=True)]
+    assert min(gains) >= 0 and sum(gains) > 0
+    assert all(playtest(level, 1.0).playable for level in deeper)
+    list(write_run(tmp_path / "run", "json", "sokoban", 2, deepen=20_000, **options))
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["deepen"] == 20_000
