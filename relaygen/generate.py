@@ -5,7 +5,7 @@ window ahead of the reader (a model runs all of a round's episodes in one draft 
 :mod:`relaygen.pool`; the search baseline improves random maps by hill climbing). Each kept draft
 is playtested with the full solver, repaired by hill climbing when unplayable (or, with
 ``polish``, moved towards its difficulty's targets when playable but off target; with ``deepen``, a
-push game's off-target draft gets the start of its room farthest from solved), dropped when it
+push game's too easy draft gets the start of its room farthest from solved), dropped when it
 duplicates an earlier level, and written atomically. The same rules, model, seed and count give
 byte-identical files with any pool size and any number of processes or Ray actors (each draft
 depends only on the seed, its level's index and the attempt, and duplicates are dropped in index
@@ -414,7 +414,7 @@ class _Candidate:
 
 def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
     """Playtest a kept draft with the full solver; repair it when unplayable, polish it when off target,
-    then deepen it when still off target (a draft with a payload, such as Relay's legs, stays as
+    then deepen it when too easy (a draft with a payload, such as Relay's legs, stays as
     drafted: tile edits would not keep it true)."""
     raw = bool(level.meta["report"]["playable"])
     report = playtest(level, job.difficulty)
@@ -423,8 +423,8 @@ def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
     if not report.met and proposals and level.payload is None:
         level, _ = hill_climb(level, job.difficulty, np.random.default_rng(job.seed), proposals)
         report = playtest(level, job.difficulty)
-    if report.playable and not report.met and plan.deepen and level.payload is None:
-        level, report = deepen(level, job.difficulty, plan.deepen)
+    if report.playable and plan.deepen and level.payload is None:
+        level, report = deepen(level, report, plan.deepen)
     if not report.playable:
         return _Candidate(job, None, None, raw, False)
     return _Candidate(job, level, report, raw, not drafted_playable)

@@ -62,16 +62,19 @@ def hill_climb(
     return current, report
 
 
-def deepen(level: Level, difficulty: float, max_states: int, starts: int = 4) -> tuple[Level, Report]:
-    """The level, or the best of up to ``starts`` other starts of its room farthest from solved
-    (:meth:`~relaygen.mechanics.base.Mechanic.farthest_starts`, a reverse search of at most
-    ``max_states`` states), by (playable, score) at ``difficulty``: the draft's room and goals are
-    kept, its boxes and player may move. Starts that change a pinned cell are left out."""
-    report = playtest(level, difficulty)
-    for start in get_mechanic(level.rules.mechanic).farthest_starts(level, starts, max_states):
+def deepen(level: Level, report: Report, max_states: int, starts: int = 4) -> tuple[Level, Report]:
+    """The level, or, when it is too easy, the best of up to ``starts`` other starts of its room
+    farthest from solved (:meth:`~relaygen.mechanics.base.Mechanic.farthest_starts`, a reverse search
+    of at most ``max_states`` states), by (playable, score) at the difficulty of ``report``, the
+    level's playtest. Too easy: a metric only the search measures is below its target. The room and
+    goals are kept, the boxes and player may move; starts that change a pinned cell are left out."""
+    mechanic = get_mechanic(level.rules.mechanic)
+    if not any(report.metrics[m] < report.targets[m][0] for m in mechanic.solution_metrics if m in report.targets):
+        return level, report
+    for start in mechanic.farthest_starts(level, starts, max_states):
         if level.pinned is not None and (start.grid != level.grid)[level.pinned].any():
             continue
-        candidate = playtest(start, difficulty)
+        candidate = playtest(start, report.difficulty)
         if (candidate.playable, candidate.score) > (report.playable, report.score):
             level, report = start, candidate
     return level, report

@@ -114,8 +114,8 @@ def test_a_small_state_budget_stops_the_search_early() -> None:
 def test_deepen_moves_boxes_and_player_only_and_never_scores_lower() -> None:
     rules = load_rules("sokoban")
     level = Level.from_rows(rules, [row.replace(" ", "-") for row in ROOM])
-    deeper, report = deepen(level, 1.0, 100_000)
     before = playtest(level, 1.0)
+    deeper, report = deepen(level, before, 100_000)
     assert report.playable and report.score > before.score
     assert report.metrics["pushes"] > before.metrics["pushes"]
     solid = rules.with_property("solid")
@@ -124,11 +124,25 @@ def test_deepen_moves_boxes_and_player_only_and_never_scores_lower() -> None:
     assert np.array_equal(goal[deeper.grid], goal[level.grid])
 
 
+def test_deepen_searches_only_for_a_level_too_easy_for_its_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    level = Level.from_rows(load_rules("sokoban"), [row.replace(" ", "-") for row in ROOM])
+    easy = playtest(level, 0.0)
+    assert easy.metrics["solution_length"] >= easy.targets["solution_length"][0]
+
+    def no_search(*args: object) -> list[Level]:
+        raise AssertionError("searched a level that is not too easy")
+
+    monkeypatch.setattr(get_mechanic("push"), "farthest_starts", no_search)
+    assert deepen(level, easy, 100_000) == (level, easy)
+    with pytest.raises(AssertionError, match="searched"):
+        deepen(level, playtest(level, 1.0), 100_000)
+
+
 def test_deepen_keeps_pinned_boxes_where_they_are() -> None:
     rules = load_rules("sokoban")
     level = Level.from_rows(rules, [row.replace(" ", "-") for row in ROOM])
     level.pinned = rules.with_property("pushable")[level.grid]
-    deeper, _ = deepen(level, 1.0, 100_000)
+    deeper, _ = deepen(level, playtest(level, 1.0), 100_000)
     assert np.array_equal(deeper.grid[level.pinned], level.grid[level.pinned])
 
 
