@@ -31,17 +31,21 @@ def farthest_layouts(p: Puzzle, count: int, max_states: int) -> list[Layout]:
     board = Board(p.width, p.height, p.walls, p.goals, p.goals, p.player)
     solved = sum(1 << board.inner(g) for g in p.goals)
     layers = [_player_regions(board, solved)]
-    seen = {(boxes, region & -region) for boxes, region in layers[0]}
-    while len(seen) < max_states:
+    seen: dict[int, list[int]] = {solved: [region for _, region in layers[0]]}  # box cells → player regions
+    states = len(layers[0])
+    while states < max_states:
         layer = []
         for boxes, region in layers[-1]:
-            for pulled in _pulls(board, boxes, region):
-                key = (pulled[0], pulled[1] & -pulled[1])
-                if key not in seen:
-                    seen.add(key)
-                    layer.append(pulled)
+            for box, stand, back in _pulls(board, boxes, region):
+                moved = boxes ^ (1 << box) | (1 << stand)
+                regions = seen.setdefault(moved, [])
+                if not any((known >> back) & 1 for known in regions):
+                    reached = board.after_pull(region, box, stand, back, moved)
+                    regions.append(reached)
+                    layer.append((moved, reached))
         if not layer:
             break
+        states += len(layer)
         layers.append(layer)
     found: list[Layout] = []
     for depth in range(len(layers) - 1, 0, -1):
@@ -61,18 +65,16 @@ def _player_regions(board: Board, boxes: int) -> list[tuple[int, int]]:
     return states
 
 
-def _pulls(board: Board, boxes: int, region: int) -> list[tuple[int, int]]:
-    """The states one pull away: the player, beside a box, steps away from it and drags it along.
-
-    The player's new region is the old one updated around the two cells that changed
-    (:meth:`~relaygen.solver.board.Board.after_pull`)."""
+def _pulls(board: Board, boxes: int, region: int) -> list[tuple[int, int, int]]:
+    """The pulls open to the player: (box, stand, back), where the player stands beside the box on
+    ``stand``, steps away to ``back`` and drags the box onto ``stand``. The player's region after
+    it is :meth:`~relaygen.solver.board.Board.after_pull`'s, worked out only for a new state."""
     W, free, out = board.W, board.floor_mask & ~boxes, []
     for box in bits(boxes):
         for step in (1, -1, W, -W):
             stand, back = box + step, box + 2 * step
             if (region >> stand) & 1 and (free >> back) & 1:
-                moved = boxes ^ (1 << box) | (1 << stand)
-                out.append((moved, board.after_pull(region, box, stand, back, moved)))
+                out.append((box, stand, back))
     return out
 
 
