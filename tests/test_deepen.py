@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import deque
+from collections import Counter, deque
 from pathlib import Path
 
 import numpy as np
@@ -31,33 +31,59 @@ ROOM = [
 ]
 
 
+def plain_reach(p: Puzzle, player: int, boxes: frozenset[int]) -> set[int]:
+    """The cells the player walks to around ``boxes``, by a plain flood fill of ``p``'s grid."""
+    seen, todo = {player}, [player]
+    while todo:
+        c = todo.pop()
+        for s in (1, -1, p.width, -p.width):
+            if 0 <= c + s < p.width * p.height and c + s not in p.walls and c + s not in boxes and c + s not in seen:
+                seen.add(c + s)
+                todo.append(c + s)
+    return seen
+
+
+def layouts_per_pushes(p: Puzzle) -> Counter[int]:
+    """How many (boxes, player region) states need each least number of pushes, by a plain
+    breadth-first search of pulls from every solved state."""
+    free = {i for i in range(p.width * p.height) if i not in p.walls}
+    depth: dict[tuple[frozenset[int], int], int] = {}
+    queue: deque[tuple[frozenset[int], int]] = deque()
+    for player in free - p.goals:
+        state = (p.goals, min(plain_reach(p, player, p.goals)))
+        if state not in depth:
+            depth[state] = 0
+            queue.append(state)
+    while queue:
+        boxes, player = queue.popleft()
+        area = plain_reach(p, player, boxes)
+        for box in boxes:
+            for s in (1, -1, p.width, -p.width):
+                if box + s in area and box + 2 * s in free and box + 2 * s not in boxes:
+                    moved = boxes - {box} | {box + s}
+                    state = (moved, min(plain_reach(p, box + 2 * s, moved)))
+                    if state not in depth:
+                        depth[state] = depth[(boxes, player)] + 1
+                        queue.append(state)
+    return Counter(d for d in depth.values() if d > 0)
+
+
 def least_pushes(p: Puzzle) -> int:
     """The fewest pushes that solve ``p``, by a plain forward search over (boxes, player cell)."""
     free = {i for i in range(p.width * p.height) if i not in p.walls}
     steps = (1, -1, p.width, -p.width)
-
-    def reach(player: int, boxes: frozenset[int]) -> set[int]:
-        seen, todo = {player}, [player]
-        while todo:
-            c = todo.pop()
-            for s in steps:
-                if c + s in free and c + s not in boxes and c + s not in seen:
-                    seen.add(c + s)
-                    todo.append(c + s)
-        return seen
-
-    start = (p.boxes, min(reach(p.player, p.boxes)))
+    start = (p.boxes, min(plain_reach(p, p.player, p.boxes)))
     depth, queue = {start: 0}, deque([start])
     while queue:
         boxes, player = queue.popleft()
         if boxes == p.goals:
             return depth[(boxes, player)]
-        area = reach(player, boxes)
+        area = plain_reach(p, player, boxes)
         for box in boxes:
             for s in steps:
                 if box - s in area and box + s in free and box + s not in boxes:
                     moved = boxes - {box} | {box + s}
-                    state = (moved, min(reach(box, moved)))
+                    state = (moved, min(plain_reach(p, box, moved)))
                     if state not in depth:
                         depth[state] = depth[(boxes, player)] + 1
                         queue.append(state)
@@ -102,6 +128,13 @@ def test_the_region_after_a_pull_is_what_the_player_reaches() -> None:
             assert board.after_pull(region, box, stand, back, moved) == expected
             cut += expected != board.reach(box, moved)
     assert cut > 0  # some pulls did cut a region
+
+
+def test_the_search_finds_every_layout_at_its_least_pushes() -> None:
+    for rows in (ROOM, ["#########", "#.  #   #", "# # # # #", "# . $$ @#", "#########"]):
+        room = Puzzle.from_rows(rows)
+        every = farthest_layouts(room, count=10**6, max_states=10**6)
+        assert Counter(layout.pushes for layout in every) == layouts_per_pushes(room)
 
 
 def test_a_small_state_budget_stops_the_search_early() -> None:
