@@ -1,6 +1,7 @@
 """The Sokoban solver, the playtester of push games: :mod:`.sokoban` (puzzles, :func:`~.sokoban.solve`,
 the solution checker), :mod:`.board` (the static analysis), :mod:`.search` (the two searches),
-:mod:`.deadlock` (deadlock detection and PI-corral pruning).
+:mod:`.deadlock` (deadlock detection and PI-corral pruning), and :mod:`.reverse` (the layouts of a room
+farthest from solved, which generation's deepening uses).
 
 **Board.** Cells are re-indexed on the grid padded with one ring of walls (``W = width + 2``), so the
 neighbours of a cell ``c`` are ``c ± 1`` and ``c ± W`` with no bounds checks, and a set of cells is a
@@ -40,8 +41,15 @@ them together; the one with the fewest pushes is used.
 
 Both searches are complete: "unsolvable" means every state, less the provable deadlocks, was searched.
 
+**Reverse search.** Pulls from the solved position, breadth first over the same states (box bitset,
+player region), reach exactly the layouts the player can solve, each in the layer of its least number
+of pushes: the idea of generating Sokoban puzzles as the layouts farthest from solved (Taylor and
+Parberry 2011). A pull's new region is the old one updated around the two changed cells unless the box
+cut it (the same local test as after a push), and it is worked out only for a state not seen before.
+
 References: A. Junghanns and J. Schaeffer, "Sokoban: Enhancing general single-agent search methods
-using domain knowledge", Artificial Intelligence 129 (2001) 219-251; the Sokoban wiki's pages on
+using domain knowledge", Artificial Intelligence 129 (2001) 219-251; J. Taylor and I. Parberry,
+"Procedural generation of Sokoban levels", GAMEON-NA 2011; the Sokoban wiki's pages on
 deadlocks (simple, freeze and corral deadlocks, http://sokobano.de/wiki/index.php?title=Deadlocks) and
 solvers (PI-corral pruning, http://sokobano.de/wiki/index.php?title=Solver).
 """
