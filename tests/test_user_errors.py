@@ -235,6 +235,14 @@ def test_difficulty_beside_difficulty_range_is_refused(
     assert not (tmp_path / "o").exists()
 
 
+def test_deepen_for_a_game_without_a_reverse_search_is_refused(
+    tmp_path: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]], one_error_line: Callable[..., str]
+) -> None:
+    run = relaygen_cli("generate", "maze", "--deepen", "1000", "--out", tmp_path / "o")
+    one_error_line(run, "--deepen", "walk mechanic", "no reverse search")
+    assert not (tmp_path / "o").exists()
+
+
 def test_train_names_the_option_it_refuses(
     tmp_path: Path, relaygen_cli: Callable[..., subprocess.CompletedProcess[str]], one_error_line: Callable[..., str]
 ) -> None:
