@@ -304,7 +304,7 @@ def generate(
         int,
         typer.Option(
             min=0,
-            help="Push games: the states a reverse search may see to move an off-target draft's boxes and player "
+            help="Push games: the states a reverse search may see to move a too easy draft's boxes and player "
             "to the start of its room farthest from solved (0: off).",
         ),
     ] = 0,

@@ -585,8 +585,8 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
     local Ray instance; ``workers`` is then the number of actors, by default one per CPU of the
     cluster; the levels are the same), ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
     objectives are not all met; 0 turns either off; polish is off by default), ``deepen`` (push games: the states a
-    reverse search may see to move a playable draft that misses its targets to a start of the same room farther from
-    solved, :func:`~relaygen.hillclimb.deepen`; 0, the default, turns it off), ``candidates``
+    reverse search may see to move a playable draft that is too easy for its targets to a start of the same room
+    farther from solved, :func:`~relaygen.hillclimb.deepen`; 0, the default, turns it off), ``candidates``
     (episodes a model drafts for each attempt, of which the best is kept; default: the
     model's recommendation, :func:`~relaygen.drafters.draft_candidates`), ``tile_map`` ("new=old,..." pairs of tiles of the
     rules and of the model's, where a model of a game that matches up to tile names is used).
