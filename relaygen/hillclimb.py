@@ -62,14 +62,15 @@ def hill_climb(
     return current, report
 
 
-def deepen(level: Level, report: Report, max_states: int, starts: int = 4) -> tuple[Level, Report]:
-    """The level, or, when it is too easy, the best of up to ``starts`` other starts of its room
-    farthest from solved (:meth:`~relaygen.mechanics.base.Mechanic.farthest_starts`, a reverse search
-    of at most ``max_states`` states), by (playable, score) at the difficulty of ``report``, the
-    level's playtest. Too easy: a metric only the search measures is below its target. The room and
+def deepen(level: Level, report: Report, max_states: int, starts: int = 64) -> tuple[Level, Report]:
+    """The level, or, when it is too easy, a start of its room farther from solved: up to ``starts``
+    starts, farthest first (:meth:`~relaygen.mechanics.base.Mechanic.farthest_starts`, a reverse
+    search of at most ``max_states`` states), are playtested at the difficulty of ``report`` (the
+    level's playtest) until one puts every metric only the search measures inside its target; the
+    best by (playable, score) is kept. Too easy: such a metric is below its target. The room and
     goals are kept, the boxes and player may move; starts that change a pinned cell are left out."""
     mechanic = get_mechanic(level.rules.mechanic)
-    if not any(report.metrics[m] < report.targets[m][0] for m in mechanic.solution_metrics if m in report.targets):
+    if not any(value < lo for value, (lo, _) in _searched(report, mechanic.solution_metrics)):
         return level, report
     for start in mechanic.farthest_starts(level, starts, max_states):
         if level.pinned is not None and (start.grid != level.grid)[level.pinned].any():
@@ -77,7 +78,16 @@ def deepen(level: Level, report: Report, max_states: int, starts: int = 4) -> tu
         candidate = playtest(start, report.difficulty)
         if (candidate.playable, candidate.score) > (report.playable, report.score):
             level, report = start, candidate
+        if report.playable and all(
+            lo <= value <= hi for value, (lo, hi) in _searched(report, mechanic.solution_metrics)
+        ):
+            break
     return level, report
+
+
+def _searched(report: Report, metrics: tuple[str, ...]) -> list[tuple[float, tuple[float, float]]]:
+    """(value, target) of each of ``metrics`` that has a target in ``report``."""
+    return [(report.metrics[m], report.targets[m]) for m in metrics if m in report.targets]
 
 
 def _surplus_cells(level: Level, cells: np.ndarray) -> np.ndarray:

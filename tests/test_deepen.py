@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from relaygen import hillclimb
 from relaygen.generate import GenerateError, generate
 from relaygen.hillclimb import deepen
 from relaygen.level import Level
@@ -169,6 +170,17 @@ def test_deepen_searches_only_for_a_level_too_easy_for_its_targets(monkeypatch: 
     assert deepen(level, easy, 100_000) == (level, easy)
     with pytest.raises(AssertionError, match="searched"):
         deepen(level, playtest(level, 1.0), 100_000)
+
+
+def test_deepen_stops_at_the_first_start_inside_its_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    level = Level.from_rows(load_rules("sokoban"), [row.replace(" ", "-") for row in ROOM])
+    tried: list[Level] = []
+    monkeypatch.setattr(
+        hillclimb, "playtest", lambda start, difficulty: tried.append(start) or playtest(start, difficulty)
+    )
+    deeper, report = deepen(level, playtest(level, 1.0), 100_000, starts=8)
+    lo, hi = report.targets["solution_length"]
+    assert tried == [deeper] and lo <= report.metrics["solution_length"] <= hi
 
 
 def test_deepen_keeps_pinned_boxes_where_they_are() -> None:
