@@ -145,6 +145,21 @@ def test_a_small_state_budget_stops_the_search_early() -> None:
     assert 0 < early < full
 
 
+def test_the_search_stops_at_the_most_pushes_asked_for() -> None:
+    room = Puzzle.from_rows(ROOM)
+    full = farthest_layouts(room, count=1, max_states=100_000)[0].pushes
+    capped = farthest_layouts(room, count=5, max_states=100_000, max_pushes=full - 3)
+    assert capped[0].pushes == full - 3 and all(least_pushes(layout.puzzle) <= full - 3 for layout in capped)
+    # The push mechanic caps the search at the top of the pushes target.
+    level = Level.from_rows(load_rules("sokoban"), [row.replace(" ", "-") for row in ROOM])
+    starts = get_mechanic("push").farthest_starts(level, 5, 100_000, {"pushes": (2.0, full - 3.0)})
+    box = load_rules("sokoban").with_property("pushable")
+    width = room.width
+    assert [{int(r * width + c) for r, c in np.argwhere(box[start.grid])} for start in starts] == [
+        set(layout.puzzle.boxes) for layout in capped
+    ]
+
+
 def test_deepen_moves_boxes_and_player_only_and_never_scores_lower() -> None:
     rules = load_rules("sokoban")
     level = Level.from_rows(rules, [row.replace(" ", "-") for row in ROOM])
@@ -193,7 +208,7 @@ def test_deepen_keeps_pinned_boxes_where_they_are() -> None:
 
 def test_only_push_games_have_starts_to_search() -> None:
     maze = Level.random(load_rules("maze"), np.random.default_rng(0))
-    assert get_mechanic("walk").farthest_starts(maze, 4, 1000) == []
+    assert get_mechanic("walk").farthest_starts(maze, 4, 1000, {}) == []
     with pytest.raises(GenerateError, match="walk mechanic of rules 'maze' has no reverse search"):
         generate("maze", 1, model="search", deepen=1000)
 

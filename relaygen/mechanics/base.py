@@ -178,10 +178,13 @@ class Mechanic(Protocol[S]):
         """Decide whether ``level`` is playable, find a solution and measure the metrics."""
         ...
 
-    def farthest_starts(self, level: Level, count: int, max_states: int) -> list[Level]:
+    def farthest_starts(
+        self, level: Level, count: int, max_states: int, targets: dict[str, tuple[float, float]]
+    ) -> list[Level]:
         """Up to ``count`` other starts of the level's room (same walls and goals), solvable and
-        farthest from solved, found by a reverse search that sees at most ``max_states`` states;
-        none where the mechanic has no such search."""
+        farthest from solved without passing the top of ``targets`` (the metrics' target ranges),
+        found by a reverse search that sees at most ``max_states`` states; none where the mechanic
+        has no such search."""
         return []
 
     def read_payload(self, fields: Mapping[str, Any], origin: str) -> Payload | None:

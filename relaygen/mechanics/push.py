@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -111,7 +112,9 @@ class Push(GridMechanic):
         metrics["pushes"] = float(result.pushes)
         return Analysis("yes", result.solution, metrics, reason, optimal)
 
-    def farthest_starts(self, level: Level, count: int, max_states: int) -> list[Level]:
+    def farthest_starts(
+        self, level: Level, count: int, max_states: int, targets: dict[str, tuple[float, float]]
+    ) -> list[Level]:
         rules = level.rules
         boxes, goals, players = cells_with(level, "pushable"), cells_with(level, "goal"), cells_with(level, "player")
         if len(players) != 1 or not goals or len(boxes) != len(goals):
@@ -122,7 +125,8 @@ class Push(GridMechanic):
         for cell in (*boxes, players[0]):
             bare[cell] = without(rules, without(rules, int(bare[cell]), "pushable"), "player")
         starts = []
-        for layout in farthest_layouts(puzzle, count, max_states):
+        most = targets.get("pushes", (0.0, math.inf))[1]
+        for layout in farthest_layouts(puzzle, count, max_states, None if math.isinf(most) else int(most)):
             grid = bare.copy()
             for index in layout.puzzle.boxes:
                 cell = divmod(index, level.width)

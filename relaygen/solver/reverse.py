@@ -21,8 +21,9 @@ class Layout:
     pushes: int
 
 
-def farthest_layouts(p: Puzzle, count: int, max_states: int) -> list[Layout]:
-    """Up to ``count`` layouts of ``p``'s room, walls and goals farthest from solved, deepest first.
+def farthest_layouts(p: Puzzle, count: int, max_states: int, max_pushes: int | None = None) -> list[Layout]:
+    """Up to ``count`` layouts of ``p``'s room, walls and goals farthest from solved (but needing at
+    most ``max_pushes`` pushes), deepest first.
 
     The search stops once it has seen ``max_states`` layouts (box cells and player region); its
     deepest layers so far are then returned. The player keeps its cell where that cell lies in a
@@ -33,7 +34,7 @@ def farthest_layouts(p: Puzzle, count: int, max_states: int) -> list[Layout]:
     layers = [_player_regions(board, solved)]
     seen: dict[int, list[int]] = {solved: [region for _, region in layers[0]]}  # box cells → player regions
     states = len(layers[0])
-    while states < max_states:
+    while states < max_states and (max_pushes is None or len(layers) <= max_pushes):
         layer = []
         for boxes, region in layers[-1]:
             for box, stand, back in _pulls(board, boxes, region):
