@@ -32,6 +32,11 @@ ROOM = [
 ]
 
 
+def room_level() -> Level:
+    """``ROOM`` as a level of the sokoban rules."""
+    return Level.from_rows(load_rules("sokoban"), [row.replace(" ", "-") for row in ROOM])
+
+
 def plain_reach(p: Puzzle, player: int, boxes: frozenset[int]) -> set[int]:
     """The cells the player walks to around ``boxes``, by a plain flood fill of ``p``'s grid."""
     seen, todo = {player}, [player]
@@ -151,7 +156,7 @@ def test_the_search_stops_at_the_most_pushes_asked_for() -> None:
     capped = farthest_layouts(room, count=5, max_states=100_000, max_pushes=full - 3)
     assert capped[0].pushes == full - 3 and all(least_pushes(layout.puzzle) <= full - 3 for layout in capped)
     # The push mechanic caps the search at the top of the pushes target.
-    level = Level.from_rows(load_rules("sokoban"), [row.replace(" ", "-") for row in ROOM])
+    level = room_level()
     starts = get_mechanic("push").farthest_starts(level, 5, 100_000, {"pushes": (2.0, full - 3.0)})
     box = load_rules("sokoban").with_property("pushable")
     width = room.width
@@ -162,7 +167,7 @@ def test_the_search_stops_at_the_most_pushes_asked_for() -> None:
 
 def test_deepen_moves_boxes_and_player_only_and_never_scores_lower() -> None:
     rules = load_rules("sokoban")
-    level = Level.from_rows(rules, [row.replace(" ", "-") for row in ROOM])
+    level = room_level()
     before = playtest(level, 1.0)
     deeper, report = deepen(level, before, 100_000)
     assert report.playable and report.score > before.score
@@ -174,7 +179,7 @@ def test_deepen_moves_boxes_and_player_only_and_never_scores_lower() -> None:
 
 
 def test_deepen_searches_only_for_a_level_too_easy_for_its_targets(monkeypatch: pytest.MonkeyPatch) -> None:
-    level = Level.from_rows(load_rules("sokoban"), [row.replace(" ", "-") for row in ROOM])
+    level = room_level()
     easy = playtest(level, 0.0)
     assert easy.metrics["solution_length"] >= easy.targets["solution_length"][0]
 
@@ -188,7 +193,7 @@ def test_deepen_searches_only_for_a_level_too_easy_for_its_targets(monkeypatch: 
 
 
 def test_deepen_stops_at_the_first_start_inside_its_targets(monkeypatch: pytest.MonkeyPatch) -> None:
-    level = Level.from_rows(load_rules("sokoban"), [row.replace(" ", "-") for row in ROOM])
+    level = room_level()
     tried: list[Level] = []
     monkeypatch.setattr(
         hillclimb, "playtest", lambda start, difficulty: tried.append(start) or playtest(start, difficulty)
@@ -200,7 +205,7 @@ def test_deepen_stops_at_the_first_start_inside_its_targets(monkeypatch: pytest.
 
 def test_deepen_keeps_pinned_boxes_where_they_are() -> None:
     rules = load_rules("sokoban")
-    level = Level.from_rows(rules, [row.replace(" ", "-") for row in ROOM])
+    level = room_level()
     level.pinned = rules.with_property("pushable")[level.grid]
     deeper, _ = deepen(level, playtest(level, 1.0), 100_000)
     assert np.array_equal(deeper.grid[level.pinned], level.grid[level.pinned])
