@@ -63,9 +63,11 @@ def measure(
     workers: int,
     out: Path | None = None,
     kind: str = "json",
+    deepen: int = 0,
     **options: Any,
 ) -> dict:
-    """Speed and quality of up to ``n`` levels of ``rules`` at ``size`` from ``model``, written as
+    """Speed and quality of up to ``n`` levels of ``rules`` at ``size`` from ``model`` (``deepen``: see
+    :func:`~relaygen.generate.generate`), written as
     ``kind`` files into the run folder ``out`` (kept), or into a scratch folder."""
     summary, paths = Summary(), []
     started = time.perf_counter()
@@ -74,7 +76,7 @@ def measure(
         try:
             made = write_run(
                 out or Path(scratch), kind, rules, n, difficulty_range=(0.0, 1.0), model=model, seed=0, size=size,
-                workers=workers, candidates=options["candidates"], deepen=options["deepen"], summary=summary,
+                workers=workers, candidates=options["candidates"], deepen=deepen, summary=summary,
                 overwrite=out is not None,
             )  # fmt: skip
             for path in made:
