@@ -50,10 +50,11 @@ def farthest_layouts(p: Puzzle, count: int, max_states: int, max_pushes: int | N
         layers.append(layer)
     found: list[Layout] = []
     for depth in range(len(layers) - 1, 0, -1):
-        found += [Layout(_puzzle(p, board, boxes, region), depth) for boxes, region in layers[depth]]
-        if len(found) >= count:
+        wanted = layers[depth][: count - len(found)]
+        found += [Layout(_puzzle(p, board, boxes, region), depth) for boxes, region in wanted]
+        if len(found) == count:
             break
-    return found[:count]
+    return found
 
 
 def _player_regions(board: Board, boxes: int) -> list[tuple[int, int]]:
