@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -41,6 +42,19 @@ def atomic_write(path: str | Path, data: bytes | str, durable: bool = True) -> P
             raise write_error(path, exc) from None
         raise
     return path
+
+
+LEFTOVER = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+"""The name of the temporary file of an :func:`atomic_write` (``.NAME.XXXXXXXX.tmp``)."""
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove the temporary files that writes killed mid-way (SIGKILL, power cut) left in ``folder``;
+    returns them. Call it only while no other process writes there (under the folder's lock)."""
+    found = [path for path in sorted(folder.glob(".*.tmp")) if LEFTOVER.fullmatch(path.name) and path.is_file()]
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
 
 
 def make_folder(path: Path) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 from relaygen.datasets import MANIFEST, SHARD_SIZES, SHARDS, is_dataset, shard_number
 from relaygen.drafters import SEARCH, model_label
 from relaygen.export import EXPORT_FORMATS, TILE_SIZE, check_format, export_level
-from relaygen.files import WriteError, atomic_write, file_digest, make_folder
+from relaygen.files import WriteError, atomic_write, file_digest, make_folder, remove_leftovers
 from relaygen.formats import level_to_dict
 from relaygen.generate import GenerateError, Summary, generate_iter, level_name, resolve_candidates, resolve_model
 from relaygen.level import Level
@@ -159,6 +159,8 @@ class RunFolder:
                     if (out / name).is_dir():
                         raise GenerateError(f"{out / name}: is a folder, where the run's {name} belongs; move it away")
                 taken = (out / MANIFEST).exists() or (out / INDEX).exists()
+                if taken:  # a run killed mid-write leaves a temporary file; no other run writes here now
+                    remove_leftovers(out)
                 old = None if overwrite else _read_json(out / MANIFEST, "run manifest")
                 reuse = isinstance(old, dict) and {k: v for k, v in old.items() if k != SHARDS} == manifest
                 if taken and not reuse and not overwrite:

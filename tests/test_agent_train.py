@@ -167,12 +167,14 @@ def test_sigterm_checkpoints_and_resume_continues_the_step_counter(tiny_rules: P
     stopped = load_checkpoint(folder)["step"]
     assert 0 < stopped < 10**9
     assert "stopped by signal 15" in (folder / "log.txt").read_text()
+    (folder / ".checkpoint.pt.k1ll3d_0.tmp").write_bytes(b"PK")  # as a kill mid-write leaves it
 
     done = cli("train", "--resume", str(folder), "--steps", str(stopped + 1000), timeout=180)
     assert done.returncode == 0, done.stderr
     resumed = load_checkpoint(folder)["step"]
     assert stopped + 1000 <= resumed < stopped + 1000 + 4 * 128  # continued, not restarted from 0
     assert f"resumed at step {stopped}" in (folder / "log.txt").read_text()
+    assert not list(folder.glob(".*.tmp"))
     _, meta = load_model(folder / "model.pt")
     assert meta["steps"] == resumed
 

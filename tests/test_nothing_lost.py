@@ -193,6 +193,15 @@ def test_atomic_write_never_touches_the_processs_mask(tmp_path: Path, monkeypatc
     assert calls == []
 
 
+def test_only_the_leftovers_of_killed_writes_are_removed(tmp_path: Path) -> None:
+    leftovers = [".run.json.a1b2c3d4.tmp", ".maze-0001.json.zz__9x0q.tmp"]
+    others = [".notes.tmp", "maze-0001.json.a1b2c3d4.tmp", ".draft.json.toolong99.tmp", "run.json"]
+    for name in leftovers + others:
+        (tmp_path / name).write_text("x")
+    assert sorted(path.name for path in files.remove_leftovers(tmp_path)) == sorted(leftovers)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(others)
+
+
 def test_files_get_the_mask_of_the_process(tmp_path: Path) -> None:
     script = (
         "import os, stat, sys; os.umask(0o027); from relaygen.files import atomic_write; "

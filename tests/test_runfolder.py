@@ -124,6 +124,7 @@ def test_a_killed_run_continues_where_it_stopped(reference: dict, tmp_path: Path
     process.wait()
     index = assert_index_names_whole_files(out)
     assert 0 < len(index) < int(N), "the run should be killed part of the way"
+    (out / ".maze-0029.json.k1ll3d_0.tmp").write_text('{\n "format": "relaygen-lev')  # as a kill mid-write leaves it
     rerun = run_cli(*args)
     assert rerun.returncode == 0
     assert f"levels reused          {len(index)}" in rerun.stdout

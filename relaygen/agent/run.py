@@ -45,7 +45,7 @@ from relaygen.agent.tilemap import (
 from relaygen.agent.worker import Update, make_env
 from relaygen.cliutil import progress
 from relaygen.drafters import misfits_in
-from relaygen.files import WriteError, atomic_write, file_digest, make_folder
+from relaygen.files import WriteError, atomic_write, file_digest, make_folder, remove_leftovers
 from relaygen.rules import Rules, RulesError, load_rules, parse_rules
 
 MODEL_NAME = "model.pt"
@@ -281,6 +281,7 @@ class Run:
         """Continue the run in ``folder`` from its checkpoint; ``overrides`` (e.g. total_steps) win."""
         folder = Path(folder)
         checkpoint = load_checkpoint(folder)
+        remove_leftovers(folder)  # a checkpoint or log the killed run was writing
         recorded = dict(checkpoint["config"])
         if overrides.get("backend") == "local":  # a Ray run continued here no longer has a cluster
             recorded["ray_address"] = None
