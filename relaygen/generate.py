@@ -43,7 +43,7 @@ from relaygen.drafters import (
     search_drafter,
 )
 from relaygen.errors import UserError
-from relaygen.hillclimb import deepen, hill_climb
+from relaygen.hillclimb import deepen, hill_climb, wall_in
 from relaygen.level import Level
 from relaygen.mechanics import get_mechanic
 from relaygen.playtest import Report, playtest
@@ -414,8 +414,9 @@ class _Candidate:
 
 def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
     """Playtest a kept draft with the full solver; repair it when unplayable, polish it when off target,
-    then deepen it when too easy (a draft with a payload, such as Relay's legs, stays as
-    drafted: tile edits would not keep it true)."""
+    deepen it when too easy, wall it in when its rules ask for more walls, and deepen it again (the
+    walls cost the solver some search, which a start farther from solved wins back). A draft with a
+    payload, such as Relay's legs, stays as drafted: tile edits would not keep it true."""
     raw = bool(level.meta["report"]["playable"])
     report = playtest(level, job.difficulty)
     drafted_playable = report.playable
@@ -423,8 +424,13 @@ def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
     if not report.met and proposals and level.payload is None:
         level, _ = hill_climb(level, job.difficulty, np.random.default_rng(job.seed), proposals)
         report = playtest(level, job.difficulty)
-    if report.playable and plan.deepen and level.payload is None:
-        level, report = deepen(level, report, plan.deepen)
+    if report.playable and level.payload is None:
+        if plan.deepen:
+            level, report = deepen(level, report, plan.deepen)
+        walled, report = wall_in(level, report)
+        if plan.deepen and walled is not level:
+            walled, report = deepen(walled, report, plan.deepen)
+        level = walled
     if not report.playable:
         return _Candidate(job, None, None, raw, False)
     return _Candidate(job, level, report, raw, not drafted_playable)

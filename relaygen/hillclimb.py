@@ -85,6 +85,21 @@ def deepen(level: Level, report: Report, max_states: int, starts: int = 64) -> t
     return level, report
 
 
+def wall_in(level: Level, report: Report) -> tuple[Level, Report]:
+    """The playable level, or, when it has fewer walls than its target asks for, the level with walls
+    on floor cells its solution never uses (:meth:`~relaygen.mechanics.base.Mechanic.walled_in`), if
+    its playtest scores no lower; the solution still plays, so it stays playable."""
+    if report.solution is None:
+        return level, report
+    walled = get_mechanic(level.rules.mechanic).walled_in(level, report.solution, report.targets)
+    if walled is None:
+        return level, report
+    candidate = playtest(walled, report.difficulty)
+    if (candidate.playable, candidate.score) >= (report.playable, report.score):
+        return walled, candidate
+    return level, report
+
+
 def _searched(report: Report, metrics: tuple[str, ...]) -> list[tuple[float, tuple[float, float]]]:
     """(value, target) of each of ``metrics`` that has a target in ``report``."""
     return [(report.metrics[m], report.targets[m]) for m in metrics if m in report.targets]

@@ -187,6 +187,12 @@ class Mechanic(Protocol[S]):
         has no such search."""
         return []
 
+    def walled_in(self, level: Level, solution: str, targets: dict[str, tuple[float, float]]) -> Level | None:
+        """The level with walls on floor cells that playing ``solution`` never uses, so that the
+        solution still plays, as far as ``targets`` ask for more walls; None where nothing is to
+        be walled in (or the mechanic has no wall metric)."""
+        return None
+
     def read_payload(self, fields: Mapping[str, Any], origin: str) -> Payload | None:
         """The level payload this mechanic keeps beside the grid, read from a level file's fields
         (:meth:`~relaygen.level.Payload.fields` writes them); None for a mechanic without one."""

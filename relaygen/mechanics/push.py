@@ -16,7 +16,9 @@ from relaygen.mechanics.base import (
     HudSegment,
     PlayState,
     cells_with,
+    distances,
     regions,
+    replay,
     room_walls,
     with_,
     without,
@@ -135,6 +137,66 @@ class Push(GridMechanic):
             grid[cell] = with_(rules, int(grid[cell]), "player")
             starts.append(replace(level, grid=grid, meta=dict(level.meta)))
         return starts
+
+    def walled_in(self, level: Level, solution: str, targets: dict[str, tuple[float, float]]) -> Level | None:
+        """For rules with a ``wall_share`` target, walls on plain floor cells that neither the player
+        nor a box enters while ``solution`` is played: all those the player cannot reach, then, up to
+        the target's low end, those with the most walls beside them (so no wall stands alone) whose
+        walling splits no floor region. Pinned cells stay."""
+        rules = level.rules
+        solid = rules.with_property("solid")[level.grid]
+        wall = _wall_tile(level, solid)
+        if wall is None or "wall_share" not in targets:
+            return None
+        free = np.zeros_like(solid)
+        free[1:-1, 1:-1] = True
+        free &= ~solid & np.array([not props for props in rules.tile_properties])[level.grid]
+        states = replay(self, level, solution.lower())
+        for state in states:
+            for cell in (state.player, *state.boxes):
+                free[cell] = False
+        if level.pinned is not None:
+            free &= ~level.pinned
+        grid = level.grid.copy()
+        pockets = free & (distances(~solid, states[0].player) < 0)
+        solid |= pockets
+        grid[pockets], free[pockets] = wall, False
+        height, width = solid.shape
+        lowest = math.ceil(targets["wall_share"][0] * (height - 2) * (width - 2) - 1e-9)
+        for _ in range(lowest - room_walls(solid)[0]):
+            placed = _next_wall(solid, free)
+            if placed is None:
+                break
+            solid[placed], grid[placed], free[placed] = True, wall, False
+        return None if (grid == level.grid).all() else replace(level, grid=grid, meta=dict(level.meta))
+
+
+def _wall_tile(level: Level, solid: np.ndarray) -> int | None:
+    """The tile that walls a level in: its border tile when solid, else its most common solid tile;
+    None when the rules have no solid tile."""
+    rules = level.rules
+    solid_tiles = np.flatnonzero(rules.with_property("solid"))
+    if rules.border is not None and rules.tile_index[rules.border] in solid_tiles:
+        return rules.tile_index[rules.border]
+    if not solid_tiles.size:
+        return None
+    return int(solid_tiles[np.bincount(level.grid[solid], minlength=len(rules.tiles))[solid_tiles].argmax()])
+
+
+def _next_wall(solid: np.ndarray, free: np.ndarray) -> tuple[int, int] | None:
+    """The ``free`` cell with the most walls beside it (the first by row among equals) whose walling
+    splits no region of open cells; None when there is none."""
+    padded = np.pad(solid, 1)
+    beside = padded[:-2, 1:-1].astype(int) + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+    open_regions = regions(~solid)
+    for count in (3, 2, 1):
+        for row, col in np.argwhere(free & (beside == count)):
+            solid[row, col] = True
+            splits = regions(~solid) > open_regions
+            solid[row, col] = False
+            if not splits:
+                return int(row), int(col)
+    return None
 
 
 def _left(budget: Budget, nodes: int, seconds: float) -> Budget:
