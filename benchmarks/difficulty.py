@@ -52,7 +52,7 @@ def spread(
     candidates: int | None,
     summary: Summary | None = None,
     collected: list[Level] | None = None,
-    deepen: int = 0,
+    deepen: int | None = None,
 ) -> list[Level]:
     """``n`` levels at difficulties evenly spread over 0..1, seed 0, a model drafting ``candidates``
     per attempt (and ``deepen``, see :func:`~relaygen.generate.generate`), appended to ``collected`` as they come (so that a caller catching a GenerateError
@@ -107,7 +107,11 @@ def parse_plan(description: str) -> tuple[argparse.Namespace, list[tuple[Rules, 
     parser.add_argument(
         "--candidates", type=int, default=None, help="episodes a model drafts per attempt (default: the model's own)"
     )
-    parser.add_argument("--deepen", type=int, default=0, help="push games: reverse-search states per draft (0: off)")
+    parser.add_argument(
+        "--deepen",
+        type=int,
+        help="push games: reverse-search states per draft (0: off; default: the model's recommendation)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
     args = parser.parse_args()
     try:

@@ -15,7 +15,7 @@ row does not pay the one-time imports of the benchmark's own process (worker pro
 theirs in every row).
 
     python benchmarks/generate_speed.py [--rules maze dungeon sokoban relay] [--levels 200]
-        [--areas 1 2 4] [--workers 1 2] [--models-dir DIR] [--candidates 1] [--deepen 0] [--busy 1] [--json FILE]
+        [--areas 1 2 4] [--workers 1 2] [--models-dir DIR] [--candidates 1] [--deepen STATES] [--busy 1] [--json FILE]
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def measure(
     workers: int,
     out: Path | None = None,
     kind: str = "json",
-    deepen: int = 0,
+    deepen: int | None = None,
     **options: Any,
 ) -> dict:
     """Speed and quality of up to ``n`` levels of ``rules`` at ``size`` from ``model`` (``deepen``: see
@@ -135,7 +135,11 @@ def main() -> None:
     parser.add_argument(
         "--candidates", type=int, default=None, help="episodes the model drafts per attempt (default: the model's own)"
     )
-    parser.add_argument("--deepen", type=int, default=0, help="push games: reverse-search states per draft (0: off)")
+    parser.add_argument(
+        "--deepen",
+        type=int,
+        help="push games: reverse-search states per draft (0: off; default: the model's recommendation)",
+    )
     parser.add_argument("--max-seconds", type=float, default=120.0, help="stop one measurement after this long")
     parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes running beside each measurement")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results to this JSON file.")
@@ -146,7 +150,7 @@ def main() -> None:
         parser.error(str(exc))
     print(
         f"models: {args.models_dir / '<rules>.pt' if args.models_dir else 'shipped'}, {args.candidates or 'recommended'} candidates, "
-        f"{args.levels} levels, {cores} cores, {args.busy} busy processes beside"
+        f"deepen {'recommended' if args.deepen is None else args.deepen}, {args.levels} levels, {cores} cores, {args.busy} busy processes beside"
     )
     print(
         f"{'rules':<9}{'size':>7}{'generator':>10}{'procs':>6}{'levels':>7}{'levels/s':>10}{'raw play':>9}"

@@ -31,7 +31,7 @@ from relaygen.agent.evaluate import build_levels, judge
 from relaygen.agent.policy import Policy, load_policy, random_actor
 from relaygen.agent.trainer import train
 from relaygen.files import atomic_write
-from relaygen.rules import builtin_names
+from relaygen.rules import builtin_names, parse_rules
 
 BARS = {"maze": 0.95, "dungeon": 0.80, "sokoban": 0.90, "relay": 0.95}
 """The issue's playable-rate bars for raw generator output."""
@@ -92,7 +92,7 @@ def train_peer(algorithm: str, policy: Policy, minutes: float, seed: int) -> tup
 
 def benchmark(rules: str, args: argparse.Namespace) -> dict[str, Any]:
     """One ruleset's rows: A3C sampled and greedy, random, and the optional peers."""
-    trained = {load_checkpoint(run)["config"]["rules"]: Path(run) for run in args.runs}
+    trained = {parse_rules(load_checkpoint(run)["rules_toml"]).name: Path(run) for run in args.runs}
     if rules in trained:
         checkpoint = load_checkpoint(trained[rules])
         folder, speed = trained[rules], checkpoint["step"] / checkpoint["elapsed"]

@@ -48,7 +48,7 @@ from difficulty import correlation, parse_plan, spread
 
 from relaygen.files import atomic_write
 from relaygen.formats import read_levels
-from relaygen.generate import generate, resolve_candidates
+from relaygen.generate import generate, resolve_candidates, resolve_deepen
 from relaygen.level import Level, diversity
 from relaygen.mechanics.base import corridor_share, room_walls
 from relaygen.playtest import Report, playtest
@@ -159,7 +159,7 @@ def shape_means(
     return {key: float(average([f[key] for f in figures])) for key in figures[0]} if figures else {}
 
 
-def hard_end(rules: Rules, model: str | Path, n: int, candidates: int | None, deepen: int) -> dict[str, Any]:
+def hard_end(rules: Rules, model: str | Path, n: int, candidates: int | None, deepen: int | None) -> dict[str, Any]:
     """Median shape figures of ``n`` levels made at difficulty 1.0 (seed 0)."""
     levels = generate(rules, n, difficulty=1.0, model=model, seed=0, candidates=candidates, deepen=deepen)
     reports = [playtest(level, 1.0) for level in levels]
@@ -170,7 +170,9 @@ def hard_end(rules: Rules, model: str | Path, n: int, candidates: int | None, de
     }
 
 
-def quality(rules: Rules, model: str | Path, n: int, candidates: int | None, deepen: int = 0) -> dict[str, Any]:
+def quality(
+    rules: Rules, model: str | Path, n: int, candidates: int | None, deepen: int | None = None
+) -> dict[str, Any]:
     """Every figure of one built-in, generated and reference side (``deepen``: see
     :func:`~relaygen.generate.generate`)."""
     levels = spread(rules, model, n, candidates, deepen=deepen)
@@ -180,7 +182,7 @@ def quality(rules: Rules, model: str | Path, n: int, candidates: int | None, dee
         "rules": rules.name,
         "levels": len(levels),
         "candidates": resolve_candidates(model, candidates),
-        "deepen": deepen,
+        "deepen": resolve_deepen(model, deepen),
         "rules_kept": sum(r.meets_rules for r in reports) / len(levels),
         "playable": sum(r.playable for r in reports) / len(levels),
         "distinct": distinct,

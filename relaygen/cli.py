@@ -301,13 +301,14 @@ def generate(
         typer.Option(min=0, help="Hill-climbing proposals that move a playable draft towards its targets (0: off)."),
     ] = 0,
     deepen: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=0,
             help="Push games: the states a reverse search may see to move a too easy draft's boxes and player "
-            "to the start of its room farthest from solved (0: off).",
+            "to the start of its room farther from solved (0: off; default: the model's recommendation, "
+            "off for all but the boxoban model).",
         ),
-    ] = 0,
+    ] = None,
     candidates: Annotated[
         int | None,
         typer.Option(

@@ -221,17 +221,27 @@ def draft_candidates(model_path: str | Path) -> int:
     """The episodes per attempt a model file recommends: its ``meta["candidates"]`` (the fewest with
     which it follows the difficulty knob, measured when it was shipped), else :data:`CANDIDATES`;
     1 for the search baseline, which drafts once per attempt."""
+    return 1 if str(model_path) == SEARCH else _recommended(model_path, "candidates", CANDIDATES, least=1)
+
+
+def draft_deepen(model_path: str | Path) -> int:
+    """The reverse-search states a model file recommends for deepening its drafts (``generate``'s
+    ``deepen``): its ``meta["deepen"]`` (measured when it was shipped), else 0 (off); 0 for the
+    search baseline."""
+    return 0 if str(model_path) == SEARCH else _recommended(model_path, "deepen", 0, least=0)
+
+
+def _recommended(model_path: str | Path, key: str, default: int, least: int) -> int:
+    """The whole number ``meta[key]`` of a model file (at least ``least``), else ``default``."""
     from relaygen.agent.checkpoint import read_payload
     from relaygen.agent.model import ModelError
 
-    if str(model_path) == SEARCH:
-        return 1
     try:
-        recommended = read_payload(model_path, "model", ModelError).get("meta", {}).get("candidates", CANDIDATES)
+        recommended = read_payload(model_path, "model", ModelError).get("meta", {}).get(key, default)
     except ModelError as exc:
         raise DraftError(str(exc)) from None
-    if not isinstance(recommended, int) or isinstance(recommended, bool) or recommended < 1:
-        raise DraftError(f"{model_path}: meta 'candidates' must be a whole number of at least 1, got {recommended!r}")
+    if not isinstance(recommended, int) or isinstance(recommended, bool) or recommended < least:
+        raise DraftError(f"{model_path}: meta {key!r} must be a whole number of at least {least}, got {recommended!r}")
     return recommended
 
 

@@ -38,6 +38,7 @@ from relaygen.drafters import (
     Job,
     default_model,
     draft_candidates,
+    draft_deepen,
     fitted_policy,
     model_drafter,
     search_drafter,
@@ -95,10 +96,20 @@ def check_model(
 def resolve_candidates(model: str | Path, candidates: int | None = None) -> int:
     """``candidates``, or else the episodes per attempt that ``model`` recommends
     (:func:`~relaygen.drafters.draft_candidates`)."""
-    if candidates is not None:
-        return candidates
+    return _given_or_recommended(candidates, draft_candidates, model)
+
+
+def resolve_deepen(model: str | Path, deepen: int | None = None) -> int:
+    """``deepen``, or else the reverse-search states that ``model`` recommends
+    (:func:`~relaygen.drafters.draft_deepen`; 0, off, for most models)."""
+    return _given_or_recommended(deepen, draft_deepen, model)
+
+
+def _given_or_recommended(given: int | None, recommended: Callable[[str | Path], int], model: str | Path) -> int:
+    if given is not None:
+        return given
     with _as_generate_error():
-        return draft_candidates(model)
+        return recommended(model)
 
 
 @dataclass
@@ -259,7 +270,7 @@ def generate_iter(
     attempts: int = 30,
     repair: int = 300,
     polish: int = 0,
-    deepen: int = 0,
+    deepen: int | None = None,
     candidates: int | None = None,
     size: tuple[int, int] | None = None,
     workers: int | None = None,
@@ -286,7 +297,7 @@ def generate_iter(
         raise GenerateError("--address names a Ray cluster: give it with --backend ray")
     if slots is not None and slots < 1:
         raise GenerateError(f"slots must be at least 1, got {slots}")
-    if deepen < 0:
+    if deepen is not None and deepen < 0:
         raise GenerateError(f"deepen must be at least 0, got {deepen}")
     if deepen and not get_mechanic(rules.mechanic).reverse_search:
         raise GenerateError(f"--deepen: the {rules.mechanic} mechanic of rules {rules.name!r} has no reverse search")
@@ -294,6 +305,7 @@ def generate_iter(
         raise GenerateError(f"a tile map fits a model's tiles to the rules; --model {SEARCH} has none")
     targets = Difficulties(n, difficulty, difficulty_range)
     model = str(resolve_model(rules, model, source))
+    deepen = resolve_deepen(model, deepen)
     plan = _Plan(
         rules, model, seed, pin, repair, polish, deepen, resolve_candidates(model, candidates), slots, tile_map
     )
@@ -592,7 +604,8 @@ def generate(rules: str | Path | Rules, n: int, **options: Any) -> list[Level]:
     cluster; the levels are the same), ``polish`` (hill-climbing proposals for an unplayable draft and for a playable one whose
     objectives are not all met; 0 turns either off; polish is off by default), ``deepen`` (push games: the states a
     reverse search may see to move a playable draft that is too easy for its targets to a start of the same room
-    farther from solved, :func:`~relaygen.hillclimb.deepen`; 0, the default, turns it off), ``candidates``
+    farther from solved, :func:`~relaygen.hillclimb.deepen`; 0 turns it off; default: the model's recommendation,
+    :func:`~relaygen.drafters.draft_deepen`, off for all but the boxoban model), ``candidates``
     (episodes a model drafts for each attempt, of which the best is kept; default: the
     model's recommendation, :func:`~relaygen.drafters.draft_candidates`), ``tile_map`` ("new=old,..." pairs of tiles of the
     rules and of the model's, where a model of a game that matches up to tile names is used).

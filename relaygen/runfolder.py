@@ -33,7 +33,15 @@ from relaygen.drafters import SEARCH, model_label
 from relaygen.export import EXPORT_FORMATS, TILE_SIZE, check_format, export_level
 from relaygen.files import WriteError, atomic_write, file_digest, make_folder, remove_leftovers
 from relaygen.formats import level_to_dict
-from relaygen.generate import GenerateError, Summary, generate_iter, level_name, resolve_candidates, resolve_model
+from relaygen.generate import (
+    GenerateError,
+    Summary,
+    generate_iter,
+    level_name,
+    resolve_candidates,
+    resolve_deepen,
+    resolve_model,
+)
 from relaygen.level import Level
 from relaygen.rules import Rules, load_rules
 
@@ -41,7 +49,7 @@ INDEX = "index.json"
 RUN_FORMAT = "relaygen-run"
 INDEX_SECONDS = 1.0
 """Seconds between two writes of a run's index while levels are being written."""
-LEVEL_OPTIONS = ("polish", "deepen", "repair", "attempts", "tile_map")
+LEVEL_OPTIONS = ("polish", "repair", "attempts", "tile_map")
 """Options of :func:`~relaygen.generate.generate_iter` that change the levels (their defaults are
 generate_iter's own; ``candidates`` too, whose default is the model's own: see :func:`run_manifest`)."""
 RATINGS = "ratings.json"
@@ -116,6 +124,7 @@ def run_manifest(rules: Rules, n: int, kind: str, options: dict[str, Any]) -> di
         **{key: options.get(key, defaults[key].default) for key in LEVEL_OPTIONS},
         "tile_size": options.get("tile_size", TILE_SIZE),
         "candidates": resolve_candidates(model, options.get("candidates")),
+        "deepen": resolve_deepen(model, options.get("deepen")),
     } | ({"shard_size": SHARD_SIZES[kind]} if is_dataset(kind) else {})
 
 

@@ -23,6 +23,8 @@ from relaygen.rules import load_rules
 from relaygen.runfolder import write_run
 
 SEARCH = {"model": "search", "seed": 1}
+SHIPPED = {"seed": 1, "deepen": 0}
+"""The shipped model without deepening: quick, and playable at every difficulty of the room rules."""
 
 
 @pytest.fixture
@@ -135,8 +137,8 @@ def _listed(out: Path) -> list[str]:
 
 def test_boxoban_shards_are_boxobans_layout_with_the_runs_meta(small_shards: None, tmp_path: Path) -> None:
     files_out, out = tmp_path / "json", tmp_path / "boxoban"
-    list(write_run(files_out, "json", "boxoban", 3, difficulty_range=(0.0, 1.0), **SEARCH))
-    list(write_run(out, "boxoban", "boxoban", 3, difficulty_range=(0.0, 1.0), **SEARCH))
+    list(write_run(files_out, "json", "boxoban", 3, difficulty_range=(0.0, 1.0), **SHIPPED))
+    list(write_run(out, "boxoban", "boxoban", 3, difficulty_range=(0.0, 1.0), **SHIPPED))
     assert sorted(p.name for p in out.iterdir()) == ["000.txt", "001.txt", "run.json"]
     level_files = read_levels(files_out)
     rows = [level.rows() for level in level_files[:2]]
@@ -207,7 +209,7 @@ def test_playtest_play_report_and_collect_read_both_formats(
 
     jsonl, boxoban = tmp_path / "jsonl", tmp_path / "boxoban"
     list(write_run(jsonl, "jsonl", "maze", 5, **SEARCH))
-    list(write_run(boxoban, "boxoban", "boxoban", 3, **SEARCH))
+    list(write_run(boxoban, "boxoban", "boxoban", 3, **SHIPPED))
     for folder, count, rules in ((jsonl, 5, "maze"), (boxoban, 3, "boxoban")):
         played = relaygen_cli("playtest", folder, "--json", "--max-nodes", "20000")
         assert played.returncode in (0, 1) and not played.stderr, played.stderr  # 1: a level off its target

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter, deque
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from relaygen import hillclimb
+from relaygen.agent.model import load_model, save_model
+from relaygen.drafters import SEARCH, draft_deepen
 from relaygen.generate import GenerateError, generate
 from relaygen.hillclimb import deepen
 from relaygen.level import Level
@@ -227,3 +230,23 @@ def test_generate_deepens_off_target_drafts_and_the_run_records_it(tmp_path: Pat
     assert all(playtest(level, 1.0).playable for level in deeper)
     list(write_run(tmp_path / "run", "json", "sokoban", 2, deepen=20_000, **options))
     assert json.loads((tmp_path / "run" / "run.json").read_text())["deepen"] == 20_000
+
+
+def test_generate_deepens_as_much_as_the_model_recommends(tmp_path: Path, untrained_model: Callable[..., Path]) -> None:
+    plain = untrained_model(tmp_path / "plain.pt", "sokoban", "wide")
+    model, meta = load_model(plain)
+    deep = save_model(tmp_path / "deep.pt", model, meta | {"deepen": 20_000})
+    assert (draft_deepen(plain), draft_deepen(deep), draft_deepen(SEARCH)) == (0, 20_000, 0)
+    options = {"difficulty": 1.0, "seed": 4, "candidates": 1}
+
+    def digests(path: Path, deepen: int | None = None) -> list[str]:
+        return [level.digest() for level in generate("sokoban", 2, model=path, deepen=deepen, **options)]
+
+    assert digests(deep) == digests(plain, 20_000) != digests(plain)
+    assert digests(deep, 0) == digests(plain)
+    list(write_run(tmp_path / "run", "json", "sokoban", 2, model=deep, **options))
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["deepen"] == 20_000
+    for bad in (-1, "20000"):
+        broken = save_model(tmp_path / "bad.pt", model, meta | {"deepen": bad})
+        with pytest.raises(GenerateError, match=r"bad\.pt: meta 'deepen' must be a whole number of at least 0"):
+            generate("sokoban", 1, model=broken)

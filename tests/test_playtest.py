@@ -157,7 +157,7 @@ def test_boxoban_rules_admit_four_boxes_and_score_solver_effort(data_dir: Path) 
     assert easy.playable and easy.broken == () and replay(lv, easy.solution).won
     assert easy.metrics["pushes"] == 16 and easy.metrics["solver_nodes"] == 26  # the fast search's effort
     assert "pushes 16 > 6" in easy.off_target and "pushes 16 < 20" in hard.off_target
-    assert "solver_nodes 26 < 50" in hard.off_target and "solver_nodes" not in " ".join(easy.off_target)
+    assert "solver_nodes 26 < 130" in hard.off_target and "solver_nodes" not in " ".join(easy.off_target)
 
 
 def test_solver_nodes_are_the_fast_search_s_also_when_searching_on_for_the_optimum(data_dir: Path) -> None:

@@ -43,7 +43,7 @@ def test_objective_with_easy_and_hard_follows_the_knob(d: float) -> None:
     rules = load_rules("boxoban")
     targets = rules.targets(d)
     assert targets["pushes"] == pytest.approx((2 + 18 * d, 6 + 34 * d))
-    assert targets["solver_nodes"] == pytest.approx((1 + 49 * d, 30 + 370 * d))
+    assert targets["solver_nodes"] == pytest.approx((1 + 129 * d, 30 + 570 * d))
     assert targets["regions"] == (1.0, 1.0)
     rows = rules.target_ranges(np.array([d, 0.0]))
     assert rows[0].tolist() == [list(targets[o.metric]) for o in rules.objectives]
