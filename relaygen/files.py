@@ -44,7 +44,7 @@ def atomic_write(path: str | Path, data: bytes | str, durable: bool = True) -> P
     return path
 
 
-LEFTOVER = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+LEFTOVER = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 """The name of the temporary file of an :func:`atomic_write` (``.NAME.XXXXXXXX.tmp``)."""
 
 

@@ -86,9 +86,9 @@ def deepen(level: Level, report: Report, max_states: int, starts: int = 64) -> t
 
 
 def wall_in(level: Level, report: Report) -> tuple[Level, Report]:
-    """The playable level, or, when it has fewer walls than its target asks for, the level with walls
-    on floor cells its solution never uses (:meth:`~relaygen.mechanics.base.Mechanic.walled_in`), if
-    its playtest scores no lower; the solution still plays, so it stays playable."""
+    """The playable level, or, where its rules ask for a wall share, the level with walls on floor
+    cells its solution never uses (:meth:`~relaygen.mechanics.base.Mechanic.walled_in`), if its
+    playtest scores no lower; the solution still plays, so it stays playable."""
     if report.solution is None:
         return level, report
     walled = get_mechanic(level.rules.mechanic).walled_in(level, report.solution, report.targets)

@@ -188,9 +188,9 @@ class Mechanic(Protocol[S]):
         return []
 
     def walled_in(self, level: Level, solution: str, targets: dict[str, tuple[float, float]]) -> Level | None:
-        """The level with walls on floor cells that playing ``solution`` never uses, so that the
-        solution still plays, as far as ``targets`` ask for more walls; None where nothing is to
-        be walled in (or the mechanic has no wall metric)."""
+        """The level with walls on floor cells that playing ``solution`` never uses (so that the
+        solution still plays): floor the player cannot reach, and more as far as ``targets`` ask for
+        walls; None where nothing is to be walled in (or the mechanic has no wall metric)."""
         return None
 
     def read_payload(self, fields: Mapping[str, Any], origin: str) -> Payload | None:
