@@ -292,12 +292,17 @@ def corridor_share(open_cells: np.ndarray) -> np.ndarray:
     """Share of open cells with at most two open 4-neighbours (corridors and dead ends), per
     ``(H, W)`` mask of a stack ``(..., H, W)``; 0 without open cells. A perfect maze scores about 0.95,
     an open room near 0."""
-    padded = np.pad(open_cells, [(0, 0)] * (open_cells.ndim - 2) + [(1, 1), (1, 1)])
-    around = (
+    narrow = (open_cells & (beside(open_cells) <= 2)).sum(axis=(-2, -1))
+    return narrow / np.maximum(1, open_cells.sum(axis=(-2, -1)))
+
+
+def beside(mask: np.ndarray) -> np.ndarray:
+    """How many of each cell's four neighbours are set in ``mask`` (outside the grid counts as unset),
+    per ``(H, W)`` mask of a stack ``(..., H, W)``; int8."""
+    padded = np.pad(mask, [(0, 0)] * (mask.ndim - 2) + [(1, 1), (1, 1)])
+    return (
         padded[..., :-2, 1:-1].astype(np.int8) + padded[..., 2:, 1:-1] + padded[..., 1:-1, :-2] + padded[..., 1:-1, 2:]
     )
-    narrow = (open_cells & (around <= 2)).sum(axis=(-2, -1))
-    return narrow / np.maximum(1, open_cells.sum(axis=(-2, -1)))
 
 
 def room_walls(solid: np.ndarray) -> tuple[int, int]:
@@ -305,9 +310,7 @@ def room_walls(solid: np.ndarray) -> tuple[int, int]:
     neighbours (posts standing alone in a hall, where designed rooms have corridors and closed rooms)."""
     inner = np.zeros_like(solid)
     inner[1:-1, 1:-1] = solid[1:-1, 1:-1]
-    padded = np.pad(solid, 1)
-    beside = padded[:-2, 1:-1] | padded[2:, 1:-1] | padded[1:-1, :-2] | padded[1:-1, 2:]
-    return int(inner.sum()), int((inner & ~beside).sum())
+    return int(inner.sum()), int((inner & (beside(solid) == 0)).sum())
 
 
 def distances(open_cells: np.ndarray, source: Cell) -> np.ndarray:

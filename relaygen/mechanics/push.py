@@ -15,6 +15,7 @@ from relaygen.mechanics.base import (
     GridMechanic,
     HudSegment,
     PlayState,
+    beside,
     cells_with,
     distances,
     regions,
@@ -143,10 +144,12 @@ class Push(GridMechanic):
         nor a box enters while ``solution`` is played: all those the player cannot reach, then, up to
         the target's low end, those with the most walls beside them (so no wall stands alone) whose
         walling splits no floor region. Pinned cells stay."""
+        if "wall_share" not in targets:
+            return None
         rules = level.rules
         solid = rules.with_property("solid")[level.grid]
         wall = _wall_tile(level, solid)
-        if wall is None or "wall_share" not in targets:
+        if wall is None:
             return None
         free = np.zeros_like(solid)
         free[1:-1, 1:-1] = True
@@ -186,11 +189,10 @@ def _wall_tile(level: Level, solid: np.ndarray) -> int | None:
 def _next_wall(solid: np.ndarray, free: np.ndarray) -> tuple[int, int] | None:
     """The ``free`` cell with the most walls beside it (the first by row among equals) whose walling
     splits no region of open cells; None when there is none."""
-    padded = np.pad(solid, 1)
-    beside = padded[:-2, 1:-1].astype(int) + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+    walls_beside = beside(solid)
     open_regions = regions(~solid)
     for count in (3, 2, 1):
-        for row, col in np.argwhere(free & (beside == count)):
+        for row, col in np.argwhere(free & (walls_beside == count)):
             solid[row, col] = True
             splits = regions(~solid) > open_regions
             solid[row, col] = False
