@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import heapq
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relaygen.solver.board import Board
+from relaygen.solver import board as board_module
+from relaygen.solver.board import ROOMS_KEPT, Board
 from relaygen.solver.deadlock import frozen_deadlock
 from relaygen.solver.sokoban import Puzzle, is_solved, replay, solve
 
@@ -219,6 +221,47 @@ def test_small_budgets_give_unknown() -> None:
     assert result.solution is None
     assert solve(p, time_limit=0.0).status == "unknown"
     assert solve(p, max_nodes=50, optimal=True).status == "unknown"
+
+
+def _fresh(p: Puzzle, optimal: bool = False) -> tuple[str, str | None, int]:
+    """(status, solution, nodes) of ``p`` solved with no room kept from before."""
+    board_module._rooms.clear()
+    result = solve(p, optimal=optimal)
+    return result.status, result.solution, result.nodes
+
+
+def test_rooms_kept_between_solves_change_no_result() -> None:
+    """Boards of one floor and goals share a room (push distances, bounds, corrals); a room with the
+    same floor but other goals is another room, and solving after any other room answers exactly as
+    solving alone."""
+    puzzles = []
+    for rows in MICROBAN[:12]:
+        p = Puzzle.from_rows(rows)
+        puzzles.append(p)
+        if p.player not in p.goals | p.boxes:  # the same walls with boxes and goals swapped
+            puzzles.append(replace(p, boxes=p.goals, goals=p.boxes))
+    alone = [[_fresh(p, optimal) for p in puzzles] for optimal in (False, True)]
+    board_module._rooms.clear()
+    for optimal in (False, True):
+        for order in (puzzles, puzzles[::-1], puzzles[::2] + puzzles[1::2]):
+            for p in order:
+                result = solve(p, optimal=optimal)
+                assert (result.status, result.solution, result.nodes) == alone[optimal][puzzles.index(p)]
+
+
+def test_boards_of_one_room_share_it_and_few_rooms_are_kept() -> None:
+    p = Puzzle.from_rows(MICROBAN[3])
+    first = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player)
+    start = Board(p.width, p.height, p.walls, p.goals, p.goals, p.player)
+    assert start.room is first.room
+    solve(p)
+    assert first.room.bounds and first.room.corrals  # the search's memos went into the room
+    assert Board(p.width, p.height, p.walls, p.boxes, p.goals, p.player).room is not first.room
+    for rows in MICROBAN[4 : 4 + ROOMS_KEPT]:
+        other = Puzzle.from_rows(rows)
+        Board(other.width, other.height, other.walls, other.goals, other.boxes, other.player)
+    assert len(board_module._rooms) == ROOMS_KEPT
+    assert Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player).room is not first.room
 
 
 def test_frozen_boxes_against_a_wall_are_a_deadlock_only_off_goals() -> None:

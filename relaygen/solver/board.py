@@ -9,20 +9,43 @@ from __future__ import annotations
 
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 
 INF = 1 << 20
+ROOMS_KEPT = 4
+"""Rooms whose analysis outlives their boards: deepening solves up to 64 starts of one room."""
 
 
 class OutOfTime(Exception):
     """The board's analysis ran past the search's deadline (a huge board): the answer is unknown."""
 
 
+class Room:
+    """What depends only on a board's floor and goals, so boards of one room share it: push
+    distances, live cells, and the memos of the searches (bounds per box set, PI-corrals per box
+    set and player region)."""
+
+    __slots__ = ("bounds", "corrals", "dist", "live_mask", "mindist", "to_goals")
+
+    def __init__(self, dist: list[list[int]], live_mask: int, size: int) -> None:
+        self.dist = dist
+        self.to_goals = list(zip(*dist, strict=True)) if dist else [()] * size
+        self.mindist = list(map(min, self.to_goals)) if dist else [0] * size
+        self.live_mask = live_mask
+        self.bounds: dict[int, int] = {}
+        self.corrals: dict[tuple[int, int], tuple[int, int] | None] = {}
+
+
+_rooms: OrderedDict[tuple[int, int, int], Room] = OrderedDict()
+
+
 class Board:
     """Padded grid, dead squares and push distances of one puzzle.
 
     ``dist[g][c]`` is the least number of pushes taking a lone box from ``c`` to goal ``g``
-    (``INF`` if impossible); ``to_goals[c]`` holds the same per cell.
+    (``INF`` if impossible); ``to_goals[c]`` holds the same per cell. Both come from the board's
+    :class:`Room`, shared with the boards of the last ``ROOMS_KEPT`` rooms.
     """
 
     __slots__ = (
@@ -37,6 +60,7 @@ class Board:
         "live_mask",
         "mindist",
         "player",
+        "room",
         "size",
         "to_goals",
         "wall",
@@ -83,15 +107,9 @@ class Board:
         self.goals = sorted(goal_set)
         self.boxes = sorted(box_set)
         self.goal_mask = _mask(goal_set)
-        live = 0
-        self.dist = []
-        for g in self.goals:
-            dist, reached = self._push_distances(g, deadline)
-            self.dist.append(dist)
-            live |= reached
-        self.to_goals = list(zip(*self.dist, strict=True)) if self.goals else [()] * n
-        self.mindist = list(map(min, self.to_goals)) if self.goals else [0] * n
-        self.live_mask = live
+        room = self.room = self._room(deadline)
+        self.dist, self.to_goals, self.mindist = room.dist, room.to_goals, room.mindist
+        live = self.live_mask = room.live_mask
         self.dead_mask = floor & ~live
         if any(not (live >> c) & 1 for c in box_set):
             self.feasible = False
@@ -100,6 +118,23 @@ class Board:
         """Map a puzzle cell index to the padded index."""
         r, col = divmod(c, self.width)
         return (r + 1) * self.W + col + 1
+
+    def _room(self, deadline: float | None) -> Room:
+        """This board's room: the one kept for its floor and goals, or a new one."""
+        key = (self.W, self.floor_mask, self.goal_mask)
+        room = _rooms.get(key)
+        if room is not None:
+            _rooms.move_to_end(key)
+            return room
+        dist, live = [], 0
+        for g in self.goals:
+            to_g, reached = self._push_distances(g, deadline)
+            dist.append(to_g)
+            live |= reached
+        room = _rooms[key] = Room(dist, live, self.size)
+        if len(_rooms) > ROOMS_KEPT:
+            _rooms.popitem(last=False)
+        return room
 
     def _push_distances(self, goal: int, deadline: float | None = None) -> tuple[list[int], int]:
         """Least pushes to bring a lone box from each cell to ``goal``, by reverse pulls.

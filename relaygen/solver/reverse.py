@@ -32,18 +32,11 @@ def farthest_layouts(p: Puzzle, count: int, max_states: int, max_pushes: int | N
     board = Board(p.width, p.height, p.walls, p.goals, p.goals, p.player)
     solved = sum(1 << board.inner(g) for g in p.goals)
     layers = [_player_regions(board, solved)]
-    seen: dict[int, list[int]] = {solved: [region for _, region in layers[0]]}  # box cells → player regions
+    # box cells → the union of the player regions found beside them (a box set's regions are disjoint)
+    seen: dict[int, int] = {solved: sum(region for _, region in layers[0])}
     states = len(layers[0])
     while states < max_states and (max_pushes is None or len(layers) <= max_pushes):
-        layer = []
-        for boxes, region in layers[-1]:
-            for box, stand, back in _pulls(board, boxes, region):
-                moved = boxes ^ (1 << box) | (1 << stand)
-                regions = seen.setdefault(moved, [])
-                if not any((known >> back) & 1 for known in regions):
-                    reached = board.after_pull(region, box, stand, back, moved)
-                    regions.append(reached)
-                    layer.append((moved, reached))
+        layer = _next_layer(board, layers[-1], seen)
         if not layer:
             break
         states += len(layer)
@@ -67,17 +60,40 @@ def _player_regions(board: Board, boxes: int) -> list[tuple[int, int]]:
     return states
 
 
-def _pulls(board: Board, boxes: int, region: int) -> list[tuple[int, int, int]]:
-    """The pulls open to the player: (box, stand, back), where the player stands beside the box on
-    ``stand``, steps away to ``back`` and drags the box onto ``stand``. The player's region after
-    it is :meth:`~relaygen.solver.board.Board.after_pull`'s, worked out only for a new state."""
-    W, free, out = board.W, board.floor_mask & ~boxes, []
-    for box in bits(boxes):
-        for step in (1, -1, W, -W):
-            stand, back = box + step, box + 2 * step
-            if (region >> stand) & 1 and (free >> back) & 1:
-                out.append((box, stand, back))
-    return out
+def _next_layer(board: Board, layer: list[tuple[int, int]], seen: dict[int, int]) -> list[tuple[int, int]]:
+    """The states one pull away from ``layer``'s that ``seen`` does not hold yet (added to it), in
+    the order of ``layer``, then box by box from the lowest cell, then by step (+1, -1, +W, -W).
+
+    A pull: the player stands beside a box on ``stand``, steps away to ``back`` (a free cell) and
+    drags the box onto ``stand``. The player's region after it is
+    :meth:`~relaygen.solver.board.Board.after_pull`'s, worked out only for a new state."""
+    W, floor, after_pull = board.W, board.floor_mask, board.after_pull
+    found = []
+    for boxes, region in layer:
+        free = floor & ~boxes
+        # per step: the boxes with the player's region on box + step and a free cell on box + 2 step
+        by_step = (
+            (1, boxes & region >> 1 & free >> 2),
+            (-1, boxes & region << 1 & free << 2),
+            (W, boxes & region >> W & free >> 2 * W),
+            (-W, boxes & region << W & free << 2 * W),
+        )
+        pullable = by_step[0][1] | by_step[1][1] | by_step[2][1] | by_step[3][1]
+        while pullable:
+            low = pullable & -pullable
+            pullable ^= low
+            box = low.bit_length() - 1
+            for step, boxes_here in by_step:
+                if boxes_here & low:
+                    stand = box + step
+                    back = stand + step
+                    moved = boxes ^ low | 1 << stand
+                    known = seen.get(moved, 0)
+                    if not (known >> back) & 1:
+                        reached = after_pull(region, box, stand, back, moved)
+                        seen[moved] = known | reached
+                        found.append((moved, reached))
+    return found
 
 
 def _puzzle(p: Puzzle, board: Board, boxes: int, region: int) -> Puzzle:

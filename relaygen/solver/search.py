@@ -53,7 +53,7 @@ class Budget:
 class _Matcher:
     """Lower bound on the pushes left: cheapest assignment of boxes to distinct goals.
 
-    Bounds are cached per box set; the cache is shared by the searches of a portfolio.
+    Bounds are kept per box set in the board's room, for all searches of that room.
     """
 
     __slots__ = ("cache", "rows", "table")
@@ -61,7 +61,7 @@ class _Matcher:
     def __init__(self, board: Board) -> None:
         self.rows = board.to_goals
         self.table: np.ndarray | None = None
-        self.cache: dict[int, int] = {}
+        self.cache = board.room.bounds
 
     def __call__(self, boxes: int, cells: list[int]) -> int:
         h = self.cache.get(boxes)
@@ -132,8 +132,7 @@ def fast(board: Board, budget: Budget) -> Outcome:
     The first search runs alone for a while, so easy puzzles cost one search only; then
     searches with other heuristic weights take turns with it, some for a limited time.
     """
-    heuristic = _Matcher(board)
-    corrals: dict[tuple[int, int], tuple[int, int] | None] = {}
+    heuristic, corrals = _Matcher(board), board.room.corrals
     (weight, _), *others = _PORTFOLIO
     turns = [[_best_first(board, budget, weight, heuristic, corrals), None]]
     k = 0
