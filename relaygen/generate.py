@@ -55,10 +55,6 @@ BACKENDS = ("local", "ray")
 LEVELS_PER_WORKER = 400
 """With a model, ``default_workers`` starts one process per this many levels (a start costs a second or two)."""
 SEARCH_LEVELS_PER_WORKER = 40
-FIRST_DEEPEN_STARTS = 8
-"""Starts the deepening before walling in playtests: it only lends walling in a long solution, whose
-cells stay floor; the deepening after it, in the walled room, tries all 64. (Boxoban at difficulty
-1.0: the same median solver effort as with 64 here, and 1.3 times the levels/s over 0..1.)"""
 """The same for the search baseline, which makes fewer levels per second."""
 
 
@@ -442,7 +438,7 @@ def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
         report = playtest(level, job.difficulty)
     if report.playable and level.payload is None:
         if plan.deepen:
-            level, report = deepen(level, report, plan.deepen, FIRST_DEEPEN_STARTS)
+            level, report = deepen(level, report, plan.deepen)
         walled, report = wall_in(level, report)
         if plan.deepen and walled is not level:
             walled, report = deepen(walled, report, plan.deepen)
