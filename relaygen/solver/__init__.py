@@ -41,11 +41,19 @@ them together; the one with the fewest pushes is used.
 
 Both searches are complete: "unsolvable" means every state, less the provable deadlocks, was searched.
 
+**Rooms.** What depends only on the floor and the goals (the push distances and the fast search's
+memos: the bound of each box set, the PI-corral of each state) belongs to the board's room, which the
+boards of the last few rooms share. Deepening solves up to 64 starts of one room, whose searches meet
+the same box sets again and again.
+
 **Reverse search.** Pulls from the solved position, breadth first over the same states (box bitset,
 player region), reach exactly the layouts the player can solve, each in the layer of its least number
 of pushes: the idea of generating Sokoban puzzles as the layouts farthest from solved (Taylor and
 Parberry 2011). A pull's new region is the old one updated around the two changed cells unless the box
-cut it (the same local test as after a push), and it is worked out only for a state not seen before.
+cut it (the same local test as after a push), and it is worked out only for a state not seen before:
+one kept per box set, the union of its player regions (which are disjoint), tells whether the player's
+cell after a pull lies in a region already found. The pulls of a state come from four bit masks, one
+per direction: the boxes with the player's region on one side and a free cell beyond it.
 
 References: A. Junghanns and J. Schaeffer, "Sokoban: Enhancing general single-agent search methods
 using domain knowledge", Artificial Intelligence 129 (2001) 219-251; J. Taylor and I. Parberry,
