@@ -264,6 +264,20 @@ def test_boards_of_one_room_share_it_and_few_rooms_are_kept() -> None:
     assert Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player).room is not first.room
 
 
+def test_a_room_forgets_memos_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = Puzzle.from_rows(MICROBAN[35])  # needs thousands of expansions
+    alone = _fresh(p)
+    monkeypatch.setattr(board_module, "MEMO_KEPT", 100)
+    board_module._rooms.clear()
+    result = solve(p)
+    assert (result.status, result.solution, result.nodes) == alone
+    room = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player).room
+    assert not room.bounds and not room.corrals
+    solve(Puzzle.from_rows(MICROBAN[0]))  # a small search stays under the limit and is kept
+    small = Puzzle.from_rows(MICROBAN[0])
+    assert Board(small.width, small.height, small.walls, small.goals, small.boxes, small.player).room.bounds
+
+
 def test_frozen_boxes_against_a_wall_are_a_deadlock_only_off_goals() -> None:
     off = Puzzle.from_rows(["#######", "#@   .#", "#     #", "# $$ .#", "#######"])
     on = Puzzle.from_rows(["#######", "#@    #", "#     #", "# **  #", "#######"])

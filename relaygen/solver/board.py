@@ -15,6 +15,8 @@ from collections.abc import Iterable
 INF = 1 << 20
 ROOMS_KEPT = 4
 """Rooms whose analysis outlives their boards: deepening solves up to 64 starts of one room."""
+MEMO_KEPT = 200_000
+"""Memo entries a room keeps after a search (some 20 MB); a room whose memos grew past it forgets them."""
 
 
 class OutOfTime(Exception):
@@ -35,6 +37,12 @@ class Room:
         self.live_mask = live_mask
         self.bounds: dict[int, int] = {}
         self.corrals: dict[tuple[int, int], tuple[int, int] | None] = {}
+
+    def trim(self) -> None:
+        """Forget the search memos once they hold more than ``MEMO_KEPT`` entries (they only save time)."""
+        if len(self.bounds) + len(self.corrals) > MEMO_KEPT:
+            self.bounds.clear()
+            self.corrals.clear()
 
 
 _rooms: OrderedDict[tuple[int, int, int], Room] = OrderedDict()

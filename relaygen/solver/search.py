@@ -130,27 +130,31 @@ def fast(board: Board, budget: Budget) -> Outcome:
     """Portfolio of weighted A* searches sharing ``budget``; the first to finish answers.
 
     The first search runs alone for a while, so easy puzzles cost one search only; then
-    searches with other heuristic weights take turns with it, some for a limited time.
+    searches with other heuristic weights take turns with it, some for a limited time. Their memos
+    stay in the board's room, trimmed when large.
     """
     heuristic, corrals = _Matcher(board), board.room.corrals
     (weight, _), *others = _PORTFOLIO
     turns = [[_best_first(board, budget, weight, heuristic, corrals), None]]
     k = 0
-    while True:
-        search, slices_left = turns[k]
-        try:
-            next(search)
-        except StopIteration as stop:
-            return stop.value
-        if slices_left is not None:
-            turns[k][1] = slices_left = slices_left - 1
-            if slices_left == 0:
-                del turns[k]
-                k -= 1
-        if len(turns) == 1 and others and budget.nodes >= _WARMUP:
-            turns += [[_best_first(board, budget, w, heuristic, corrals), cap] for w, cap in others]
-            others = []
-        k = (k + 1) % len(turns)
+    try:
+        while True:
+            search, slices_left = turns[k]
+            try:
+                next(search)
+            except StopIteration as stop:
+                return stop.value
+            if slices_left is not None:
+                turns[k][1] = slices_left = slices_left - 1
+                if slices_left == 0:
+                    del turns[k]
+                    k -= 1
+            if len(turns) == 1 and others and budget.nodes >= _WARMUP:
+                turns += [[_best_first(board, budget, w, heuristic, corrals), cap] for w, cap in others]
+                others = []
+            k = (k + 1) % len(turns)
+    finally:
+        board.room.trim()
 
 
 def _best_first(
