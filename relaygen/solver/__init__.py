@@ -43,8 +43,8 @@ Both searches are complete: "unsolvable" means every state, less the provable de
 
 **Rooms.** What depends only on the floor and the goals (the push distances and the fast search's
 memos: the bound of each box set, the PI-corral of each state) belongs to the board's room, which the
-boards of the last few rooms share. Deepening solves up to 64 starts of one room, whose searches meet
-the same box sets again and again.
+boards of the last few rooms share (a room whose memos pass 200,000 entries forgets them). Deepening
+solves up to 64 starts of one room, whose searches meet the same box sets again and again.
 
 **Reverse search.** Pulls from the solved position, breadth first over the same states (box bitset,
 player region), reach exactly the layouts the player can solve, each in the layer of its least number
