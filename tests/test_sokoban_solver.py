@@ -273,8 +273,8 @@ def test_a_room_forgets_memos_past_its_limit(monkeypatch: pytest.MonkeyPatch) ->
     assert (result.status, result.solution, result.nodes) == alone
     room = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player).room
     assert not room.bounds and not room.corrals
-    solve(Puzzle.from_rows(MICROBAN[0]))  # a small search stays under the limit and is kept
     small = Puzzle.from_rows(MICROBAN[0])
+    solve(small)  # a small search stays under the limit and is kept
     assert Board(small.width, small.height, small.walls, small.goals, small.boxes, small.player).room.bounds
 
 

@@ -28,10 +28,10 @@ class Room:
     distances, live cells, and the memos of the searches (bounds per box set, PI-corrals per box
     set and player region)."""
 
-    __slots__ = ("bounds", "corrals", "dist", "live_mask", "mindist", "to_goals")
+    __slots__ = ("bounds", "corrals", "live_mask", "mindist", "to_goals")
 
     def __init__(self, dist: list[list[int]], live_mask: int, size: int) -> None:
-        self.dist = dist
+        """``dist[g][c]``: the least number of pushes taking a lone box from ``c`` to goal ``g``."""
         self.to_goals = list(zip(*dist, strict=True)) if dist else [()] * size
         self.mindist = list(map(min, self.to_goals)) if dist else [0] * size
         self.live_mask = live_mask
@@ -51,8 +51,8 @@ _rooms: OrderedDict[tuple[int, int, int], Room] = OrderedDict()
 class Board:
     """Padded grid, dead squares and push distances of one puzzle.
 
-    ``dist[g][c]`` is the least number of pushes taking a lone box from ``c`` to goal ``g``
-    (``INF`` if impossible); ``to_goals[c]`` holds the same per cell. Both come from the board's
+    ``to_goals[c][g]`` is the least number of pushes taking a lone box from ``c`` to goal ``g``
+    (``INF`` if impossible), ``mindist[c]`` the least over the goals. Both come from the board's
     :class:`Room`, shared with the boards of the last ``ROOMS_KEPT`` rooms.
     """
 
@@ -60,7 +60,6 @@ class Board:
         "W",
         "boxes",
         "dead_mask",
-        "dist",
         "feasible",
         "floor_mask",
         "goal_mask",
@@ -116,7 +115,7 @@ class Board:
         self.boxes = sorted(box_set)
         self.goal_mask = _mask(goal_set)
         room = self.room = self._room(deadline)
-        self.dist, self.to_goals, self.mindist = room.dist, room.to_goals, room.mindist
+        self.to_goals, self.mindist = room.to_goals, room.mindist
         live = self.live_mask = room.live_mask
         self.dead_mask = floor & ~live
         if any(not (live >> c) & 1 for c in box_set):
