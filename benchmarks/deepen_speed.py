@@ -3,7 +3,8 @@ and without the rooms the solver keeps between boards.
 
 Drafts ``--levels`` boxoban levels at difficulty 1.0 with no deepening (seed 0), then, for each room,
 times the reverse search (:func:`~relaygen.solver.reverse.farthest_layouts`, 64 layouts, 200,000
-states, at most 40 pushes: deepening's call at difficulty 1.0) and the fast solves of its 64 starts,
+states, at most 40 pushes: deepening's call at difficulty 1.0) in C and in Python (and checks that
+both find the same layouts) and the fast solves of its 64 starts,
 once with the room kept from one solve to the next (as deepening runs) and once forgetting it before
 every solve; prints seconds per room and the ratio, measured in this one run, and checks that both
 give the same node counts.
@@ -17,21 +18,22 @@ import argparse
 import time
 
 from relaygen.generate import generate
-from relaygen.mechanics.base import cells_with
-from relaygen.mechanics.push import to_puzzle
+from relaygen.mechanics.push import level_puzzle
 from relaygen.solver import board
-from relaygen.solver.reverse import farthest_layouts
+from relaygen.solver.reverse import Layout, farthest_layouts
 from relaygen.solver.sokoban import Puzzle, solve
 
 
 def rooms(n: int) -> list[Puzzle]:
     """The solver's view of ``n`` boxoban drafts at difficulty 1.0, walled in, not deepened."""
-    puzzles = []
-    for level in generate("boxoban", n, seed=0, workers=1, difficulty=1.0, deepen=0):
-        solid = level.rules.with_property("solid")[level.grid]
-        boxes, goals = cells_with(level, "pushable"), cells_with(level, "goal")
-        puzzles.append(to_puzzle(level.grid.shape, solid, boxes, goals, cells_with(level, "player")[0]))
-    return puzzles
+    return [level_puzzle(level) for level in generate("boxoban", n, seed=0, workers=1, difficulty=1.0, deepen=0)]
+
+
+def search_all(puzzles: list[Puzzle], native: bool) -> tuple[float, list[list[Layout]]]:
+    """Seconds to reverse-search ``puzzles`` (in C or in Python), and the layouts found."""
+    began = time.perf_counter()
+    layouts = [farthest_layouts(p, 64, 200_000, 40, native=native) for p in puzzles]
+    return time.perf_counter() - began, layouts
 
 
 def solve_all(starts: list[Puzzle], keep_rooms: bool) -> tuple[float, list[int]]:
@@ -51,16 +53,18 @@ def main() -> None:
     parser.add_argument("--levels", type=int, default=30)
     args = parser.parse_args()
     puzzles = rooms(args.levels)
-    began = time.perf_counter()
-    layouts = [farthest_layouts(p, 64, 200_000, 40) for p in puzzles]
-    reverse = time.perf_counter() - began
+    reverse, layouts = search_all(puzzles, native=True)
+    in_python, python_layouts = search_all(puzzles, native=False)
+    if python_layouts != layouts:
+        raise SystemExit("the C and Python reverse searches found other layouts")
     starts = [layout.puzzle for found in layouts for layout in found]
     kept, kept_nodes = solve_all(starts, keep_rooms=True)
     alone, alone_nodes = solve_all(starts, keep_rooms=False)
     if kept_nodes != alone_nodes:
         raise SystemExit("kept rooms changed a node count")
     print(f"{len(puzzles)} rooms, {len(starts)} starts ({len(starts) / len(puzzles):.1f} per room)")
-    print(f"reverse search: {reverse / len(puzzles) * 1000:.1f} ms per room")
+    print(f"reverse search in C: {reverse / len(puzzles) * 1000:.1f} ms per room")
+    print(f"reverse search in Python: {in_python / len(puzzles) * 1000:.1f} ms per room ({in_python / reverse:.1f}x)")
     print(f"solves of the starts, rooms kept: {kept / len(puzzles) * 1000:.1f} ms per room")
     print(f"solves of the starts, rooms forgotten: {alone / len(puzzles) * 1000:.1f} ms per room")
     print(f"kept rooms: {alone / kept:.2f}x as fast, the same node counts")

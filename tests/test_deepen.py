@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sysconfig
 from collections import Counter, deque
 from collections.abc import Callable
 from pathlib import Path
@@ -13,17 +15,21 @@ import pytest
 from relaygen import hillclimb
 from relaygen.agent.model import load_model, save_model
 from relaygen.drafters import SEARCH, draft_deepen
+from relaygen.formats import read_levels
 from relaygen.generate import GenerateError, generate
 from relaygen.hillclimb import deepen
 from relaygen.level import Level
 from relaygen.mechanics import get_mechanic
+from relaygen.mechanics.push import level_puzzle
 from relaygen.playtest import playtest
 from relaygen.rules import load_rules
 from relaygen.runfolder import write_run
+from relaygen.solver import reverse
 from relaygen.solver.board import Board, bits
 from relaygen.solver.reverse import farthest_layouts
 from relaygen.solver.sokoban import Puzzle, solve
 
+LEVELS = Path(__file__).resolve().parents[1] / "levels"
 ROOM = [
     "########",
     "#@  #  #",
@@ -99,18 +105,20 @@ def least_pushes(p: Puzzle) -> int:
     raise AssertionError("unsolvable")
 
 
-def test_a_lone_box_in_a_corridor_is_pulled_to_the_far_end() -> None:
+@pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
+def test_a_lone_box_in_a_corridor_is_pulled_to_the_far_end(native: bool) -> None:
     corridor = Puzzle.from_rows(["########", "#  @$ .#", "########"])
-    (layout,) = farthest_layouts(corridor, count=1, max_states=1000)
+    (layout,) = farthest_layouts(corridor, count=1, max_states=1000, native=native)
     # The player must stand beyond the box to pull it, so the box stops one cell short of the wall.
     assert layout.pushes == 4
     assert layout.puzzle.boxes == {corridor.width + 2}
     assert layout.puzzle.goals == corridor.goals and layout.puzzle.walls == corridor.walls
 
 
-def test_each_layout_needs_exactly_its_pushes_and_the_deepest_comes_first() -> None:
+@pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
+def test_each_layout_needs_exactly_its_pushes_and_the_deepest_comes_first(native: bool) -> None:
     room = Puzzle.from_rows(ROOM)
-    layouts = farthest_layouts(room, count=12, max_states=100_000)
+    layouts = farthest_layouts(room, count=12, max_states=100_000, native=native)
     assert len(layouts) == 12
     assert [layout.pushes for layout in layouts] == sorted((layout.pushes for layout in layouts), reverse=True)
     for layout in layouts:
@@ -139,24 +147,27 @@ def test_the_region_after_a_pull_is_what_the_player_reaches() -> None:
     assert cut > 0  # some pulls did cut a region
 
 
-def test_the_search_finds_every_layout_at_its_least_pushes() -> None:
+@pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
+def test_the_search_finds_every_layout_at_its_least_pushes(native: bool) -> None:
     for rows in (ROOM, ["#########", "#.  #   #", "# # # # #", "# . $$ @#", "#########"]):
         room = Puzzle.from_rows(rows)
-        every = farthest_layouts(room, count=10**6, max_states=10**6)
+        every = farthest_layouts(room, count=10**6, max_states=10**6, native=native)
         assert Counter(layout.pushes for layout in every) == layouts_per_pushes(room)
 
 
-def test_a_small_state_budget_stops_the_search_early() -> None:
+@pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
+def test_a_small_state_budget_stops_the_search_early(native: bool) -> None:
     room = Puzzle.from_rows(ROOM)
-    full = farthest_layouts(room, count=1, max_states=100_000)[0].pushes
-    early = farthest_layouts(room, count=1, max_states=20)[0].pushes
+    full = farthest_layouts(room, count=1, max_states=100_000, native=native)[0].pushes
+    early = farthest_layouts(room, count=1, max_states=20, native=native)[0].pushes
     assert 0 < early < full
 
 
-def test_the_search_stops_at_the_most_pushes_asked_for() -> None:
+@pytest.mark.parametrize("native", [True, False], ids=["c", "python"])
+def test_the_search_stops_at_the_most_pushes_asked_for(native: bool) -> None:
     room = Puzzle.from_rows(ROOM)
-    full = farthest_layouts(room, count=1, max_states=100_000)[0].pushes
-    capped = farthest_layouts(room, count=5, max_states=100_000, max_pushes=full - 3)
+    full = farthest_layouts(room, count=1, max_states=100_000, native=native)[0].pushes
+    capped = farthest_layouts(room, count=5, max_states=100_000, max_pushes=full - 3, native=native)
     assert capped[0].pushes == full - 3 and all(least_pushes(layout.puzzle) <= full - 3 for layout in capped)
     # The push mechanic caps the search at the top of the pushes target.
     level = room_level()
@@ -166,6 +177,44 @@ def test_the_search_stops_at_the_most_pushes_asked_for() -> None:
     assert [{int(r * width + c) for r, c in np.argwhere(box[start.grid])} for start in starts] == [
         set(layout.puzzle.boxes) for layout in capped
     ]
+
+
+@pytest.mark.skipif(reverse._reverse is None, reason="the C search is not built")
+def test_the_c_search_finds_the_python_search_layouts_in_shipped_rooms(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = Counter[str]()
+
+    class Counted:
+        def deepest(self, *args: object) -> object:
+            asked["c"] += 1
+            return built.deepest(*args)
+
+    built = reverse._reverse
+    monkeypatch.setattr(reverse, "_reverse", Counted())
+    rooms = [level_puzzle(level) for level in read_levels(LEVELS / "boxoban")[:10]]
+    for room in rooms:
+        for count, max_states, max_pushes in ((64, 200_000, 40), (30, 500, None)):
+            found = farthest_layouts(room, count, max_states, max_pushes)
+            assert found and found == farthest_layouts(room, count, max_states, max_pushes, native=False)
+    assert asked["c"] == 2 * len(rooms)  # by default, rooms this size are searched in C
+
+
+@pytest.mark.skipif(not shutil.which(sysconfig.get_config_var("CC").split()[0]), reason="no C compiler")
+def test_the_c_search_is_built_where_there_is_a_c_compiler() -> None:
+    assert reverse._reverse is not None, "pip install -e . did not build relaygen/solver/_reverse.c"
+
+
+def test_a_room_too_large_for_the_c_search_is_searched_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    corridor = Puzzle.from_rows(["#" * 401, "#.$@" + " " * 396 + "#", "#" * 401])
+    assert (corridor.width + 2) * (corridor.height + 2) > 64 * reverse.NATIVE_WORDS
+
+    class Unbuilt:
+        def deepest(self, *args: object) -> None:
+            raise AssertionError("the C search was asked")
+
+    monkeypatch.setattr(reverse, "_reverse", Unbuilt())
+    (layout,) = farthest_layouts(corridor, count=1, max_states=1000)
+    # The box stops one cell short of the far wall (cell 399 of the middle row), 397 pushes from its goal.
+    assert layout.pushes == 397 and layout.puzzle.boxes == {corridor.width + 398}
 
 
 def test_deepen_moves_boxes_and_player_only_and_never_scores_lower() -> None:

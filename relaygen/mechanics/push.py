@@ -122,8 +122,7 @@ class Push(GridMechanic):
         boxes, goals, players = cells_with(level, "pushable"), cells_with(level, "goal"), cells_with(level, "player")
         if len(players) != 1 or not goals or len(boxes) != len(goals):
             return []
-        solid = rules.with_property("solid")[level.grid]
-        puzzle = to_puzzle(level.grid.shape, solid, boxes, goals, players[0])
+        puzzle = level_puzzle(level)
         bare = level.grid.copy()
         for cell in (*boxes, players[0]):
             bare[cell] = without(rules, without(rules, int(bare[cell]), "pushable"), "player")
@@ -207,6 +206,13 @@ def _left(budget: Budget, nodes: int, seconds: float) -> Budget:
         max_nodes=None if budget.max_nodes is None else max(1, budget.max_nodes - nodes),
         time_limit=None if budget.time_limit is None else max(0.0, budget.time_limit - seconds),
     )
+
+
+def level_puzzle(level: Level) -> Puzzle:
+    """The solver's view of ``level``, which holds one player."""
+    solid = level.rules.with_property("solid")[level.grid]
+    boxes, goals = cells_with(level, "pushable"), cells_with(level, "goal")
+    return to_puzzle(level.grid.shape, solid, boxes, goals, cells_with(level, "player")[0])
 
 
 def to_puzzle(shape: tuple[int, ...], solid: np.ndarray, boxes: list[Cell], goals: list[Cell], player: Cell) -> Puzzle:

@@ -12,6 +12,15 @@ from dataclasses import dataclass, replace
 from .board import Board, bits
 from .sokoban import Puzzle
 
+try:
+    from . import _reverse
+except ImportError:  # built without a C compiler: the Python search below runs
+    _reverse = None
+
+NATIVE_WORDS = 16
+"""The most 64-bit words of a padded board's cell set the C search takes (1,024 cells); larger rooms
+run the Python search."""
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -21,17 +30,39 @@ class Layout:
     pushes: int
 
 
-def farthest_layouts(p: Puzzle, count: int, max_states: int, max_pushes: int | None = None) -> list[Layout]:
+def farthest_layouts(
+    p: Puzzle, count: int, max_states: int, max_pushes: int | None = None, native: bool = True
+) -> list[Layout]:
     """Up to ``count`` layouts of ``p``'s room, walls and goals farthest from solved (but needing at
     most ``max_pushes`` pushes), deepest first.
 
     The search stops once it has seen ``max_states`` layouts (box cells and player region); its
     deepest layers so far are then returned. The player keeps its cell where that cell lies in a
-    layout's player region, else it stands on the region's first cell.
+    layout's player region, else it stands on the region's first cell. ``native``: search in C
+    (``relaygen.solver._reverse``, the same layouts some fifty times as fast) where it was built and the
+    room fits it; else, or with ``native=False``, in Python.
     """
     board = Board(p.width, p.height, p.walls, p.goals, p.goals, p.player)
     solved = sum(1 << board.inner(g) for g in p.goals)
-    layers = [_player_regions(board, solved)]
+    first = _player_regions(board, solved)
+    words = (board.size + 63) // 64
+    if native and _reverse is not None and words <= NATIVE_WORDS:
+        deepest = _reverse.deepest(
+            board.W,
+            board.size,
+            words,
+            board.floor_mask.to_bytes(8 * words, "little"),
+            solved.to_bytes(8 * words, "little"),
+            [region.to_bytes(8 * words, "little") for _, region in first],
+            max_states,
+            -1 if max_pushes is None else max_pushes,
+            count,
+        )
+        return [
+            Layout(_puzzle(p, board, int.from_bytes(boxes, "little"), int.from_bytes(region, "little")), depth)
+            for depth, boxes, region in deepest
+        ]
+    layers = [first]
     # box cells → the union of the player regions found beside them (a box set's regions are disjoint)
     seen: dict[int, int] = {solved: sum(region for _, region in layers[0])}
     states = len(layers[0])
