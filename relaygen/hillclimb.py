@@ -67,10 +67,11 @@ def deepen(level: Level, report: Report, max_states: int, starts: int = 64) -> t
     starts, farthest first within its targets (:meth:`~relaygen.mechanics.base.Mechanic.farthest_starts`,
     a reverse search of at most ``max_states`` states), are playtested at the difficulty of ``report`` (the
     level's playtest) until one puts every metric only the search measures inside its target; the
-    best by (playable, score) is kept. Too easy: such a metric is below its target. The room and
-    goals are kept, the boxes and player may move; starts that change a pinned cell are left out."""
+    best by (playable, score) is kept (with no starts to try, the level is kept). Too easy: such a metric
+    is below its target. The room and goals are kept, the boxes and player may move; starts that change a
+    pinned cell are left out."""
     mechanic = get_mechanic(level.rules.mechanic)
-    if not any(value < lo for value, (lo, _) in _searched(report, mechanic.solution_metrics)):
+    if starts < 1 or not any(value < lo for value, (lo, _) in _searched(report, mechanic.solution_metrics)):
         return level, report
     for start in mechanic.farthest_starts(level, starts, max_states, report.targets):
         if level.pinned is not None and (start.grid != level.grid)[level.pinned].any():

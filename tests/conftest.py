@@ -78,16 +78,22 @@ def tiny_rules_toml() -> Callable[..., str]:
 
 def save_untrained(path: Path, rules: str, representation: str, spatial: bool = True) -> Path:
     """An untrained model file for ``rules``; ``spatial=False`` reads the whole map through dense layers."""
+    import torch
+
     from relaygen.agent.model import ActorCritic, build_model, save_model
     from relaygen.env.vector import BatchedLevelEnv
     from relaygen.rules import load_rules
 
     loaded = load_rules(rules)
     env = BatchedLevelEnv(loaded, representation)
-    model = build_model(env, 8, 16)
-    if not spatial:
-        space = env.single_observation_space
-        model = ActorCritic(space["map"].shape, space["cond"].shape[0], int(env.single_action_space.n), False, 8, 16)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)  # the same weights in every run, so that what a test sees does not vary
+        model = build_model(env, 8, 16)
+        if not spatial:
+            space = env.single_observation_space
+            model = ActorCritic(
+                space["map"].shape, space["cond"].shape[0], int(env.single_action_space.n), False, 8, 16
+            )
     meta = {
         "rules": loaded.name,
         "rules_digest": loaded.digest,

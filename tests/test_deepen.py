@@ -12,16 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from relaygen import generate as generate_module
 from relaygen import hillclimb
 from relaygen.agent.model import load_model, save_model
 from relaygen.drafters import SEARCH, draft_deepen
 from relaygen.formats import read_levels
-from relaygen.generate import GenerateError, generate
+from relaygen.generate import WALLED_DEEPEN_STARTS, GenerateError, deepen_starts, generate
 from relaygen.hillclimb import deepen
 from relaygen.level import Level
 from relaygen.mechanics import get_mechanic
 from relaygen.mechanics.push import level_puzzle
-from relaygen.playtest import playtest
+from relaygen.playtest import Report, playtest
 from relaygen.rules import load_rules
 from relaygen.runfolder import write_run
 from relaygen.solver import reverse
@@ -281,6 +282,33 @@ def test_generate_deepens_off_target_drafts_and_the_run_records_it(tmp_path: Pat
     assert json.loads((tmp_path / "run" / "run.json").read_text())["deepen"] == 20_000
 
 
+def test_deepening_tries_more_starts_the_harder_the_level_is_asked_to_be(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert [deepen_starts(64, d) for d in (0.0, 0.5, 0.75, 1.0)] == [0, 8, 27, 64]
+    tried: list[tuple[float, int]] = []
+
+    def counted(level: Level, report: Report, max_states: int, starts: int = 64) -> tuple[Level, Report]:
+        tried.append((report.difficulty, starts))
+        return deepen(level, report, max_states, starts)
+
+    monkeypatch.setattr(generate_module, "deepen", counted)
+    for difficulty in (0.5, 1.0):
+        generate("sokoban", 2, difficulty=difficulty, seed=4, candidates=1, deepen=20_000)
+    firsts = {(d, starts) for d, starts in tried if starts in (8, 64)}
+    assert firsts == {(0.5, 8), (1.0, 64)}
+    assert {starts for _, starts in tried} <= {8, 64, WALLED_DEEPEN_STARTS, deepen_starts(WALLED_DEEPEN_STARTS, 0.5)}
+
+
+def test_deepen_with_no_starts_keeps_the_level_without_a_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    level = room_level()
+    hard = playtest(level, 1.0)
+
+    def no_search(*args: object) -> list[Level]:
+        raise AssertionError("searched with no starts to try")
+
+    monkeypatch.setattr(get_mechanic("push"), "farthest_starts", no_search)
+    assert deepen(level, hard, 100_000, starts=0) == (level, hard)
+
+
 def test_generate_deepens_as_much_as_the_model_recommends(tmp_path: Path, untrained_model: Callable[..., Path]) -> None:
     plain = untrained_model(tmp_path / "plain.pt", "sokoban", "wide")
     model, meta = load_model(plain)
@@ -289,7 +317,7 @@ def test_generate_deepens_as_much_as_the_model_recommends(tmp_path: Path, untrai
     options = {"difficulty": 1.0, "seed": 4, "candidates": 1}
 
     def digests(path: Path, deepen: int | None = None) -> list[str]:
-        return [level.digest() for level in generate("sokoban", 2, model=path, deepen=deepen, **options)]
+        return [level.digest() for level in generate("sokoban", 3, model=path, deepen=deepen, **options)]
 
     assert digests(deep) == digests(plain, 20_000) != digests(plain)
     assert digests(deep, 0) == digests(plain)
