@@ -4,12 +4,14 @@ and the training budget counts an unfinished Sokoban search as unplayable."""
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from relaygen.env import scoring
 from relaygen.env.scoring import Scorer
+from relaygen.formats import read_levels
 from relaygen.level import Level
 from relaygen.mechanics import get_mechanic
 from relaygen.mechanics.base import Budget
@@ -19,6 +21,7 @@ from relaygen.rules import load_rules
 from relaygen.score import VERDICTS
 
 BUDGET = Budget(max_nodes=2000, time_limit=None)
+LEVELS = Path(__file__).resolve().parents[1] / "levels"
 
 
 def random_grids(rules_name: str, n: int, seed: int) -> np.ndarray:
@@ -56,6 +59,26 @@ def test_batched_playtest_equals_the_mechanic(rules_name: str) -> None:
         assert dict(zip(scorer.term_names, got.terms[i], strict=True)) == report.terms
         playable += report.playable
     assert 20 < playable < len(grids) - 20  # both kinds of verdict were exercised
+
+
+@pytest.mark.parametrize("rules_name", ["sokoban", "boxoban", "relay"])
+def test_levels_scored_without_a_search_score_as_their_playtest_with_no_search(rules_name: str) -> None:
+    rules = load_rules(rules_name)
+    shipped = [level for level in read_levels(LEVELS / rules_name) if level.grid.shape == (rules.height, rules.width)]
+    drawn = random_grids(rules_name, 30, seed=3)
+    grids = np.concatenate([drawn, np.stack([level.grid for level in shipped[:40]])])
+    payloads = [None] * len(drawn) + [level.payload for level in shipped[:40]]
+    difficulty = np.random.default_rng(1).random(len(grids))
+    scorer = Scorer(rules, BUDGET)
+    got = scorer.score(grids, payloads, difficulty, search=False)
+    for i, (grid, payload) in enumerate(zip(grids, payloads, strict=True)):
+        report = playtest(Level(rules, grid, payload=payload), float(difficulty[i]), scoring.NO_SEARCH)
+        assert got.score[i] == report.score and got.met[i] == report.met and got.length[i] == report.length
+        assert VERDICTS[got.verdict[i]] == report.verdict
+        assert dict(zip(scorer.metric_names, got.metrics[i], strict=True)) == report.metrics
+        assert dict(zip(scorer.term_names, got.terms[i], strict=True)) == report.terms
+    assert len(shipped) >= 40 and len(set(got.score.tolist())) > 20
+    assert len(set(got.verdict.tolist())) == 2  # push games: broken rules and unsearched; relay: played with no search
 
 
 def test_scores_are_cached_and_solver_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,8 @@
 :class:`Scorer` returns, for ``m`` grids at once, the same verdict, metrics, terms and score as
 :func:`relaygen.playtest.playtest` (with the training budget), as arrays. Walk and keys levels are
 played array-batched (:mod:`relaygen.env.fastplay`); push and relay levels go through the
-mechanic's own playtest. Where a mechanic's search is costly (``reward_searches_counted``: script
+mechanic's own playtest, or, scored without a search, its own analyse level by level and the
+scoring of the whole stack at once. Where a mechanic's search is costly (``reward_searches_counted``: script
 games), a level that breaks a count constraint is scored without a search (it is unplayable either
 way), so its solution metrics are 0 where the playtest would report them. Results are kept in a
 least-recently-used cache keyed by (grid bytes, legs, difficulty, searched or not), so a solver
@@ -114,7 +115,10 @@ class Scorer:
             todo = np.array(missing)
             budget = self.budget if search else NO_SEARCH
             if self._batched is not None:
-                fresh = self._score_batched(grids[todo], difficulty[todo], budget)
+                fresh = self._stack_scores(grids[todo], difficulty[todo], self._analysed(grids[todo], budget))
+            elif not search:
+                analysis = self._analysed_each(grids[todo], [payloads[i] for i in todo], difficulty[todo])
+                fresh = self._stack_scores(grids[todo], difficulty[todo], analysis)
             else:
                 fresh = self._score_each(grids[todo], [payloads[i] for i in todo], difficulty[todo], budget)
             out.put(todo, fresh.fields())
@@ -167,9 +171,26 @@ class Scorer:
             out.terms[i] = [report.terms[k] for k in self.term_names]
         return out
 
-    def _score_batched(self, grids: np.ndarray, difficulty: np.ndarray, budget: Budget) -> Scores:
-        """Score a stack with the mechanic's batched analyse and the one scoring function."""
-        verdicts, metrics, length = self._analysed(grids, budget)
+    def _analysed_each(
+        self, grids: np.ndarray, payloads: list[Payload | None], difficulty: np.ndarray
+    ) -> BatchAnalysis:
+        """The mechanic's own analyse of each level with no search, as arrays (no report is kept: with no
+        search there is no solution to keep)."""
+        mechanic = get_mechanic(self.rules.mechanic)
+        verdicts = np.zeros(len(grids), np.int8)
+        metrics = np.zeros((len(grids), len(self.metric_names)))
+        length = np.zeros(len(grids), np.int64)
+        for i, (grid, payload, d) in enumerate(zip(grids, payloads, difficulty, strict=True)):
+            level = Level(self.rules, grid, payload=payload)
+            found = mechanic.analyse(level, self.rules.targets(float(d)), NO_SEARCH)
+            verdicts[i] = VERDICTS.index(found.verdict)
+            metrics[i] = [found.metrics[k] for k in self.metric_names]
+            length[i] = len(found.solution or "") if found.verdict == "yes" else 0
+        return verdicts, metrics, length
+
+    def _stack_scores(self, grids: np.ndarray, difficulty: np.ndarray, analysis: BatchAnalysis) -> Scores:
+        """Score a stack of analysed grids with the one scoring function."""
+        verdicts, metrics, length = analysis
         rows = self.table.score(verdicts.astype(np.int8), metrics, grids, difficulty)
         return Scores(rows.score, rows.verdict, length, rows.met, metrics, rows.terms)
 
