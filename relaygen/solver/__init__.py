@@ -53,7 +53,9 @@ Parberry 2011). A pull's new region is the old one updated around the two change
 cut it (the same local test as after a push), and it is worked out only for a state not seen before:
 one kept per box set, the union of its player regions (which are disjoint), tells whether the player's
 cell after a pull lies in a region already found. The pulls of a state come from four bit masks, one
-per direction: the boxes with the player's region on one side and a free cell beyond it.
+per direction: the boxes with the player's region on one side and a free cell beyond it. The same
+search runs in C (``_reverse.c``, an optional extension, for rooms of up to 1,024 padded cells) where it
+was built: the same layouts in the same order, some nine times as fast.
 
 References: A. Junghanns and J. Schaeffer, "Sokoban: Enhancing general single-agent search methods
 using domain knowledge", Artificial Intelligence 129 (2001) 219-251; J. Taylor and I. Parberry,

@@ -39,7 +39,7 @@ def farthest_layouts(
     The search stops once it has seen ``max_states`` layouts (box cells and player region); its
     deepest layers so far are then returned. The player keeps its cell where that cell lies in a
     layout's player region, else it stands on the region's first cell. ``native``: search in C
-    (``relaygen.solver._reverse``, the same layouts some fifty times as fast) where it was built and the
+    (``relaygen.solver._reverse``, the same layouts some nine times as fast) where it was built and the
     room fits it; else, or with ``native=False``, in Python.
     """
     board = Board(p.width, p.height, p.walls, p.goals, p.goals, p.player)
