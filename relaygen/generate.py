@@ -440,9 +440,10 @@ class _Candidate:
 
 def _finish(plan: _Plan, job: Job, level: Level) -> _Candidate:
     """Playtest a kept draft with the full solver; repair it when unplayable, polish it when off target,
-    deepen it when too easy (trying more starts the harder it is asked to be), wall it in when its rules ask for more walls, and deepen it again (the
-    walls cost the solver some search, which a start farther from solved wins back). A draft with a
-    payload, such as Relay's legs, stays as drafted: tile edits would not keep it true."""
+    deepen it when too easy (trying more starts the harder it is asked to be), wall it in when its rules
+    ask for more walls, and deepen it again (the walls cost the solver some search, which a start farther
+    from solved wins back). A draft with a payload, such as Relay's legs, stays as drafted: tile edits
+    would not keep it true."""
     raw = bool(level.meta["report"]["playable"])
     report = playtest(level, job.difficulty)
     drafted_playable = report.playable

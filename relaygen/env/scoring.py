@@ -4,13 +4,14 @@
 :func:`relaygen.playtest.playtest` (with the training budget), as arrays. Walk and keys levels are
 played array-batched (:mod:`relaygen.env.fastplay`); push and relay levels go through the
 mechanic's own playtest, or, scored without a search, its own analyse level by level and the
-scoring of the whole stack at once. Where a mechanic's search is costly (``reward_searches_counted``: script
-games), a level that breaks a count constraint is scored without a search (it is unplayable either
-way), so its solution metrics are 0 where the playtest would report them. Results are kept in a
-least-recently-used cache keyed by (grid bytes, legs, difficulty, searched or not), so a solver
-result is not computed twice for a level seen again. A call with ``search=False`` scores levels
-with a zero budget (no search: counts and the other metrics as usual, the level not playable), for
-an environment that searches only the levels its episodes end with.
+scoring of the whole stack at once. Where a mechanic's search is costly
+(``reward_searches_counted``: script games), a level that breaks a count constraint is scored
+without a search (it is unplayable either way), so its solution metrics are 0 where the playtest
+would report them. Results are kept in a least-recently-used cache keyed by (grid bytes, legs,
+difficulty, searched or not), so a solver result is not computed twice for a level seen again. A
+call with ``search=False`` scores levels with a zero budget (no search: counts and the other metrics
+as usual, the level not playable), for an environment that searches only the levels its episodes
+end with.
 """
 
 from __future__ import annotations
