@@ -199,7 +199,7 @@ def test_the_c_search_finds_the_python_search_layouts_in_shipped_rooms(monkeypat
     assert asked["c"] == 2 * len(rooms)  # by default, rooms this size are searched in C
 
 
-@pytest.mark.skipif(not shutil.which(sysconfig.get_config_var("CC").split()[0]), reason="no C compiler")
+@pytest.mark.skipif(not shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]), reason="no C compiler")
 def test_the_c_search_is_built_where_there_is_a_c_compiler() -> None:
     assert reverse._reverse is not None, "pip install -e . did not build relaygen/solver/_reverse.c"
 
