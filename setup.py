@@ -1,6 +1,13 @@
-"""The one compiled part: the reverse search's layers in C (optional: without a C compiler, the Python
-search in relaygen/solver/reverse.py runs instead). Everything else is configured in pyproject.toml."""
+"""The compiled parts: the reverse search and the fast push search in C (optional: without a C compiler,
+the Python searches in relaygen/solver/reverse.py and search.py run instead). Everything else is
+configured in pyproject.toml."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("relaygen.solver._reverse", ["relaygen/solver/_reverse.c"], optional=True)])
+
+def _solver_extension(name: str) -> Extension:
+    sources = [f"relaygen/solver/{name}.c"]
+    return Extension(f"relaygen.solver.{name}", sources, depends=["relaygen/solver/cells.h"], optional=True)
+
+
+setup(ext_modules=[_solver_extension("_reverse"), _solver_extension("_search")])

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import heapq
 import random
+import shutil
+import sysconfig
+import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relaygen.solver import board as board_module
+from relaygen.solver import search
 from relaygen.solver.board import ROOMS_KEPT, Board
 from relaygen.solver.deadlock import frozen_deadlock
 from relaygen.solver.sokoban import Puzzle, is_solved, replay, solve
@@ -35,6 +40,23 @@ def read_collection(path: Path) -> list[list[str]]:
 
 MICROBAN = read_collection(DATA / "microban.xsb")
 BOXOBAN = read_collection(DATA / "boxoban-medium-valid-000-first50.txt")
+BOXOBAN_HARD = read_collection(DATA / "boxoban-hard-000-first200.txt")
+
+
+@pytest.fixture(params=["c", "python"])
+def search_in(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with the fast search in C, then in Python (the C one skipped where it is not built)."""
+    if request.param == "python":
+        monkeypatch.setattr(search, "_search", None)
+    elif search._search is None:
+        pytest.skip("the C search is not built")
+    return request.param
+
+
+@pytest.fixture
+def python_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast search in Python (the one whose memos stay in the board's room)."""
+    monkeypatch.setattr(search, "_search", None)
 
 
 def assert_solves(p: Puzzle, solution: str | None) -> None:
@@ -157,7 +179,7 @@ MICROBAN_SAMPLE = [1, 2, 3, 4, 5, 7, 9, 12, 15, 21, 25, 30, 40, 60, 80]
 
 
 @pytest.mark.parametrize("number", MICROBAN_SAMPLE)
-def test_microban_solutions_replay(number: int) -> None:
+def test_microban_solutions_replay(number: int, search_in: str) -> None:
     p = Puzzle.from_rows(MICROBAN[number - 1])
     result = solve(p, max_nodes=20_000)
     assert result.status == "solved"
@@ -172,7 +194,7 @@ def test_collections_read_completely() -> None:
 
 
 @pytest.mark.parametrize("index", range(0, 50, 5))
-def test_boxoban_solutions_replay(index: int) -> None:
+def test_boxoban_solutions_replay(index: int, search_in: str) -> None:
     p = Puzzle.from_rows(BOXOBAN[index])
     result = solve(p, max_nodes=50_000)
     assert result.status == "solved"
@@ -193,7 +215,7 @@ def test_boxoban_solutions_replay(index: int) -> None:
         ["######", "# ## #", "#@$  #", "#    #", "#.$ .#", "######"],  # only a search can tell
     ],
 )
-def test_unsolvable_levels(rows: list[str]) -> None:
+def test_unsolvable_levels(rows: list[str], search_in: str) -> None:
     p = Puzzle.from_rows(rows)
     assert brute_force(p) is None
     result = solve(p, max_nodes=10_000)
@@ -201,7 +223,7 @@ def test_unsolvable_levels(rows: list[str]) -> None:
     assert result.solution is None and result.moves == 0
 
 
-def test_unsolvable_found_by_exhausting_the_search() -> None:
+def test_unsolvable_found_by_exhausting_the_search(search_in: str) -> None:
     p = Puzzle.from_rows(["######", "# ## #", "#@$  #", "#    #", "#.$ .#", "######"])
     assert solve(p).nodes > 1
     assert solve(p, max_nodes=1).status == "unknown"
@@ -213,7 +235,7 @@ def test_already_solved_level_needs_no_moves() -> None:
     assert (result.status, result.solution, result.moves) == ("solved", "", 0)
 
 
-def test_small_budgets_give_unknown() -> None:
+def test_small_budgets_give_unknown(search_in: str) -> None:
     p = Puzzle.from_rows(MICROBAN[35])  # needs thousands of expansions
     result = solve(p, max_nodes=50)
     assert result.status == "unknown"
@@ -230,7 +252,7 @@ def _fresh(p: Puzzle, optimal: bool = False) -> tuple[str, str | None, int]:
     return result.status, result.solution, result.nodes
 
 
-def test_rooms_kept_between_solves_change_no_result() -> None:
+def test_rooms_kept_between_solves_change_no_result(python_search: None) -> None:
     """Boards of one floor and goals share a room (push distances, bounds, corrals); a room with the
     same floor but other goals is another room, and solving after any other room answers exactly as
     solving alone."""
@@ -249,7 +271,7 @@ def test_rooms_kept_between_solves_change_no_result() -> None:
                 assert (result.status, result.solution, result.nodes) == alone[optimal][puzzles.index(p)]
 
 
-def test_boards_of_one_room_share_it_and_few_rooms_are_kept() -> None:
+def test_boards_of_one_room_share_it_and_few_rooms_are_kept(python_search: None) -> None:
     p = Puzzle.from_rows(MICROBAN[3])
     first = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player)
     start = Board(p.width, p.height, p.walls, p.goals, p.goals, p.player)
@@ -264,7 +286,7 @@ def test_boards_of_one_room_share_it_and_few_rooms_are_kept() -> None:
     assert Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player).room is not first.room
 
 
-def test_a_room_forgets_memos_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_room_forgets_memos_past_its_limit(monkeypatch: pytest.MonkeyPatch, python_search: None) -> None:
     p = Puzzle.from_rows(MICROBAN[35])  # needs thousands of expansions
     alone = _fresh(p)
     monkeypatch.setattr(board_module, "MEMO_KEPT", 100)
@@ -357,23 +379,27 @@ def scrambled(seed: int, size: int, boxes: int, steps: int) -> Puzzle:
     return Puzzle(w, h, frozenset(walls), frozenset(goals), frozenset(box_set), player)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(
     seed=st.integers(0, 2**32 - 1),
     size=st.integers(4, 7),
     boxes=st.integers(1, 7),
     steps=st.integers(0, 300),
 )
-def test_scrambled_levels_are_solved(seed: int, size: int, boxes: int, steps: int) -> None:
+def test_scrambled_levels_are_solved(seed: int, size: int, boxes: int, steps: int, search_in: str) -> None:
     p = scrambled(seed, size, boxes, steps)
     result = solve(p, max_nodes=50_000)
     assert result.status == "solved"
     assert_solves(p, result.solution)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 2**32 - 1), boxes=st.integers(1, 3))
-def test_verdicts_agree_with_brute_force_on_random_levels(seed: int, boxes: int) -> None:
+def test_verdicts_agree_with_brute_force_on_random_levels(seed: int, boxes: int, search_in: str) -> None:
     rng = random.Random(seed)
     size = 5
     w = size + 2
@@ -391,10 +417,95 @@ def test_verdicts_agree_with_brute_force_on_random_levels(seed: int, boxes: int)
         assert (best.moves, best.pushes) == expected
 
 
-def test_crowded_scrambled_levels_are_solved() -> None:
+def test_crowded_scrambled_levels_are_solved(search_in: str) -> None:
     # Many boxes in little room: corrals and frozen groups everywhere, so unsound pruning shows.
     for seed in range(300):
         p = scrambled(seed, 4 + seed % 3, 4 + seed % 4, 300)
         result = solve(p, max_nodes=50_000)
         assert result.status == "solved", seed
         assert_solves(p, result.solution)
+
+
+# --- the search in C -------------------------------------------------------------------------
+
+C_ONLY = pytest.mark.skipif(search._search is None, reason="the C search is not built")
+PORTFOLIO_LEVELS = [35, 111, 132, 139]
+"""Microban levels (0-based) the first search does not solve alone: the portfolio's other searches take turns."""
+
+
+def _fast(p: Puzzle, native: bool, max_nodes: int | None = None) -> tuple[str, list | None, int]:
+    board = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player)
+    budget = search.Budget(max_nodes, None)
+    status, plan = search.fast(board, budget, native=native)
+    return status, plan, budget.nodes
+
+
+@C_ONLY
+def test_the_c_search_expands_what_the_python_search_expands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same plan and node count, budget or not: portfolio levels, one past the third search's last
+    turn, Boxoban hard rooms, and budgets that stop each of them."""
+    asked = Counter[str]()
+    built = search._search
+
+    class Counted:
+        def fast(self, *args: object) -> object:
+            asked["c"] += 1
+            return built.fast(*args)
+
+    monkeypatch.setattr(search, "_search", Counted())
+    cases = [(MICROBAN[i], budget) for i in PORTFOLIO_LEVELS for budget in (None, 4_000)]
+    cases += [(MICROBAN[98], None)]  # solved after the weight-1 search's 20 turns (some 64,500 expansions)
+    cases += [(rows, budget) for rows in BOXOBAN_HARD[:40] for budget in (None, 30)]
+    for rows, budget in cases:
+        p = Puzzle.from_rows(rows)
+        in_c = _fast(p, True, budget)
+        assert in_c == _fast(p, False, budget)
+        assert in_c[0] in ("solved", "unknown")
+    assert asked["c"] == len(cases)
+    assert _fast(Puzzle.from_rows(MICROBAN[98]), True)[2] > 3_000 + 3 * 20 * search._SLICE
+
+
+@C_ONLY
+def test_the_c_search_proves_unsolvable_levels_as_the_python_search_does() -> None:
+    p = Puzzle.from_rows(["######", "# ## #", "#@$  #", "#    #", "#.$ .#", "######"])
+    assert _fast(p, True) == _fast(p, False) and _fast(p, True)[0] == "unsolvable"
+
+
+@C_ONLY
+def test_the_c_search_stops_at_its_time_limit() -> None:
+    p = Puzzle.from_rows(MICROBAN[98])  # tens of thousands of expansions
+    start = time.perf_counter()
+    result = solve(p, time_limit=0.02)
+    assert result.status == "unknown" and time.perf_counter() - start < 1.0
+    assert 0 < result.nodes < solve(p, max_nodes=200_000).nodes
+
+
+@C_ONLY
+def test_the_c_search_answers_unknown_past_its_state_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = Puzzle.from_rows(MICROBAN[35])
+    monkeypatch.setattr(search, "NATIVE_STATES", 100)
+    result = solve(p)
+    assert result.status == "unknown" and 0 < result.nodes < 100
+
+
+def test_boards_too_large_or_too_many_boxes_for_the_c_search_are_searched_in_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Unbuilt:
+        def fast(self, *args: object) -> object:
+            raise AssertionError("the C search was asked")
+
+    monkeypatch.setattr(search, "_search", Unbuilt())
+    corridor = Puzzle.from_rows(["#" * 401, "#.$@" + " " * 396 + "#", "#" * 401])
+    assert (corridor.width + 2) * (corridor.height + 2) > 64 * search.NATIVE_WORDS
+    crowded = Puzzle.from_rows(
+        ["#" * 12] + ["#" + ". $ " * 2 + "  #"] * 2 * search.NATIVE_BOXES + ["#@" + " " * 9 + "#", "#" * 12]
+    )
+    assert len(crowded.boxes) > search.NATIVE_BOXES
+    assert solve(corridor).solution == "L"
+    assert solve(crowded, max_nodes=20).nodes == 20
+
+
+@pytest.mark.skipif(not shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]), reason="no C compiler")
+def test_the_c_search_is_built_where_there_is_a_c_compiler() -> None:
+    assert search._search is not None, "pip install -e . did not build relaygen/solver/_search.c"

@@ -1,21 +1,9 @@
 /* The reverse search's layers in C: relaygen.solver.reverse's breadth-first search of pulls, the same
- * states in the same order, some nine times as fast (benchmarks/deepen_speed.py). Cell sets are
- * bitsets of up to MAX_WORDS 64-bit words, the padded board's cells in the order of
- * relaygen.solver.board (cell c is bit c % 64 of word c / 64). Built by setup.py as an optional
- * extension: without it, reverse.py's Python search runs. */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <stdint.h>
+ * states in the same order, some nine times as fast (benchmarks/deepen_speed.py). Cell sets as in
+ * cells.h. Built by setup.py as an optional extension: without it, reverse.py's Python search runs. */
+#include "cells.h"
+
 #include <stdlib.h>
-#include <string.h>
-
-#define MAX_WORDS 16
-
-typedef uint64_t word;
-
-static int has(const word *set, Py_ssize_t c) { return (int)((set[c >> 6] >> (c & 63)) & 1); }
-static void put(word *set, Py_ssize_t c) { set[c >> 6] |= (word)1 << (c & 63); }
-static void drop(word *set, Py_ssize_t c) { set[c >> 6] &= ~((word)1 << (c & 63)); }
 
 /* Seen states: box set -> union of the player regions found beside it (open addressing). */
 typedef struct {
@@ -23,16 +11,6 @@ typedef struct {
     word *keys, *regions;
     char *full;
 } Seen;
-
-static uint64_t hash_set(const word *set, Py_ssize_t words) {
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (Py_ssize_t i = 0; i < words; i++) {
-        h ^= set[i];
-        h *= 0xbf58476d1ce4e5b9ULL;
-        h ^= h >> 31;
-    }
-    return h;
-}
 
 static int seen_init(Seen *s, Py_ssize_t words, Py_ssize_t capacity) {
     s->words = words;
@@ -99,74 +77,6 @@ static int states_add(States *st, const word *boxes, const word *region) {
     memcpy(st->boxes + st->count * st->words, boxes, (size_t)st->words * sizeof(word));
     memcpy(st->regions + st->count * st->words, region, (size_t)st->words * sizeof(word));
     st->count++;
-    return 1;
-}
-
-/* Whether the free edge-neighbours of the centre of a 3x3 block (bit i: row i / 3, column i % 3; the
- * centre, bit 4, ignored) are connected to each other through free cells of the block's ring. */
-static char ring_connected[512];
-
-static void init_ring_connected(void) {
-    static const int sides[4] = {1, 3, 5, 7};
-    for (int pattern = 0; pattern < 512; pattern++) {
-        int seen = 0, stack[9], top = 0, first = -1;
-        for (int k = 0; k < 4 && first < 0; k++)
-            if ((pattern >> sides[k]) & 1)
-                first = sides[k];
-        if (first >= 0) {
-            seen = 1 << first;
-            stack[top++] = first;
-        }
-        while (top) {
-            int c = stack[--top], r = c / 3, col = c % 3;
-            int next[4][2] = {{r - 1, col}, {r + 1, col}, {r, col - 1}, {r, col + 1}};
-            for (int k = 0; k < 4; k++) {
-                int nr = next[k][0], nc = next[k][1], n = 3 * nr + nc;
-                if (nr < 0 || nr > 2 || nc < 0 || nc > 2 || n == 4 || !((pattern >> n) & 1) || ((seen >> n) & 1))
-                    continue;
-                seen |= 1 << n;
-                stack[top++] = n;
-            }
-        }
-        int connected = 1;
-        for (int k = 0; k < 4; k++)
-            if (((pattern >> sides[k]) & 1) && !((seen >> sides[k]) & 1))
-                connected = 0;
-        ring_connected[pattern] = (char)connected;
-    }
-}
-
-/* Whether the free cells around ``t`` stay connected to each other (a local test). */
-static int keeps_connected(const word *free, Py_ssize_t W, Py_ssize_t t) {
-    int pattern = 0;
-    for (int i = 0; i < 9; i++)
-        pattern |= has(free, t + (i / 3 - 1) * W + i % 3 - 1) << i;
-    return ring_connected[pattern];
-}
-
-/* ``out`` (holding ``start``) joined with the cells the player reaches from ``start`` over ``free``
- * (a depth-first fill). */
-static void grow(const word *free, Py_ssize_t W, Py_ssize_t start, word *out, Py_ssize_t *stack) {
-    Py_ssize_t top = 0;
-    put(out, start);
-    stack[top++] = start;
-    while (top) {
-        Py_ssize_t c = stack[--top], next[4] = {c + 1, c - 1, c + W, c - W};
-        for (int k = 0; k < 4; k++) {
-            if (has(free, next[k]) && !has(out, next[k])) {
-                put(out, next[k]);
-                stack[top++] = next[k];
-            }
-        }
-    }
-}
-
-static int read_set(PyObject *bytes, Py_ssize_t words, word *out) {
-    if (!PyBytes_Check(bytes) || PyBytes_GET_SIZE(bytes) != words * (Py_ssize_t)sizeof(word)) {
-        PyErr_SetString(PyExc_ValueError, "a cell set must be bytes of words * 8");
-        return 0;
-    }
-    memcpy(out, PyBytes_AS_STRING(bytes), (size_t)words * sizeof(word));
     return 1;
 }
 

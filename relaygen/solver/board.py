@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable
 
@@ -28,7 +29,7 @@ class Room:
     distances, live cells, and the memos of the searches (bounds per box set, PI-corrals per box
     set and player region)."""
 
-    __slots__ = ("bounds", "corrals", "live_mask", "mindist", "to_goals")
+    __slots__ = ("_push_table", "bounds", "corrals", "live_mask", "mindist", "to_goals")
 
     def __init__(self, dist: list[list[int]], live_mask: int, size: int) -> None:
         """``dist[g][c]``: the least number of pushes taking a lone box from ``c`` to goal ``g``."""
@@ -37,6 +38,13 @@ class Room:
         self.live_mask = live_mask
         self.bounds: dict[int, int] = {}
         self.corrals: dict[tuple[int, int], tuple[int, int] | None] = {}
+        self._push_table: bytes | None = None
+
+    def push_table(self) -> bytes:
+        """``to_goals`` as native 32-bit integers, cell by cell (what the C search reads)."""
+        if self._push_table is None:
+            self._push_table = array("i", [d for row in self.to_goals for d in row]).tobytes()
+        return self._push_table
 
     def trim(self) -> None:
         """Forget the search memos once they hold more than ``MEMO_KEPT`` entries (they only save time)."""

@@ -20,6 +20,11 @@ from scipy.optimize import linear_sum_assignment
 from .board import INF, Board, bits
 from .deadlock import axis_blocks, frozen_deadlock, pi_corral
 
+try:
+    from . import _search
+except ImportError:  # built without a C compiler: the Python search below runs
+    _search = None
+
 Plan = list[tuple[int, int]]
 Outcome = tuple[str, Plan | None]
 _CHECK_EVERY = 64  # expansions between clock reads
@@ -27,6 +32,12 @@ _SLICE = 1024  # expansions per turn when several searches share the budget
 _WARMUP = 3000  # expansions the first search gets alone
 # (heuristic weight, turns of _SLICE expansions or None for no limit); the first starts alone
 _PORTFOLIO = ((5, None), (30, None), (1, 20))
+NATIVE_WORDS = 16
+"""The most 64-bit words of a padded board's cell set the C search takes (1,024 cells)."""
+NATIVE_BOXES = 64
+"""The most boxes the C search takes."""
+NATIVE_STATES = 4_000_000
+"""States the C search may hold (some 300 MB on a 10x10 board) before it answers "unknown", as if out of time."""
 
 
 class Budget:
@@ -126,13 +137,18 @@ def _unwind(links: dict, key: object, last: tuple[int, int]) -> Plan:
     return plan
 
 
-def fast(board: Board, budget: Budget) -> Outcome:
+def fast(board: Board, budget: Budget, native: bool = True) -> Outcome:
     """Portfolio of weighted A* searches sharing ``budget``; the first to finish answers.
 
     The first search runs alone for a while, so easy puzzles cost one search only; then
     searches with other heuristic weights take turns with it, some for a limited time. Their memos
-    stay in the board's room, trimmed when large.
+    stay in the board's room, trimmed when large. ``native``: search in C (``relaygen.solver._search``:
+    the same expansions in the same order, so the same plan and node count) where it was built and the
+    board fits it; else, or with ``native=False``, in Python.
     """
+    words = (board.size + 63) // 64
+    if native and _search is not None and words <= NATIVE_WORDS and len(board.boxes) <= NATIVE_BOXES:
+        return _native_fast(board, budget, words)
     heuristic, corrals = _Matcher(board), board.room.corrals
     (weight, _), *others = _PORTFOLIO
     turns = [[_best_first(board, budget, weight, heuristic, corrals), None]]
@@ -155,6 +171,28 @@ def fast(board: Board, budget: Budget) -> Outcome:
             k = (k + 1) % len(turns)
     finally:
         board.room.trim()
+
+
+def _native_fast(board: Board, budget: Budget, words: int) -> Outcome:
+    """:func:`fast` in C; the expansions it made are spent from ``budget``."""
+    h_block, v_block = axis_blocks(board)
+    seconds = -1.0 if budget.deadline is None else max(0.0, budget.deadline - time.perf_counter())
+    status, plan, nodes = _search.fast(
+        board.W,
+        board.size,
+        words,
+        *(mask.to_bytes(8 * words, "little") for mask in (board.floor_mask, board.live_mask, board.goal_mask)),
+        h_block.to_bytes(8 * words, "little"),
+        v_block.to_bytes(8 * words, "little"),
+        sum(1 << c for c in board.boxes).to_bytes(8 * words, "little"),
+        board.player,
+        board.room.push_table(),
+        budget.max_nodes - budget.nodes if budget.max_nodes >= 0 else -1,
+        seconds,
+        NATIVE_STATES,
+    )
+    budget.nodes += nodes
+    return status, plan
 
 
 def _best_first(
