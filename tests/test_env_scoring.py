@@ -19,6 +19,7 @@ from relaygen.mechanics.relay import Legs
 from relaygen.playtest import playtest
 from relaygen.rules import load_rules
 from relaygen.score import VERDICTS
+from relaygen.solver import search
 
 BUDGET = Budget(max_nodes=2000, time_limit=None)
 LEVELS = Path(__file__).resolve().parents[1] / "levels"
@@ -148,3 +149,55 @@ def test_the_solution_metrics_are_those_a_level_scored_without_a_search_lacks(ru
             assert searched.metrics[0, j] > 0 and unsearched.metrics[0, j] == 0, name
         else:
             assert searched.metrics[0, j] == unsearched.metrics[0, j], name
+
+
+def push_rooms(rules_name: str, n: int, seed: int) -> np.ndarray:
+    """Rooms with one player and as many boxes as goals among random walls (some boxes start on goals):
+    boxes out of the player's reach, boxes in corners and frozen against each other, goals walled off."""
+    rules = load_rules(rules_name)
+    tile = rules.tile_index
+    rng = np.random.default_rng(seed)
+    grids = np.full((n, rules.height, rules.width), tile["wall"], np.uint8)
+    for grid in grids:
+        inner = grid[1:-1, 1:-1]
+        inner[:] = np.where(rng.random(inner.shape) < rng.uniform(0.1, 0.5), tile["wall"], tile["floor"])
+        boxes = int(rng.integers(1, 5))
+        cells = rng.permutation(inner.size)[: 2 * boxes + 1]
+        on_goal = int(rng.integers(0, boxes + 1)) if rng.random() < 0.3 else 0
+        for k, cell in enumerate(cells[:-1]):
+            name = "goal" if k < boxes - on_goal else "box" if k < 2 * boxes - 2 * on_goal else "box_on_goal"
+            inner.flat[cell] = tile[name]
+        inner.flat[cells[-1]] = tile["player"]
+    return grids
+
+
+@pytest.mark.skipif(search._search is None, reason="the C part is not built")
+@pytest.mark.parametrize("rules_name", ["sokoban", "boxoban"])
+def test_the_c_playtest_with_no_search_equals_the_mechanics_own(rules_name: str) -> None:
+    rules = load_rules(rules_name)
+    shipped = [level.grid for level in read_levels(LEVELS / rules_name)]
+    grids = np.concatenate([push_rooms(rules_name, 400, seed=5), random_grids(rules_name, 100, seed=6), shipped])
+    in_c = get_mechanic("push").analyse_unsearched(rules, grids)
+    assert in_c is not None
+    each = Scorer(rules, BUDGET)._analysed_each(grids, [None] * len(grids), np.zeros(len(grids)))
+    for got, expected in zip(in_c, each, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    verdicts, metrics, _ = in_c
+    stuck = metrics[:, get_mechanic("push").metrics.index("stuck_boxes")]
+    assert {VERDICTS[v] for v in verdicts} == {"no", "unknown"} and len(set(stuck.tolist())) >= 3
+
+
+def test_a_push_stack_goes_through_the_c_playtest_with_no_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = load_rules("boxoban")
+    asked: list[int] = []
+    push = type(get_mechanic("push"))
+    unsearched = push.analyse_unsearched
+
+    def counted(rules: object, grids: np.ndarray) -> object:
+        asked.append(len(grids))
+        return unsearched(rules, grids)
+
+    monkeypatch.setattr(push, "analyse_unsearched", staticmethod(counted))
+    grids = push_rooms("boxoban", 20, seed=1)
+    Scorer(rules, BUDGET).score(grids, [None] * len(grids), np.zeros(len(grids)), search=False)
+    assert asked == [len(grids)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -89,10 +90,13 @@ class Scorer:
         self.searched_objectives = np.array([o.metric in mechanic.solution_metrics for o in rules.objectives], bool)
         """Which objectives measure a metric only the search finds (the mechanic's ``solution_metrics``)."""
         self._batched = mechanic.analyse_batch
+        self._unsearched = mechanic.analyse_unsearched
         self._counted_only = mechanic.reward_searches_counted
         self._cache: OrderedDict[tuple, tuple] = OrderedDict()
         self._reports: OrderedDict[tuple, Report] = OrderedDict()
         self._cache_size = cache_size
+        self._targets = lru_cache(maxsize=1024)(rules.targets)
+        """The rules' targets at a difficulty, kept: an episode's steps share one difficulty."""
 
     # ----- public --------------------------------------------------------------------------------
 
@@ -118,7 +122,7 @@ class Scorer:
             if self._batched is not None:
                 fresh = self._stack_scores(grids[todo], difficulty[todo], self._analysed(grids[todo], budget))
             elif not search:
-                analysis = self._analysed_each(grids[todo], [payloads[i] for i in todo], difficulty[todo])
+                analysis = self._analysed_unsearched(grids[todo], [payloads[i] for i in todo], difficulty[todo])
                 fresh = self._stack_scores(grids[todo], difficulty[todo], analysis)
             else:
                 fresh = self._score_each(grids[todo], [payloads[i] for i in todo], difficulty[todo], budget)
@@ -172,6 +176,17 @@ class Scorer:
             out.terms[i] = [report.terms[k] for k in self.term_names]
         return out
 
+    def _analysed_unsearched(
+        self, grids: np.ndarray, payloads: list[Payload | None], difficulty: np.ndarray
+    ) -> BatchAnalysis:
+        """The mechanic's analyse of each level with no search: its array form where it has one that takes
+        these levels (none with a payload), else level by level."""
+        if self._unsearched is not None and all(payload is None for payload in payloads):
+            found = self._unsearched(self.rules, grids)
+            if found is not None:
+                return found
+        return self._analysed_each(grids, payloads, difficulty)
+
     def _analysed_each(
         self, grids: np.ndarray, payloads: list[Payload | None], difficulty: np.ndarray
     ) -> BatchAnalysis:
@@ -183,7 +198,7 @@ class Scorer:
         length = np.zeros(len(grids), np.int64)
         for i, (grid, payload, d) in enumerate(zip(grids, payloads, difficulty, strict=True)):
             level = Level(self.rules, grid, payload=payload)
-            found = mechanic.analyse(level, self.rules.targets(float(d)), NO_SEARCH)
+            found = mechanic.analyse(level, self._targets(float(d)), NO_SEARCH)
             verdicts[i] = VERDICTS.index(found.verdict)
             metrics[i] = [found.metrics[k] for k in self.metric_names]
             length[i] = len(found.solution or "") if found.verdict == "yes" else 0

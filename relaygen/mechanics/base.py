@@ -126,6 +126,9 @@ class Mechanic(Protocol[S]):
     analyse_batch: ClassVar[Callable[[Rules, np.ndarray, Budget], BatchAnalysis] | None] = None
     """The playtest of a stack of grids ``(m, H, W)`` within a budget, as arrays, for the environment's
     reward; None where the mechanic is played level by level."""
+    analyse_unsearched: ClassVar[Callable[[Rules, np.ndarray], BatchAnalysis | None] | None] = None
+    """The playtest of a stack of grids with no search, as arrays, where a faster form than ``analyse``
+    level by level exists (it may answer None for a stack it does not take)."""
     reward_searches_counted: ClassVar[bool] = False
     """The environment's reward searches only levels that keep every count constraint (one that breaks
     one is unplayable whatever the search finds), as PCGRL runs its Sokoban solver only on maps with
@@ -299,10 +302,12 @@ def corridor_share(open_cells: np.ndarray) -> np.ndarray:
 def beside(mask: np.ndarray) -> np.ndarray:
     """How many of each cell's four neighbours are set in ``mask`` (outside the grid counts as unset),
     per ``(H, W)`` mask of a stack ``(..., H, W)``; int8."""
-    padded = np.pad(mask, [(0, 0)] * (mask.ndim - 2) + [(1, 1), (1, 1)])
-    return (
-        padded[..., :-2, 1:-1].astype(np.int8) + padded[..., 2:, 1:-1] + padded[..., 1:-1, :-2] + padded[..., 1:-1, 2:]
-    )
+    counts = np.zeros(mask.shape, np.int8)
+    counts[..., 1:, :] += mask[..., :-1, :]
+    counts[..., :-1, :] += mask[..., 1:, :]
+    counts[..., :, 1:] += mask[..., :, :-1]
+    counts[..., :, :-1] += mask[..., :, 1:]
+    return counts
 
 
 def room_walls(solid: np.ndarray) -> tuple[int, int]:
@@ -349,4 +354,5 @@ def path_moves(dist: np.ndarray, target: Cell) -> str:
 
 def cells_with(level: Level, prop: str) -> list[Cell]:
     """Cells of ``level`` whose tile has ``prop``, in reading order."""
-    return [(int(y), int(x)) for y, x in np.argwhere(level.rules.with_property(prop)[level.grid])]
+    rows, cols = np.nonzero(level.rules.with_property(prop)[level.grid])
+    return list(zip(rows.tolist(), cols.tolist(), strict=True))

@@ -10,6 +10,7 @@ import numpy as np
 from relaygen.level import Level
 from relaygen.mechanics.base import (
     Analysis,
+    BatchAnalysis,
     Budget,
     Cell,
     GridMechanic,
@@ -24,8 +25,14 @@ from relaygen.mechanics.base import (
     with_,
     without,
 )
+from relaygen.rules import Rules
+from relaygen.score import VERDICTS
 from relaygen.solver.reverse import farthest_layouts
+from relaygen.solver.search import unsearched
 from relaygen.solver.sokoban import Puzzle, solve, stuck_boxes
+
+_FLAGGED = ("solid", "pushable", "goal", "player")
+"""The tile properties the C playtest reads, as bits 1, 2, 4 and 8 of a tile's flags."""
 
 
 class Push(GridMechanic):
@@ -51,6 +58,21 @@ class Push(GridMechanic):
     solution_metrics = ("solution_length", "pushes", "solver_nodes")
     level_formats = ("json", "txt", "xsb")
     reverse_search = True
+
+    @staticmethod
+    def analyse_unsearched(rules: Rules, grids: np.ndarray) -> BatchAnalysis | None:
+        """:meth:`analyse` of each grid with no search, in C (:func:`~relaygen.solver.search.unsearched`);
+        None where that is missing or does not take every grid (the caller then analyses each level)."""
+        flags = sum(rules.with_property(name).astype(np.uint8) << bit for bit, name in enumerate(_FLAGGED))
+        found = unsearched(grids, np.asarray(flags, np.uint8))
+        if found is None or (found[0] == 2).any():
+            return None
+        codes, values = found
+        metrics = np.zeros((len(grids), len(Push.metrics)))
+        for column, name in enumerate(("regions", "boxes", "wall_share", "isolated_walls", "stuck_boxes")):
+            metrics[:, Push.metrics.index(name)] = values[:, column]
+        verdicts = np.where(codes == 1, VERDICTS.index("unknown"), VERDICTS.index("no")).astype(np.int8)
+        return verdicts, metrics, np.zeros(len(grids), np.int64)
 
     def hud(self, level: Level, state: PlayState) -> list[HudSegment]:
         return [(f"pushes {state.pushes}", "text")]
@@ -98,8 +120,9 @@ class Push(GridMechanic):
         if set(boxes) <= set(goals):
             return Analysis("no", None, metrics, "every box starts on a goal: there is nothing to solve")
         puzzle = to_puzzle(level.grid.shape, solid, boxes, goals, players[0])
-        metrics["stuck_boxes"] = float(stuck_boxes(puzzle))
-        result = solve(puzzle, max_nodes=budget.max_nodes, time_limit=budget.time_limit)
+        board = puzzle.board()
+        metrics["stuck_boxes"] = float(stuck_boxes(puzzle, board))
+        result = solve(puzzle, max_nodes=budget.max_nodes, time_limit=budget.time_limit, board=board)
         if result.status != "solved":
             verdict = "no" if result.status == "unsolvable" else "unknown"
             return Analysis(verdict, None, metrics, f"solver: {result.status} after {result.nodes} nodes")
@@ -107,7 +130,7 @@ class Push(GridMechanic):
         optimal, reason = False, ""
         if budget.optimal:
             left = _left(budget, result.nodes, result.seconds)
-            best = solve(puzzle, max_nodes=left.max_nodes, time_limit=left.time_limit, optimal=True)
+            best = solve(puzzle, max_nodes=left.max_nodes, time_limit=left.time_limit, optimal=True, board=board)
             optimal = best.status == "solved"
             result = best if optimal else result
             reason = "" if optimal else f"optimal search out of budget after {best.nodes} nodes: first solution kept"
@@ -222,7 +245,7 @@ def to_puzzle(shape: tuple[int, ...], solid: np.ndarray, boxes: list[Cell], goal
     return Puzzle(
         width=w,
         height=shape[0],
-        walls=frozenset(int(i) for i in np.flatnonzero(solid)),
+        walls=frozenset(np.flatnonzero(solid).tolist()),
         goals=frozenset(map(index, goals)),
         boxes=frozenset(map(index, boxes)),
         player=index(player),

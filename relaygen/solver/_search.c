@@ -772,10 +772,215 @@ done:
     return result;
 }
 
+/* ----- the playtest without a search ----- */
+
+#define SOLID 1
+#define PUSHABLE 2
+#define GOAL 4
+#define PLAYER 8
+#define VERDICT_NO 0
+#define VERDICT_UNKNOWN 1
+#define VERDICT_ASK_PYTHON 2
+
+/* The 4-connected regions of the cells of an h x w grid that ``open`` marks. */
+static Py_ssize_t count_regions(const char *open, Py_ssize_t h, Py_ssize_t w, char *seen, Py_ssize_t *stack) {
+    Py_ssize_t regions = 0;
+    memset(seen, 0, (size_t)(h * w));
+    for (Py_ssize_t start = 0; start < h * w; start++) {
+        if (!open[start] || seen[start])
+            continue;
+        regions++;
+        Py_ssize_t top = 0;
+        seen[start] = 1;
+        stack[top++] = start;
+        while (top) {
+            Py_ssize_t c = stack[--top], r = c / w, col = c % w;
+            Py_ssize_t next[4] = {col + 1 < w ? c + 1 : -1, col > 0 ? c - 1 : -1, r + 1 < h ? c + w : -1, r > 0 ? c - w : -1};
+            for (int k = 0; k < 4; k++) {
+                if (next[k] >= 0 && open[next[k]] && !seen[next[k]]) {
+                    seen[next[k]] = 1;
+                    stack[top++] = next[k];
+                }
+            }
+        }
+    }
+    return regions;
+}
+
+/* The cells from which a lone box can be pushed to ``goal`` (reverse pulls over the floor, as
+ * board.py's push distances). */
+static void pullable_to(const Board *b, Py_ssize_t goal, word *reached) {
+    Py_ssize_t words = b->words, W = b->W, steps[4] = {1, -1, W, -W};
+    word beyond[4][MAX_WORDS], f[MAX_WORDS] = {0}, moved[MAX_WORDS], next[MAX_WORDS];
+    /* A box reaches cell c from c + s when c + s and c + 2s are floor: beyond[k] holds those c + s. */
+    for (int k = 0; k < 4; k++) {
+        set_shift(moved, b->floor, words, -steps[k]);
+        for (Py_ssize_t i = 0; i < words; i++)
+            beyond[k][i] = b->floor[i] & moved[i];
+    }
+    memset(reached, 0, (size_t)words * sizeof(word));
+    put(reached, goal);
+    put(f, goal);
+    while (!set_empty(f, words)) {
+        memset(next, 0, (size_t)words * sizeof(word));
+        for (int k = 0; k < 4; k++) {
+            set_shift(moved, f, words, steps[k]);
+            for (Py_ssize_t i = 0; i < words; i++)
+                next[i] |= moved[i] & beyond[k][i];
+        }
+        for (Py_ssize_t i = 0; i < words; i++) {
+            f[i] = next[i] & ~reached[i];
+            reached[i] |= f[i];
+        }
+    }
+}
+
+/* One grid's playtest without a search (mechanics/push.py's analyse with no search): its verdict, and
+ * in ``out`` its regions, boxes, wall share, isolated walls and stuck boxes. VERDICT_ASK_PYTHON for a
+ * grid whose tiles overlap in ways a puzzle refuses (a solid goal, a player on a box). */
+static int unsearched_one(const uint8_t *codes, const uint8_t *flags, Py_ssize_t h, Py_ssize_t w, char *open,
+                          char *seen, Py_ssize_t *stack, double *out) {
+    Py_ssize_t cells = h * w, walls = 0, isolated = 0, boxes = 0, goals = 0, players = 0, player = -1, off_goal = 0;
+    int overlap = 0;
+    for (Py_ssize_t c = 0; c < cells; c++) {
+        uint8_t f = flags[codes[c]];
+        open[c] = !(f & SOLID);
+        boxes += (f & PUSHABLE) != 0;
+        goals += (f & GOAL) != 0;
+        off_goal += (f & PUSHABLE) && !(f & GOAL);
+        if (f & PLAYER) {
+            players++;
+            player = c;
+        }
+        overlap |= ((f & SOLID) && (f & (GOAL | PUSHABLE | PLAYER))) || ((f & PLAYER) && (f & PUSHABLE));
+    }
+    for (Py_ssize_t r = 1; r + 1 < h; r++) {
+        for (Py_ssize_t col = 1; col + 1 < w; col++) {
+            Py_ssize_t c = r * w + col;
+            if (open[c])
+                continue;
+            walls++;
+            isolated += open[c - 1] && open[c + 1] && open[c - w] && open[c + w];
+        }
+    }
+    Py_ssize_t inner = (h - 2) * (w - 2);
+    out[0] = (double)count_regions(open, h, w, seen, stack);
+    out[1] = (double)boxes;
+    out[2] = (double)walls / (double)(inner > 1 ? inner : 1);
+    out[3] = (double)isolated;
+    out[4] = 0.0;
+    if (players != 1 || !boxes || boxes != goals || !off_goal)
+        return VERDICT_NO;
+    if (overlap)
+        return VERDICT_ASK_PYTHON;
+    /* The board (board.py): padded by a ring of walls; the floor is what the player reaches. */
+    Board b;
+    memset(&b, 0, sizeof b);
+    b.W = w + 2;
+    b.cells = b.W * (h + 2);
+    b.words = (b.cells + 63) / 64;
+    word inside[MAX_WORDS] = {0}, seed[MAX_WORDS] = {0}, start[MAX_WORDS] = {0};
+    for (Py_ssize_t c = 0; c < cells; c++)
+        if (open[c])
+            put(inside, (c / w + 1) * b.W + c % w + 1);
+    put(seed, (player / w + 1) * b.W + player % w + 1);
+    set_flood(b.floor, seed, inside, b.words, b.W);
+    /* Boxes the player never touches must sit on goals and count as walls; the other goals must be floor. */
+    int feasible = 1;
+    Py_ssize_t unreached = 0;
+    for (Py_ssize_t c = 0; c < cells; c++) {
+        uint8_t f = flags[codes[c]];
+        Py_ssize_t padded = (c / w + 1) * b.W + c % w + 1;
+        int reached = has(b.floor, padded);
+        if ((f & PUSHABLE) && !reached) {
+            feasible &= (f & GOAL) != 0;
+            unreached += !(f & GOAL);
+            continue;
+        }
+        if (f & PUSHABLE)
+            put(start, padded);
+        if (f & GOAL) {
+            feasible &= reached;
+            put(b.goal, padded);
+        }
+    }
+    word live[MAX_WORDS] = {0}, reached[MAX_WORDS];
+    for (Py_ssize_t i = 0; i < b.words; i++)
+        for (word g = b.goal[i]; g; g &= g - 1) {
+            pullable_to(&b, 64 * i + __builtin_ctzll(g), reached);
+            for (Py_ssize_t j = 0; j < b.words; j++)
+                live[j] |= reached[j];
+        }
+    for (Py_ssize_t i = 0; i < b.words; i++) {
+        b.dead[i] = b.floor[i] & ~live[i];
+        if (start[i] & ~live[i])
+            feasible = 0;
+    }
+    Py_ssize_t stuck = 0;
+    int deadlocked = 0;
+    for (Py_ssize_t i = 0; i < b.words; i++)
+        for (word box = start[i]; box; box &= box - 1) {
+            Py_ssize_t c = 64 * i + __builtin_ctzll(box);
+            int frozen_off_goal = frozen_deadlock(&b, start, c);
+            deadlocked |= frozen_off_goal;
+            stuck += has(b.dead, c) || frozen_off_goal;
+        }
+    out[4] = (double)(unreached + stuck);
+    return feasible && !deadlocked ? VERDICT_UNKNOWN : VERDICT_NO;
+}
+
+static PyObject *unsearched(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer grids, flags, verdicts, values;
+    Py_ssize_t m, h, w;
+    if (!PyArg_ParseTuple(args, "y*nnny*w*w*", &grids, &m, &h, &w, &flags, &verdicts, &values))
+        return NULL;
+    PyObject *result = NULL;
+    char *open = NULL, *seen = NULL;
+    Py_ssize_t *stack = NULL;
+    if (h < 1 || w < 1 || (w + 2) * (h + 2) > 64 * MAX_WORDS || grids.len != m * h * w || flags.len < 1 ||
+        verdicts.len != m || values.len != (Py_ssize_t)sizeof(double) * 5 * m) {
+        PyErr_SetString(PyExc_ValueError, "the grids do not fit the native playtest");
+        goto done;
+    }
+    const uint8_t *codes = grids.buf, *table = flags.buf;
+    for (Py_ssize_t i = 0; i < m * h * w; i++)
+        if (codes[i] >= flags.len) {
+            PyErr_SetString(PyExc_ValueError, "a grid holds a tile code outside the tile table");
+            goto done;
+        }
+    open = malloc((size_t)(h * w));
+    seen = malloc((size_t)(h * w));
+    stack = malloc((size_t)((w + 2) * (h + 2)) * sizeof(Py_ssize_t));
+    if (!open || !seen || !stack) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int8_t *verdict = verdicts.buf;
+    double *value = values.buf;
+    for (Py_ssize_t g = 0; g < m; g++)
+        verdict[g] = (int8_t)unsearched_one(codes + g * h * w, table, h, w, open, seen, stack, value + 5 * g);
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    free(open);
+    free(seen);
+    free(stack);
+    PyBuffer_Release(&grids);
+    PyBuffer_Release(&flags);
+    PyBuffer_Release(&verdicts);
+    PyBuffer_Release(&values);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"fast", fast, METH_VARARGS,
      "fast(W, cells, words, floor, live, goals, h_block, v_block, boxes, player, to_goals, max_nodes, seconds, "
      "max_states) -> (status, plan, nodes): search.fast's portfolio in C (max_nodes -1 and seconds < 0: no limit)."},
+    {"unsearched", unsearched, METH_VARARGS,
+     "unsearched(grids, m, h, w, flags, verdicts, values): the push playtest of m grids with no search, into "
+     "verdicts (int8 m: 0 no, 1 unknown, 2 ask Python) and values (float64 m x 5: regions, boxes, wall share, "
+     "isolated walls, stuck boxes); flags: per tile code, 1 solid, 2 pushable, 4 goal, 8 player."},
     {NULL, NULL, 0, NULL},
 };
 

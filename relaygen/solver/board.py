@@ -102,7 +102,8 @@ class Board:
         for r in range(height):
             grid[(r + 1) * W + 1 : (r + 1) * W + 1 + width] = b"\x01" * width
         for c in walls:
-            grid[inner(c)] = 0
+            row, col = divmod(c, width)
+            grid[(row + 1) * W + col + 1] = 0
         goal_set = {inner(c) for c in goals}
         box_set = {inner(c) for c in boxes}
         self.player = inner(player)

@@ -195,6 +195,21 @@ def _native_fast(board: Board, budget: Budget, words: int) -> Outcome:
     return status, plan
 
 
+def unsearched(grids: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A push game's playtest of a stack of tile grids ``(m, H, W)`` with no search, in C: per grid a
+    verdict code (0 no, 1 unknown, 2 not taken: tiles that overlap in ways a :class:`~.sokoban.Puzzle`
+    refuses) and the values ``(m, 5)`` regions, boxes, wall share, isolated walls and stuck boxes, as
+    ``relaygen.mechanics.push`` measures them. ``flags``: per tile code, 1 solid, 2 pushable, 4 goal,
+    8 player. None where the C part was not built or the grids are larger than it takes."""
+    m, height, width = grids.shape
+    if _search is None or (width + 2) * (height + 2) > 64 * NATIVE_WORDS:
+        return None
+    verdicts, values = np.empty(m, np.int8), np.empty((m, 5))
+    codes = np.ascontiguousarray(grids, dtype=np.uint8)
+    _search.unsearched(codes, m, height, width, flags.astype(np.uint8).tobytes(), verdicts, values)
+    return verdicts, values
+
+
 def _best_first(
     board: Board,
     budget: Budget,

@@ -78,6 +78,10 @@ class Puzzle:
         walls |= {c for c in floor - reached if c not in boxes and c not in goals}
         return cls(width, height, frozenset(walls), frozenset(goals), frozenset(boxes), players[0])
 
+    def board(self, deadline: float | None = None) -> Board:
+        """The solver's static analysis of this puzzle (see :class:`~relaygen.solver.board.Board`)."""
+        return Board(self.width, self.height, self.walls, self.goals, self.boxes, self.player, deadline)
+
 
 @dataclass
 class SolveResult:
@@ -102,19 +106,22 @@ def solve(
     max_nodes: int | None = None,
     time_limit: float | None = None,
     optimal: bool = False,
+    board: Board | None = None,
 ) -> SolveResult:
     """Solve ``p``; stop with status "unknown" after ``max_nodes`` expansions or ``time_limit`` s.
 
     The default search is fast but not optimal. ``optimal=True`` minimises moves, then pushes.
     Both are complete: "unsolvable" means the whole state space (less provable deadlocks) was
-    searched. ``nodes`` in the result counts expanded states.
+    searched. ``nodes`` in the result counts expanded states. ``board``: ``p.board()`` if already
+    built (else it is built within the time limit).
     """
     t0 = time.perf_counter()
     budget = Budget(max_nodes, time_limit)
-    try:
-        board = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player, budget.deadline)
-    except OutOfTime:
-        return SolveResult("unknown", None, 0, 0, 0, time.perf_counter() - t0)
+    if board is None:
+        try:
+            board = p.board(budget.deadline)
+        except OutOfTime:
+            return SolveResult("unknown", None, 0, 0, 0, time.perf_counter() - t0)
     status, plan = "unsolvable", None
     if board.feasible and not start_deadlocked(board):
         status, plan = (optimal_search if optimal else fast)(board, budget)
@@ -126,10 +133,11 @@ def solve(
     return SolveResult(status, solution, moves, pushes, budget.nodes, time.perf_counter() - t0)
 
 
-def stuck_boxes(p: Puzzle) -> int:
+def stuck_boxes(p: Puzzle, board: Board | None = None) -> int:
     """Boxes that can never reach a goal, seen without a search: off their goal where the player never
-    comes, on a square from which pushes bring no lone box to a goal, or frozen off their goal."""
-    board = Board(p.width, p.height, p.walls, p.goals, p.boxes, p.player)
+    comes, on a square from which pushes bring no lone box to a goal, or frozen off their goal.
+    ``board``: ``p.board()`` if already built."""
+    board = p.board() if board is None else board
     unreached = sum(1 for b in p.boxes if not (board.floor_mask >> board.inner(b)) & 1 and b not in p.goals)
     start = sum(1 << c for c in board.boxes)
     dead = sum(1 for c in board.boxes if (board.dead_mask >> c) & 1 or frozen_deadlock(board, start, c))
