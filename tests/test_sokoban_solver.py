@@ -509,3 +509,19 @@ def test_boards_too_large_or_too_many_boxes_for_the_c_search_are_searched_in_pyt
 @pytest.mark.skipif(not shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]), reason="no C compiler")
 def test_the_c_search_is_built_where_there_is_a_c_compiler() -> None:
     assert search._search is not None, "pip install -e . did not build relaygen/solver/_search.c"
+
+
+@C_ONLY
+def test_the_c_letters_of_a_plan_are_the_python_letters(monkeypatch: pytest.MonkeyPatch) -> None:
+    levels = [MICROBAN[i] for i in (*range(0, 155, 10), *PORTFOLIO_LEVELS)] + BOXOBAN_HARD[:30]
+    in_c = [solve(Puzzle.from_rows(rows), max_nodes=20_000) for rows in levels]
+    monkeypatch.setattr(search, "_search", None)
+    for rows, found in zip(levels, in_c, strict=True):
+        expected = solve(Puzzle.from_rows(rows), max_nodes=20_000)
+        assert (found.status, found.solution, found.moves, found.pushes) == (
+            expected.status,
+            expected.solution,
+            expected.moves,
+            expected.pushes,
+        )
+    assert sum(found.status == "solved" for found in in_c) > 40

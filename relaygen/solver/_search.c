@@ -772,6 +772,101 @@ done:
     return result;
 }
 
+/* ----- a plan's letters ----- */
+
+/* The LURD letters of a plan of pushes (sokoban.py's _push_letters): before each push, the player's
+ * shortest walk to the cell behind the box, breadth first; walking back from that cell through the
+ * layers, the first step in the order +1, -1, +W, -W that leads into the layer before. */
+static PyObject *push_letters(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_ssize_t W, cells, words, player;
+    PyObject *floor_bytes, *boxes_bytes, *plan;
+    if (!PyArg_ParseTuple(args, "nnnSSnO!", &W, &cells, &words, &floor_bytes, &boxes_bytes, &player, &PyList_Type,
+                          &plan))
+        return NULL;
+    word floor[MAX_WORDS], boxes[MAX_WORDS];
+    if (words < 1 || words > MAX_WORDS || cells > 64 * words || !read_set(floor_bytes, words, floor) ||
+        !read_set(boxes_bytes, words, boxes)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "the board does not fit the native letters");
+        return NULL;
+    }
+    Py_ssize_t pushes = PyList_GET_SIZE(plan), length = 0, room = 64;
+    char *out = malloc((size_t)room);
+    word *layers = malloc((size_t)(cells * words) * sizeof(word));
+    PyObject *result = NULL;
+    static const char lower[4] = {'r', 'l', 'd', 'u'}, upper[4] = {'R', 'L', 'D', 'U'};
+    Py_ssize_t steps[4] = {1, -1, W, -W};
+    if (!out || !layers) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < pushes; k++) {
+        Py_ssize_t box, step;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(plan, k), "nn", &box, &step))
+            goto done;
+        int direction = step == 1 ? 0 : step == -1 ? 1 : step == W ? 2 : step == -W ? 3 : -1;
+        Py_ssize_t behind = box - step;
+        if (direction < 0 || behind < 0 || behind >= cells || box + step < 0 || box + step >= cells) {
+            PyErr_SetString(PyExc_ValueError, "a push outside the board");
+            goto done;
+        }
+        word free[MAX_WORDS], seen[MAX_WORDS] = {0}, *f = layers, shifted[MAX_WORDS];
+        for (Py_ssize_t i = 0; i < words; i++)
+            free[i] = floor[i] & ~boxes[i];
+        memset(f, 0, (size_t)words * sizeof(word));
+        put(f, player);
+        put(seen, player);
+        Py_ssize_t count = 0;
+        while (!has(seen, behind)) {
+            word *next = layers + (count + 1) * words;
+            memset(next, 0, (size_t)words * sizeof(word));
+            for (int d = 0; d < 4; d++) {
+                set_shift(shifted, layers + count * words, words, steps[d]);
+                for (Py_ssize_t i = 0; i < words; i++)
+                    next[i] |= shifted[i];
+            }
+            for (Py_ssize_t i = 0; i < words; i++) {
+                next[i] &= free[i] & ~seen[i];
+                seen[i] |= next[i];
+            }
+            count++;
+            if (set_empty(next, words) || count + 1 >= cells) {
+                PyErr_SetString(PyExc_RuntimeError, "internal error: push position unreachable");
+                goto done;
+            }
+        }
+        if (length + count + 1 > room) {
+            while (length + count + 1 > room)
+                room *= 2;
+            char *grown = realloc(out, (size_t)room);
+            if (!grown) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            out = grown;
+        }
+        Py_ssize_t c = behind;
+        for (Py_ssize_t layer = count - 1; layer >= 0; layer--) {
+            int d = 0;
+            while (!has(layers + layer * words, c - steps[d]))
+                d++;
+            out[length + layer] = lower[d];
+            c -= steps[d];
+        }
+        length += count;
+        out[length++] = upper[direction];
+        drop(boxes, box);
+        put(boxes, box + step);
+        player = box;
+    }
+    result = PyUnicode_FromStringAndSize(out, length);
+done:
+    free(out);
+    free(layers);
+    return result;
+}
+
 /* ----- the playtest without a search ----- */
 
 #define SOLID 1
@@ -977,6 +1072,8 @@ static PyMethodDef methods[] = {
     {"fast", fast, METH_VARARGS,
      "fast(W, cells, words, floor, live, goals, h_block, v_block, boxes, player, to_goals, max_nodes, seconds, "
      "max_states) -> (status, plan, nodes): search.fast's portfolio in C (max_nodes -1 and seconds < 0: no limit)."},
+    {"push_letters", push_letters, METH_VARARGS,
+     "push_letters(W, cells, words, floor, boxes, player, plan) -> the LURD letters of a plan of (box, step) pushes."},
     {"unsearched", unsearched, METH_VARARGS,
      "unsearched(grids, m, h, w, flags, verdicts, values): the push playtest of m grids with no search, into "
      "verdicts (int8 m: 0 no, 1 unknown, 2 ask Python) and values (float64 m x 5: regions, boxes, wall share, "

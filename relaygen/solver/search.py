@@ -195,6 +195,17 @@ def _native_fast(board: Board, budget: Budget, words: int) -> Outcome:
     return status, plan
 
 
+def native_push_letters(board: Board, plan: Plan) -> str | None:
+    """The LURD letters of a plan of pushes (the walks between them found breadth first), in C; None where
+    the C part was not built or the board is larger than it takes."""
+    words = (board.size + 63) // 64
+    if _search is None or words > NATIVE_WORDS:
+        return None
+    floor, boxes = board.floor_mask, sum(1 << c for c in board.boxes)
+    as_bytes = (mask.to_bytes(8 * words, "little") for mask in (floor, boxes))
+    return _search.push_letters(board.W, board.size, words, *as_bytes, board.player, plan)
+
+
 def unsearched(grids: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """A push game's playtest of a stack of tile grids ``(m, H, W)`` with no search, in C: per grid a
     verdict code (0 no, 1 unknown, 2 not taken: tiles that overlap in ways a :class:`~.sokoban.Puzzle`

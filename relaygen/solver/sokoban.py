@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .board import Board, OutOfTime
 from .deadlock import frozen_deadlock, start_deadlocked
-from .search import Budget, Plan, fast
+from .search import Budget, Plan, fast, native_push_letters
 from .search import optimal as optimal_search
 
 _FLOOR = " -_"
@@ -209,7 +209,10 @@ def _walk_letters(board: Board, plan: Plan) -> str:
 
 
 def _push_letters(board: Board, plan: Plan) -> str:
-    """Letters for a plan of pushes, with the walks between them found by BFS."""
+    """Letters for a plan of pushes, with the walks between them found by BFS (in C where it was built)."""
+    native = native_push_letters(board, plan)
+    if native is not None:
+        return native
     W = board.W
     letters = _letters(board)
     boxes = sum(1 << c for c in board.boxes)
