@@ -12,7 +12,7 @@ import json
 import math
 import tomllib
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -361,8 +361,7 @@ class Rules(_Strict):
         """Each objective's target range at ``difficulty`` in [0, 1]."""
         if not 0.0 <= difficulty <= 1.0:
             raise ValueError(f"difficulty must be in [0, 1], got {difficulty}")
-        ranges = self.target_ranges(np.array([float(difficulty)]))[0]
-        return {o.metric: (float(lo), float(hi)) for o, (lo, hi) in zip(self.objectives, ranges, strict=True)}
+        return dict(_targets(self, float(difficulty)))
 
     def knob_ends(self, objective: Objective) -> tuple[tuple[float, float], tuple[float, float]] | None:
         """(easy, hard) target ranges of an objective the difficulty knob moves (the knob's own metric,
@@ -474,6 +473,14 @@ def builtin_names() -> list[str]:
     """Names of the rulesets shipped inside the package."""
     folder = resources.files("relaygen") / "rulesets"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+@lru_cache(maxsize=4096)
+def _targets(rules: Rules, difficulty: float) -> tuple[tuple[str, tuple[float, float]], ...]:
+    """:meth:`Rules.targets`, kept per rules and difficulty (an episode, a deepening and a report ask for
+    the same difficulty many times)."""
+    ranges = rules.target_ranges(np.array([difficulty]))[0]
+    return tuple((o.metric, (float(lo), float(hi))) for o, (lo, hi) in zip(rules.objectives, ranges, strict=True))
 
 
 def load_rules(source: str | Path | Rules) -> Rules:

@@ -173,12 +173,13 @@ def push_rooms(rules_name: str, n: int, seed: int) -> np.ndarray:
 
 @pytest.mark.skipif(search._search is None, reason="the C part is not built")
 @pytest.mark.parametrize("rules_name", ["sokoban", "boxoban"])
-def test_the_c_playtest_with_no_search_equals_the_mechanics_own(rules_name: str) -> None:
+def test_the_c_playtest_with_no_search_equals_the_python_one(rules_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     rules = load_rules(rules_name)
     shipped = [level.grid for level in read_levels(LEVELS / rules_name)]
     grids = np.concatenate([push_rooms(rules_name, 400, seed=5), random_grids(rules_name, 100, seed=6), shipped])
     in_c = get_mechanic("push").analyse_unsearched(rules, grids)
     assert in_c is not None
+    monkeypatch.setattr(search, "_search", None)
     each = Scorer(rules, BUDGET)._analysed_each(grids, [None] * len(grids), np.zeros(len(grids)))
     for got, expected in zip(in_c, each, strict=True):
         np.testing.assert_array_equal(got, expected)
@@ -201,3 +202,16 @@ def test_a_push_stack_goes_through_the_c_playtest_with_no_search(monkeypatch: py
     grids = push_rooms("boxoban", 20, seed=1)
     Scorer(rules, BUDGET).score(grids, [None] * len(grids), np.zeros(len(grids)), search=False)
     assert asked == [len(grids)]
+
+
+@pytest.mark.skipif(search._search is None, reason="the C part is not built")
+def test_push_playtests_are_the_same_with_or_without_the_c_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every report field (verdict, reason, solution, metrics, score) of full playtests of rooms and
+    shipped levels, with the C playtest and search, then with the Python ones."""
+    rules = load_rules("boxoban")
+    levels = [Level(rules, grid) for grid in push_rooms("boxoban", 150, seed=8)]
+    levels += read_levels(LEVELS / "boxoban")[:20] + read_levels(LEVELS / "sokoban")[:10]
+    in_c = [playtest(level, 0.7) for level in levels]
+    monkeypatch.setattr(search, "_search", None)
+    assert [playtest(level, 0.7) for level in levels] == in_c
+    assert {report.verdict for report in in_c} == {"yes", "no"} and len({r.reason for r in in_c}) >= 4

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -95,8 +94,6 @@ class Scorer:
         self._cache: OrderedDict[tuple, tuple] = OrderedDict()
         self._reports: OrderedDict[tuple, Report] = OrderedDict()
         self._cache_size = cache_size
-        self._targets = lru_cache(maxsize=1024)(rules.targets)
-        """The rules' targets at a difficulty, kept: an episode's steps share one difficulty."""
 
     # ----- public --------------------------------------------------------------------------------
 
@@ -198,7 +195,7 @@ class Scorer:
         length = np.zeros(len(grids), np.int64)
         for i, (grid, payload, d) in enumerate(zip(grids, payloads, difficulty, strict=True)):
             level = Level(self.rules, grid, payload=payload)
-            found = mechanic.analyse(level, self._targets(float(d)), NO_SEARCH)
+            found = mechanic.analyse(level, self.rules.targets(float(d)), NO_SEARCH)
             verdicts[i] = VERDICTS.index(found.verdict)
             metrics[i] = [found.metrics[k] for k in self.metric_names]
             length[i] = len(found.solution or "") if found.verdict == "yes" else 0

@@ -27,12 +27,22 @@ from relaygen.mechanics.base import (
 )
 from relaygen.rules import Rules
 from relaygen.score import VERDICTS
+from relaygen.solver.deadlock import start_deadlocked
 from relaygen.solver.reverse import farthest_layouts
 from relaygen.solver.search import unsearched
 from relaygen.solver.sokoban import Puzzle, solve, stuck_boxes
 
 _FLAGGED = ("solid", "pushable", "goal", "player")
 """The tile properties the C playtest reads, as bits 1, 2, 4 and 8 of a tile's flags."""
+_WRONG_COUNTS, _NEEDS_SEARCH, _NOT_TAKEN, _NOTHING_TO_SOLVE, _UNSOLVABLE = range(5)
+"""What the playtest finds before its search (the codes of :func:`~relaygen.solver.search.unsearched`)."""
+_WHY_NOT = {
+    _WRONG_COUNTS: "needs one player and as many boxes as goals (at least one)",
+    _NOTHING_TO_SOLVE: "every box starts on a goal: there is nothing to solve",
+    _UNSOLVABLE: "solver: unsolvable after 0 nodes",
+}
+_MEASURED = ("regions", "boxes", "wall_share", "isolated_walls", "stuck_boxes")
+"""The metrics known before the search, in the order of the C playtest's values."""
 
 
 class Push(GridMechanic):
@@ -63,15 +73,13 @@ class Push(GridMechanic):
     def analyse_unsearched(rules: Rules, grids: np.ndarray) -> BatchAnalysis | None:
         """:meth:`analyse` of each grid with no search, in C (:func:`~relaygen.solver.search.unsearched`);
         None where that is missing or does not take every grid (the caller then analyses each level)."""
-        flags = sum(rules.with_property(name).astype(np.uint8) << bit for bit, name in enumerate(_FLAGGED))
-        found = unsearched(grids, np.asarray(flags, np.uint8))
-        if found is None or (found[0] == 2).any():
+        found = unsearched(grids, _flags(rules))
+        if found is None or (found[0] == _NOT_TAKEN).any():
             return None
         codes, values = found
         metrics = np.zeros((len(grids), len(Push.metrics)))
-        for column, name in enumerate(("regions", "boxes", "wall_share", "isolated_walls", "stuck_boxes")):
-            metrics[:, Push.metrics.index(name)] = values[:, column]
-        verdicts = np.where(codes == 1, VERDICTS.index("unknown"), VERDICTS.index("no")).astype(np.int8)
+        metrics[:, [Push.metrics.index(name) for name in _MEASURED]] = values
+        verdicts = np.where(codes == _NEEDS_SEARCH, VERDICTS.index("unknown"), VERDICTS.index("no")).astype(np.int8)
         return verdicts, metrics, np.zeros(len(grids), np.int64)
 
     def hud(self, level: Level, state: PlayState) -> list[HudSegment]:
@@ -101,27 +109,11 @@ class Push(GridMechanic):
         return replace(state, player=cell, boxes=boxes, moves=state.moves + 1, pushes=state.pushes + 1, won=won)
 
     def analyse(self, level: Level, targets: dict[str, tuple[float, float]], budget: Budget) -> Analysis:
-        rules = level.rules
-        solid = rules.with_property("solid")[level.grid]
-        boxes, goals, players = cells_with(level, "pushable"), cells_with(level, "goal"), cells_with(level, "player")
-        walls, isolated = room_walls(solid)
-        metrics = {
-            "regions": float(regions(~solid)),
-            "boxes": float(len(boxes)),
-            "solution_length": 0.0,
-            "pushes": 0.0,
-            "solver_nodes": 0.0,
-            "wall_share": walls / max(1, (solid.shape[0] - 2) * (solid.shape[1] - 2)),
-            "isolated_walls": float(isolated),
-            "stuck_boxes": 0.0,
-        }
-        if len(players) != 1 or not boxes or len(boxes) != len(goals):
-            return Analysis("no", None, metrics, "needs one player and as many boxes as goals (at least one)")
-        if set(boxes) <= set(goals):
-            return Analysis("no", None, metrics, "every box starts on a goal: there is nothing to solve")
-        puzzle = to_puzzle(level.grid.shape, solid, boxes, goals, players[0])
+        found, metrics = _before_search(level)
+        if found != _NEEDS_SEARCH:
+            return Analysis("no", None, metrics, _WHY_NOT[found])
+        puzzle = level_puzzle(level)
         board = puzzle.board()
-        metrics["stuck_boxes"] = float(stuck_boxes(puzzle, board))
         result = solve(puzzle, max_nodes=budget.max_nodes, time_limit=budget.time_limit, board=board)
         if result.status != "solved":
             verdict = "no" if result.status == "unsolvable" else "unknown"
@@ -221,6 +213,37 @@ def _next_wall(solid: np.ndarray, free: np.ndarray) -> tuple[int, int] | None:
             if not splits:
                 return int(row), int(col)
     return None
+
+
+def _flags(rules: Rules) -> np.ndarray:
+    """Each tile's flags for the C playtest: bit k set where it has property ``_FLAGGED[k]``."""
+    return np.asarray(
+        sum(rules.with_property(name).astype(np.uint8) << bit for bit, name in enumerate(_FLAGGED)), np.uint8
+    )
+
+
+def _before_search(level: Level) -> tuple[int, dict[str, float]]:
+    """What :meth:`Push.analyse` finds before it searches (one of the codes above, never ``_NOT_TAKEN``) and
+    every metric known by then, the solution's at 0: in C where it was built and takes the level."""
+    found = unsearched(level.grid[None], _flags(level.rules))
+    metrics = dict.fromkeys(Push.metrics, 0.0)
+    if found is not None and found[0][0] != _NOT_TAKEN:
+        metrics.update(zip(_MEASURED, found[1][0].tolist(), strict=True))
+        return int(found[0][0]), metrics
+    solid = level.rules.with_property("solid")[level.grid]
+    boxes, goals, players = cells_with(level, "pushable"), cells_with(level, "goal"), cells_with(level, "player")
+    walls, isolated = room_walls(solid)
+    metrics["regions"], metrics["boxes"] = float(regions(~solid)), float(len(boxes))
+    metrics["wall_share"] = walls / max(1, (solid.shape[0] - 2) * (solid.shape[1] - 2))
+    metrics["isolated_walls"] = float(isolated)
+    if len(players) != 1 or not boxes or len(boxes) != len(goals):
+        return _WRONG_COUNTS, metrics
+    if set(boxes) <= set(goals):
+        return _NOTHING_TO_SOLVE, metrics
+    puzzle = to_puzzle(level.grid.shape, solid, boxes, goals, players[0])
+    board = puzzle.board()
+    metrics["stuck_boxes"] = float(stuck_boxes(puzzle, board))
+    return (_NEEDS_SEARCH if board.feasible and not start_deadlocked(board) else _UNSOLVABLE), metrics
 
 
 def _left(budget: Budget, nodes: int, seconds: float) -> Budget:

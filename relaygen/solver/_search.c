@@ -873,9 +873,12 @@ done:
 #define PUSHABLE 2
 #define GOAL 4
 #define PLAYER 8
-#define VERDICT_NO 0
-#define VERDICT_UNKNOWN 1
-#define VERDICT_ASK_PYTHON 2
+/* What the playtest without a search finds (the codes of search.unsearched). */
+#define WRONG_COUNTS 0
+#define NEEDS_SEARCH 1
+#define ASK_PYTHON 2
+#define NOTHING_TO_SOLVE 3
+#define UNSOLVABLE 4
 
 /* The 4-connected regions of the cells of an h x w grid that ``open`` marks. */
 static Py_ssize_t count_regions(const char *open, Py_ssize_t h, Py_ssize_t w, char *seen, Py_ssize_t *stack) {
@@ -930,9 +933,9 @@ static void pullable_to(const Board *b, Py_ssize_t goal, word *reached) {
     }
 }
 
-/* One grid's playtest without a search (mechanics/push.py's analyse with no search): its verdict, and
- * in ``out`` its regions, boxes, wall share, isolated walls and stuck boxes. VERDICT_ASK_PYTHON for a
- * grid whose tiles overlap in ways a puzzle refuses (a solid goal, a player on a box). */
+/* One grid's playtest without a search (mechanics/push.py's analyse up to its search): what it finds,
+ * and in ``out`` its regions, boxes, wall share, isolated walls and stuck boxes. ASK_PYTHON for a grid
+ * whose tiles overlap in ways a puzzle refuses (a solid goal, a player on a box). */
 static int unsearched_one(const uint8_t *codes, const uint8_t *flags, Py_ssize_t h, Py_ssize_t w, char *open,
                           char *seen, Py_ssize_t *stack, double *out) {
     Py_ssize_t cells = h * w, walls = 0, isolated = 0, boxes = 0, goals = 0, players = 0, player = -1, off_goal = 0;
@@ -964,10 +967,12 @@ static int unsearched_one(const uint8_t *codes, const uint8_t *flags, Py_ssize_t
     out[2] = (double)walls / (double)(inner > 1 ? inner : 1);
     out[3] = (double)isolated;
     out[4] = 0.0;
-    if (players != 1 || !boxes || boxes != goals || !off_goal)
-        return VERDICT_NO;
+    if (players != 1 || !boxes || boxes != goals)
+        return WRONG_COUNTS;
+    if (!off_goal)
+        return NOTHING_TO_SOLVE;
     if (overlap)
-        return VERDICT_ASK_PYTHON;
+        return ASK_PYTHON;
     /* The board (board.py): padded by a ring of walls; the floor is what the player reaches. */
     Board b;
     memset(&b, 0, sizeof b);
@@ -1021,7 +1026,7 @@ static int unsearched_one(const uint8_t *codes, const uint8_t *flags, Py_ssize_t
             stuck += has(b.dead, c) || frozen_off_goal;
         }
     out[4] = (double)(unreached + stuck);
-    return feasible && !deadlocked ? VERDICT_UNKNOWN : VERDICT_NO;
+    return feasible && !deadlocked ? NEEDS_SEARCH : UNSOLVABLE;
 }
 
 static PyObject *unsearched(PyObject *self, PyObject *args) {
@@ -1075,9 +1080,10 @@ static PyMethodDef methods[] = {
     {"push_letters", push_letters, METH_VARARGS,
      "push_letters(W, cells, words, floor, boxes, player, plan) -> the LURD letters of a plan of (box, step) pushes."},
     {"unsearched", unsearched, METH_VARARGS,
-     "unsearched(grids, m, h, w, flags, verdicts, values): the push playtest of m grids with no search, into "
-     "verdicts (int8 m: 0 no, 1 unknown, 2 ask Python) and values (float64 m x 5: regions, boxes, wall share, "
-     "isolated walls, stuck boxes); flags: per tile code, 1 solid, 2 pushable, 4 goal, 8 player."},
+     "unsearched(grids, m, h, w, flags, codes, values): the push playtest of m grids up to the search, into "
+     "codes (int8 m: 0 wrong counts, 1 needs a search, 2 ask Python, 3 nothing to solve, 4 unsolvable) and "
+     "values (float64 m x 5: regions, boxes, wall share, isolated walls, stuck boxes); flags: per tile code, "
+     "1 solid, 2 pushable, 4 goal, 8 player."},
     {NULL, NULL, 0, NULL},
 };
 
