@@ -215,3 +215,21 @@ def test_push_playtests_are_the_same_with_or_without_the_c_part(monkeypatch: pyt
     monkeypatch.setattr(search, "_search", None)
     assert [playtest(level, 0.7) for level in levels] == in_c
     assert {report.verdict for report in in_c} == {"yes", "no"} and len({r.reason for r in in_c}) >= 4
+
+
+@pytest.mark.skipif(search._search is None, reason="the C part is not built")
+def test_a_level_with_more_boxes_than_the_c_playtest_takes_is_analysed_in_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rules = load_rules("sokoban")
+    tile = rules.tile_index
+    grid = np.full((12, 20), tile["floor"], np.uint8)
+    grid[[0, -1], :] = grid[:, [0, -1]] = tile["wall"]
+    grid[1:5, 1:-1], grid[6:10, 1:-1], grid[5, 1] = tile["box"], tile["goal"], tile["player"]
+    assert (grid == tile["box"]).sum() > search.NATIVE_BOXES
+    push = get_mechanic("push")
+    assert push.analyse_unsearched(rules, grid[None]) is None
+    found = push.analyse(Level(rules, grid), rules.targets(0.5), scoring.NO_SEARCH)
+    monkeypatch.setattr(search, "_search", None)
+    assert push.analyse(Level(rules, grid), rules.targets(0.5), scoring.NO_SEARCH) == found
+    assert found.metrics["stuck_boxes"] > 0  # the top row's boxes sit against the wall

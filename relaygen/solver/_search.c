@@ -935,7 +935,8 @@ static void pullable_to(const Board *b, Py_ssize_t goal, word *reached) {
 
 /* One grid's playtest without a search (mechanics/push.py's analyse up to its search): what it finds,
  * and in ``out`` its regions, boxes, wall share, isolated walls and stuck boxes. ASK_PYTHON for a grid
- * whose tiles overlap in ways a puzzle refuses (a solid goal, a player on a box). */
+ * whose tiles overlap in ways a puzzle refuses (a solid goal, a player on a box) or with more than
+ * MAX_BOXES boxes. */
 static int unsearched_one(const uint8_t *codes, const uint8_t *flags, Py_ssize_t h, Py_ssize_t w, char *open,
                           char *seen, Py_ssize_t *stack, double *out) {
     Py_ssize_t cells = h * w, walls = 0, isolated = 0, boxes = 0, goals = 0, players = 0, player = -1, off_goal = 0;
@@ -971,7 +972,7 @@ static int unsearched_one(const uint8_t *codes, const uint8_t *flags, Py_ssize_t
         return WRONG_COUNTS;
     if (!off_goal)
         return NOTHING_TO_SOLVE;
-    if (overlap)
+    if (overlap || boxes > MAX_BOXES)
         return ASK_PYTHON;
     /* The board (board.py): padded by a ring of walls; the floor is what the player reaches. */
     Board b;

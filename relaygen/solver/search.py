@@ -209,7 +209,7 @@ def native_push_letters(board: Board, plan: Plan) -> str | None:
 def unsearched(grids: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """A push game's playtest of a stack of tile grids ``(m, H, W)`` up to its search, in C: per grid a
     code (0 not one player and as many boxes as goals, 1 needs a search, 2 not taken: tiles that overlap
-    in ways a :class:`~.sokoban.Puzzle` refuses, 3 every box on a goal, 4 unsolvable: a box or goal out
+    in ways a :class:`~.sokoban.Puzzle` refuses or more than :data:`NATIVE_BOXES` boxes, 3 every box on a goal, 4 unsolvable: a box or goal out
     of reach or a deadlock at the start) and the values ``(m, 5)`` regions, boxes, wall share, isolated
     walls and stuck boxes, as ``relaygen.mechanics.push`` measures them. ``flags``: per tile code, 1
     solid, 2 pushable, 4 goal, 8 player. None where the C part was not built or the grids are larger
