@@ -208,19 +208,19 @@ def native_push_letters(board: Board, plan: Plan) -> str | None:
 
 def unsearched(grids: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """A push game's playtest of a stack of tile grids ``(m, H, W)`` up to its search, in C: per grid a
-    code (0 not one player and as many boxes as goals, 1 needs a search, 2 not taken: tiles that overlap
-    in ways a :class:`~.sokoban.Puzzle` refuses or more than :data:`NATIVE_BOXES` boxes, 3 every box on a goal, 4 unsolvable: a box or goal out
-    of reach or a deadlock at the start) and the values ``(m, 5)`` regions, boxes, wall share, isolated
-    walls and stuck boxes, as ``relaygen.mechanics.push`` measures them. ``flags``: per tile code, 1
-    solid, 2 pushable, 4 goal, 8 player. None where the C part was not built or the grids are larger
-    than it takes."""
+    code (0 not one player and as many boxes as goals, 1 needs a search, 2 not taken: tiles that
+    overlap in ways a :class:`~.sokoban.Puzzle` refuses or more than :data:`NATIVE_BOXES` boxes, 3 every
+    box on a goal, 4 unsolvable: a box or goal out of reach or a deadlock at the start) and the values
+    ``(m, 5)`` regions, boxes, wall share, isolated walls and stuck boxes, as
+    ``relaygen.mechanics.push`` measures them. ``flags``: per tile code, 1 solid, 2 pushable, 4 goal,
+    8 player. None where the C part was not built or the grids are larger than it takes."""
     m, height, width = grids.shape
     if _search is None or (width + 2) * (height + 2) > 64 * NATIVE_WORDS:
         return None
-    verdicts, values = np.empty(m, np.int8), np.empty((m, 5))
-    codes = np.ascontiguousarray(grids, dtype=np.uint8)
-    _search.unsearched(codes, m, height, width, flags.astype(np.uint8).tobytes(), verdicts, values)
-    return verdicts, values
+    codes, values = np.empty(m, np.int8), np.empty((m, 5))
+    tiles = np.ascontiguousarray(grids, dtype=np.uint8)
+    _search.unsearched(tiles, m, height, width, flags.astype(np.uint8).tobytes(), codes, values)
+    return codes, values
 
 
 def _best_first(
