@@ -5,54 +5,40 @@
 
 #include <stdlib.h>
 
-/* Seen states: box set -> union of the player regions found beside it (open addressing). */
+/* Seen states: box set -> union of the player regions found beside it (an index into ``regions``). */
 typedef struct {
-    Py_ssize_t words, capacity, used;
-    word *keys, *regions;
-    char *full;
+    Table index;
+    word *regions;
+    Py_ssize_t count, room;
 } Seen;
 
-static int seen_init(Seen *s, Py_ssize_t words, Py_ssize_t capacity) {
-    s->words = words;
-    s->capacity = capacity;
-    s->used = 0;
-    s->keys = calloc((size_t)(capacity * words), sizeof(word));
-    s->regions = calloc((size_t)(capacity * words), sizeof(word));
-    s->full = calloc((size_t)capacity, 1);
-    return s->keys && s->regions && s->full;
-}
-
 static void seen_free(Seen *s) {
-    free(s->keys);
+    table_free(&s->index);
     free(s->regions);
-    free(s->full);
 }
 
-/* The slot of ``boxes``: its own, or the empty one where it would go. */
-static Py_ssize_t seen_slot(const Seen *s, const word *boxes) {
-    Py_ssize_t mask = s->capacity - 1, i = (Py_ssize_t)(hash_set(boxes, s->words) & (uint64_t)mask);
-    size_t bytes = (size_t)s->words * sizeof(word);
-    while (s->full[i] && memcmp(s->keys + i * s->words, boxes, bytes) != 0)
-        i = (i + 1) & mask;
-    return i;
+/* The union of the regions seen beside ``boxes``, or NULL for a box set not seen yet. */
+static word *seen_regions(const Seen *s, const word *boxes) {
+    int64_t *at = table_get(&s->index, boxes);
+    return at ? s->regions + *at * s->index.width : NULL;
 }
 
-static int seen_grow(Seen *s) {
-    Seen bigger;
-    if (!seen_init(&bigger, s->words, s->capacity * 2))
-        return 0;
-    for (Py_ssize_t i = 0; i < s->capacity; i++) {
-        if (!s->full[i])
-            continue;
-        Py_ssize_t j = seen_slot(&bigger, s->keys + i * s->words);
-        memcpy(bigger.keys + j * s->words, s->keys + i * s->words, (size_t)s->words * sizeof(word));
-        memcpy(bigger.regions + j * s->words, s->regions + i * s->words, (size_t)s->words * sizeof(word));
-        bigger.full[j] = 1;
+/* A new box set's (empty) union of regions; NULL with no memory. */
+static word *seen_add(Seen *s, const word *boxes) {
+    Py_ssize_t words = s->index.width;
+    if (s->count == s->room) {
+        Py_ssize_t room = s->room ? 2 * s->room : 1024;
+        word *grown = realloc(s->regions, (size_t)(room * words) * sizeof(word));
+        if (!grown)
+            return NULL;
+        s->regions = grown;
+        s->room = room;
     }
-    bigger.used = s->used;
-    seen_free(s);
-    *s = bigger;
-    return 1;
+    if (!table_put(&s->index, boxes, s->count))
+        return NULL;
+    word *regions = s->regions + s->count++ * words;
+    memset(regions, 0, (size_t)words * sizeof(word));
+    return regions;
 }
 
 /* States, layer after layer: box set and player region of each. */
@@ -105,9 +91,8 @@ static int next_layer(States *st, Seen *seen, Py_ssize_t first, Py_ssize_t last,
                 memcpy(moved, boxes, (size_t)words * sizeof(word));
                 drop(moved, box);
                 put(moved, stand);
-                Py_ssize_t slot = seen_slot(seen, moved);
-                word *known = seen->regions + slot * words;
-                if (seen->full[slot] && has(known, back))
+                word *known = seen_regions(seen, moved);
+                if (known && has(known, back))
                     continue;
                 /* The player's region after the pull: the old one less ``stand`` grown from ``box``,
                  * unless the box on ``stand`` cuts it; then all that ``back`` reaches. */
@@ -123,17 +108,11 @@ static int next_layer(States *st, Seen *seen, Py_ssize_t first, Py_ssize_t last,
                 }
                 put(free, stand);
                 drop(free, box);
-                if (!seen->full[slot]) {
-                    seen->full[slot] = 1;
-                    memcpy(seen->keys + slot * words, moved, (size_t)words * sizeof(word));
-                    memset(known, 0, (size_t)words * sizeof(word));
-                    seen->used++;
-                }
+                if (!known && !(known = seen_add(seen, moved)))
+                    return 0;
                 for (Py_ssize_t i = 0; i < words; i++)
                     known[i] |= reached[i];
                 if (!states_add(st, moved, reached))
-                    return 0;
-                if (2 * seen->used > seen->capacity && !seen_grow(seen))
                     return 0;
             }
         }
@@ -156,23 +135,21 @@ static PyObject *deepest(PyObject *self, PyObject *args) {
     if (!read_set(floor_bytes, words, floor) || !read_set(solved_bytes, words, solved))
         return NULL;
     States st = {words, 0, 0, NULL, NULL};
-    Seen seen = {0};
+    Seen seen;
+    memset(&seen, 0, sizeof seen);
     Py_ssize_t *stack = malloc((size_t)cells * sizeof(Py_ssize_t));
     Py_ssize_t *layer_starts = malloc(sizeof(Py_ssize_t) * 2), layers = 0, layer_room = 2;
     PyObject *result = NULL;
-    if (!stack || !layer_starts || !seen_init(&seen, words, 1024)) {
+    word *known = NULL;
+    if (!stack || !layer_starts || !table_init(&seen.index, words, 1024) || !(known = seen_add(&seen, solved))) {
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t slot = seen_slot(&seen, solved);
-    seen.full[slot] = 1;
-    seen.used = 1;
-    memcpy(seen.keys + slot * words, solved, (size_t)words * sizeof(word));
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(first_regions); i++) {
         if (!read_set(PyList_GET_ITEM(first_regions, i), words, region))
             goto done;
         for (Py_ssize_t w = 0; w < words; w++)
-            seen.regions[slot * words + w] |= region[w];
+            known[w] |= region[w];
         if (!states_add(&st, solved, region)) {
             PyErr_NoMemory();
             goto done;

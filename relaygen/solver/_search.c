@@ -50,10 +50,6 @@ static int set_empty(const word *set, Py_ssize_t words) {
     return 1;
 }
 
-static int set_equal(const word *a, const word *b, Py_ssize_t words) {
-    return memcmp(a, b, (size_t)words * sizeof(word)) == 0;
-}
-
 static Py_ssize_t set_lowest(const word *set, Py_ssize_t words) {
     for (Py_ssize_t i = 0; i < words; i++)
         if (set[i])
@@ -87,65 +83,6 @@ static void set_flood(word *out, const word *seed, const word *within, Py_ssize_
         }
         memcpy(f, b, (size_t)words * sizeof(word));
     }
-}
-
-/* ----- hash tables: keys of ``width`` words -> 64-bit values ----- */
-
-typedef struct {
-    Py_ssize_t width, capacity, used;
-    word *keys;
-    int64_t *values;
-    char *full;
-} Table;
-
-static int table_init(Table *t, Py_ssize_t width, Py_ssize_t capacity) {
-    t->width = width;
-    t->capacity = capacity;
-    t->used = 0;
-    t->keys = malloc((size_t)(capacity * width) * sizeof(word));
-    t->values = malloc((size_t)capacity * sizeof(int64_t));
-    t->full = calloc((size_t)capacity, 1);
-    return t->keys && t->values && t->full;
-}
-
-static void table_free(Table *t) {
-    free(t->keys);
-    free(t->values);
-    free(t->full);
-}
-
-/* The slot of ``key``: its own, or the empty one where it would go. */
-static Py_ssize_t table_slot(const Table *t, const word *key) {
-    Py_ssize_t mask = t->capacity - 1, i = (Py_ssize_t)(hash_set(key, t->width) & (uint64_t)mask);
-    while (t->full[i] && !set_equal(t->keys + i * t->width, key, t->width))
-        i = (i + 1) & mask;
-    return i;
-}
-
-static int64_t *table_get(const Table *t, const word *key) {
-    Py_ssize_t i = table_slot(t, key);
-    return t->full[i] ? &t->values[i] : NULL;
-}
-
-static int table_put(Table *t, const word *key, int64_t value) {
-    if (2 * (t->used + 1) > t->capacity) {
-        Table bigger;
-        if (!table_init(&bigger, t->width, t->capacity * 2))
-            return 0;
-        for (Py_ssize_t i = 0; i < t->capacity; i++)
-            if (t->full[i])
-                table_put(&bigger, t->keys + i * t->width, t->values[i]);
-        table_free(t);
-        *t = bigger;
-    }
-    Py_ssize_t i = table_slot(t, key);
-    if (!t->full[i]) {
-        t->full[i] = 1;
-        t->used++;
-        memcpy(t->keys + i * t->width, key, (size_t)t->width * sizeof(word));
-    }
-    t->values[i] = value;
-    return 1;
 }
 
 /* ----- the board and what the searches share ----- */
@@ -874,11 +811,11 @@ done:
 #define GOAL 4
 #define PLAYER 8
 /* What the playtest without a search finds (the codes of search.unsearched). */
-#define WRONG_COUNTS 0
-#define NEEDS_SEARCH 1
-#define ASK_PYTHON 2
-#define NOTHING_TO_SOLVE 3
-#define UNSOLVABLE 4
+#define START_WRONG_COUNTS 0
+#define START_NEEDS_SEARCH 1
+#define START_ASK_PYTHON 2
+#define START_NOTHING_TO_SOLVE 3
+#define START_UNSOLVABLE 4
 
 /* The 4-connected regions of the cells of an h x w grid that ``open`` marks. */
 static Py_ssize_t count_regions(const char *open, Py_ssize_t h, Py_ssize_t w, char *seen, Py_ssize_t *stack) {
@@ -934,7 +871,7 @@ static void pullable_to(const Board *b, Py_ssize_t goal, word *reached) {
 }
 
 /* One grid's playtest without a search (mechanics/push.py's analyse up to its search): what it finds,
- * and in ``out`` its regions, boxes, wall share, isolated walls and stuck boxes. ASK_PYTHON for a grid
+ * and in ``out`` its regions, boxes, wall share, isolated walls and stuck boxes. START_ASK_PYTHON for a grid
  * whose tiles overlap in ways a puzzle refuses (a solid goal, a player on a box) or with more than
  * MAX_BOXES boxes. */
 static int unsearched_one(const uint8_t *codes, const uint8_t *flags, Py_ssize_t h, Py_ssize_t w, char *open,
@@ -969,11 +906,11 @@ static int unsearched_one(const uint8_t *codes, const uint8_t *flags, Py_ssize_t
     out[3] = (double)isolated;
     out[4] = 0.0;
     if (players != 1 || !boxes || boxes != goals)
-        return WRONG_COUNTS;
+        return START_WRONG_COUNTS;
     if (!off_goal)
-        return NOTHING_TO_SOLVE;
+        return START_NOTHING_TO_SOLVE;
     if (overlap || boxes > MAX_BOXES)
-        return ASK_PYTHON;
+        return START_ASK_PYTHON;
     /* The board (board.py): padded by a ring of walls; the floor is what the player reaches. */
     Board b;
     memset(&b, 0, sizeof b);
@@ -1027,7 +964,7 @@ static int unsearched_one(const uint8_t *codes, const uint8_t *flags, Py_ssize_t
             stuck += has(b.dead, c) || frozen_off_goal;
         }
     out[4] = (double)(unreached + stuck);
-    return feasible && !deadlocked ? NEEDS_SEARCH : UNSOLVABLE;
+    return feasible && !deadlocked ? START_NEEDS_SEARCH : START_UNSOLVABLE;
 }
 
 static PyObject *unsearched(PyObject *self, PyObject *args) {

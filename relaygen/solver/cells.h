@@ -1,12 +1,14 @@
 /* Cell sets of a padded board for the C searches (_reverse.c, _search.c): bitsets of up to MAX_WORDS
  * 64-bit words, the padded board's cells in the order of relaygen.solver.board (cell c is bit c % 64 of
- * word c / 64), passed from Python as little-endian bytes of ``words * 8``. */
+ * word c / 64), passed from Python as little-endian bytes of ``words * 8``; a hash table keyed by them;
+ * the player's region helpers both searches use. */
 #ifndef RELAYGEN_CELLS_H
 #define RELAYGEN_CELLS_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_WORDS 16
@@ -26,6 +28,69 @@ static inline uint64_t hash_set(const word *set, Py_ssize_t words) {
         h ^= h >> 31;
     }
     return h;
+}
+
+static inline int set_equal(const word *a, const word *b, Py_ssize_t words) {
+    return memcmp(a, b, (size_t)words * sizeof(word)) == 0;
+}
+
+/* ----- hash tables: keys of ``width`` words -> 64-bit values ----- */
+
+typedef struct {
+    Py_ssize_t width, capacity, used;
+    word *keys;
+    int64_t *values;
+    char *full;
+} Table;
+
+static inline int table_init(Table *t, Py_ssize_t width, Py_ssize_t capacity) {
+    t->width = width;
+    t->capacity = capacity;
+    t->used = 0;
+    t->keys = malloc((size_t)(capacity * width) * sizeof(word));
+    t->values = malloc((size_t)capacity * sizeof(int64_t));
+    t->full = calloc((size_t)capacity, 1);
+    return t->keys && t->values && t->full;
+}
+
+static inline void table_free(Table *t) {
+    free(t->keys);
+    free(t->values);
+    free(t->full);
+}
+
+/* The slot of ``key``: its own, or the empty one where it would go. */
+static inline Py_ssize_t table_slot(const Table *t, const word *key) {
+    Py_ssize_t mask = t->capacity - 1, i = (Py_ssize_t)(hash_set(key, t->width) & (uint64_t)mask);
+    while (t->full[i] && !set_equal(t->keys + i * t->width, key, t->width))
+        i = (i + 1) & mask;
+    return i;
+}
+
+static inline int64_t *table_get(const Table *t, const word *key) {
+    Py_ssize_t i = table_slot(t, key);
+    return t->full[i] ? &t->values[i] : NULL;
+}
+
+static inline int table_put(Table *t, const word *key, int64_t value) {
+    if (2 * (t->used + 1) > t->capacity) {
+        Table bigger;
+        if (!table_init(&bigger, t->width, t->capacity * 2))
+            return 0;
+        for (Py_ssize_t i = 0; i < t->capacity; i++)
+            if (t->full[i])
+                table_put(&bigger, t->keys + i * t->width, t->values[i]);
+        table_free(t);
+        *t = bigger;
+    }
+    Py_ssize_t i = table_slot(t, key);
+    if (!t->full[i]) {
+        t->full[i] = 1;
+        t->used++;
+        memcpy(t->keys + i * t->width, key, (size_t)t->width * sizeof(word));
+    }
+    t->values[i] = value;
+    return 1;
 }
 
 /* Whether the free edge-neighbours of the centre of a 3x3 block (bit i: row i / 3, column i % 3; the
