@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -215,11 +216,15 @@ def _next_wall(solid: np.ndarray, free: np.ndarray) -> tuple[int, int] | None:
     return None
 
 
+@lru_cache(maxsize=64)
 def _flags(rules: Rules) -> np.ndarray:
-    """Each tile's flags for the C playtest: bit k set where it has property ``_FLAGGED[k]``."""
-    return np.asarray(
+    """Each tile's flags for the C playtest: bit k set where it has property ``_FLAGGED[k]`` (kept per
+    rules: every playtest asks)."""
+    flags = np.asarray(
         sum(rules.with_property(name).astype(np.uint8) << bit for bit, name in enumerate(_FLAGGED)), np.uint8
     )
+    flags.flags.writeable = False
+    return flags
 
 
 def _before_search(level: Level) -> tuple[int, dict[str, float]]:
